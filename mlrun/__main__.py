@@ -1,0 +1,3 @@
+from mlrun.cli import main
+
+main()
