@@ -7,6 +7,8 @@ stay fast, and ``mlrun.train`` (the function) is not shadowed by the module ``ml
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -28,6 +30,19 @@ def __getattr__(name: str):
     if name in _API:
         return getattr(importlib.import_module(_API[name]), name)
     raise AttributeError(f"module 'mlrun' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """Keeps ``mlrun.train`` (and compare, sweep, lr_find) the functions: importing the submodule of the
+    same name would otherwise set the package attribute to the module."""
+
+    def __setattr__(self, name, value):
+        if name in _API and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __dir__():
