@@ -29,7 +29,9 @@ class Optimizer:
         given = [n for n, v in (("clip_value", clip_value), ("clip_norm", clip_norm),
                                 ("global_clip_norm", global_clip_norm)) if v is not None]
         if len(given) > 1:
-            raise ValueError(f"at most one of clip_value, clip_norm, global_clip_norm; got {', '.join(given)}")
+            raise ValueError(
+                f"at most one of clip_value, clip_norm, global_clip_norm; got {', '.join(given)}"
+            )
         for n, v in (("learning_rate", learning_rate), ("clip_value", clip_value),
                      ("clip_norm", clip_norm), ("global_clip_norm", global_clip_norm)):
             if v is not None and not v > 0:
@@ -104,7 +106,9 @@ class Optimizer:
             "learning_rate": self.learning_rate,
             "momentum": self.get_momentum(),
             "scalars": self.scalar_state(),
-            "slots": self.slots,
+            # copies: a snapshot must not change as training goes on
+            "slots": None if self.slots is None else [{k: v.copy() for k, v in s.items()}
+                                                      for s in self.slots],
         }
 
     def load_state(self, state: dict) -> None:
@@ -120,7 +124,8 @@ class Optimizer:
     def config(self) -> dict:
         from mlrun.registry import parameters
 
-        return {"name": self.registry_name, **{k: getattr(self, k) for k in parameters("optimizer", self.registry_name)}}
+        names = parameters("optimizer", self.registry_name)
+        return {"name": self.registry_name, **{k: getattr(self, k) for k in names}}
 
 
 class Schedule:

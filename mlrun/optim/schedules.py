@@ -1,0 +1,351 @@
+"""Learning-rate schedules of DESIGN section 4: ``sched(t)`` is η at optimizer step t (0, 1, 2, ...).
+
+Parameters left ``None`` (η0 = ``initial_learning_rate``, ``total_steps``, ``decay_steps``, ``max_lr``)
+are filled by ``resolve(initial_learning_rate, total_steps)``, which the trainer calls before the
+first step and whose returned dict goes to run.json's ``resolved`` (never into config.yaml).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+from mlrun.optim.base import Schedule
+from mlrun.registry import register
+
+
+class _Resolvable(Schedule):
+    """Bookkeeping for parameters filled by ``resolve``; subclasses list them in ``_derive``."""
+
+    initial_learning_rate: float | None = None
+
+    def resolve(self, initial_learning_rate: float, total_steps: int) -> dict:
+        """Fill the parameters left None; return {name: value} of what was filled or derived."""
+        if not initial_learning_rate > 0:
+            raise ValueError(f"initial_learning_rate must be > 0; got {initial_learning_rate}")
+        if int(total_steps) < 1:
+            raise ValueError(f"total_steps must be >= 1; got {total_steps}")
+        auto = self.__dict__.setdefault("_auto", {k for k, v in vars(self).items() if v is None})
+        filled = {}
+        if "initial_learning_rate" in auto:
+            filled["initial_learning_rate"] = self.initial_learning_rate = float(initial_learning_rate)
+        filled.update(self._derive(auto, int(total_steps)))
+        self._check()
+        return filled
+
+    def _derive(self, auto: set, total_steps: int) -> dict:
+        """Fill the schedule's own None parameters; return what was filled or derived."""
+        return {}
+
+    def _needed(self) -> tuple[str, ...]:
+        return ("initial_learning_rate",)
+
+    def _check(self) -> None:
+        """A clear error when a needed parameter is still missing (resolve was not called)."""
+        missing = [n for n in self._needed() if getattr(self, n) is None]
+        if missing:
+            raise RuntimeError(
+                f"schedule {self.registry_name!r}: {', '.join(missing)} not set; "
+                "call resolve(initial_learning_rate, total_steps) before the first step"
+            )
+
+
+def _positive_int(name: str, value: int | None) -> int | None:
+    if value is not None and not int(value) >= 1:
+        raise ValueError(f"{name} must be >= 1; got {value}")
+    return None if value is None else int(value)
+
+
+def _positive(name: str, value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise ValueError(f"{name} must be > 0; got {value}")
+    return None if value is None else float(value)
+
+
+@register("schedule", "constant")
+class Constant(_Resolvable):
+    """A constant learning rate.
+
+    η_t = η0
+    """
+
+    def __init__(self, initial_learning_rate: float | None = None) -> None:
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+
+    def __call__(self, step: int) -> float:
+        self._check()
+        return float(self.initial_learning_rate)
+
+
+@register("schedule", "exponential")
+class Exponential(_Resolvable):
+    """Exponential decay: a factor 10 every s steps (s defaults to the whole run).
+
+    η_t = η0 · 0.1^(t/s)   (Géron, Hands-On ML, ch. 11; Keras ExponentialDecay(decay_rate=0.1))
+    """
+
+    def __init__(self, initial_learning_rate: float | None = None, decay_steps: int | None = None) -> None:
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _positive_int("decay_steps", decay_steps)
+
+    def _needed(self):
+        return ("initial_learning_rate", "decay_steps")
+
+    def _derive(self, auto, total_steps):
+        if "decay_steps" in auto:
+            self.decay_steps = total_steps
+            return {"decay_steps": total_steps}
+        return {}
+
+    def __call__(self, step: int) -> float:
+        self._check()
+        return float(self.initial_learning_rate * 0.1 ** (step / self.decay_steps))
+
+
+@register("schedule", "power")
+class Power(_Resolvable):
+    """Power scheduling: η0 halves after s steps (c = 1), then falls more slowly.
+
+    η_t = η0 / (1 + t/s)^c   (Géron, Hands-On ML, ch. 11; Keras InverseTimeDecay when c = 1)
+    """
+
+    def __init__(
+        self, initial_learning_rate: float | None = None, decay_steps: int | None = None, power: float = 1.0
+    ) -> None:
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _positive_int("decay_steps", decay_steps)
+        self.power = _positive("power", power)
+
+    def _needed(self):
+        return ("initial_learning_rate", "decay_steps")
+
+    def _derive(self, auto, total_steps):
+        if "decay_steps" in auto:
+            self.decay_steps = max(1, total_steps // 10)
+            return {"decay_steps": self.decay_steps}
+        return {}
+
+    def __call__(self, step: int) -> float:
+        self._check()
+        return float(self.initial_learning_rate / (1.0 + step / self.decay_steps) ** self.power)
+
+
+@register("schedule", "piecewise")
+class Piecewise(_Resolvable):
+    """Piecewise constant: values[i] while boundaries[i-1] <= t < boundaries[i].
+
+    η_t = values[#{b in boundaries : b <= t}]   (Keras PiecewiseConstantDecay)
+    """
+
+    def __init__(
+        self, boundaries: list[int], values: list[float], initial_learning_rate: float | None = None
+    ) -> None:
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(
+                f"piecewise needs one more value than boundaries; got {len(boundaries)} boundaries "
+                f"and {len(values)} values"
+            )
+        if any(b < 0 for b in boundaries) or any(a >= b for a, b in zip(boundaries, boundaries[1:])):
+            raise ValueError(f"boundaries must be increasing steps >= 0; got {list(boundaries)}")
+        if not all(v > 0 for v in values):
+            raise ValueError(f"values must be > 0; got {list(values)}")
+        self.boundaries = [int(b) for b in boundaries]
+        self.values = [float(v) for v in values]
+        # kept for a uniform signature; the values set the rates
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+
+    def _needed(self):
+        return ()
+
+    def __call__(self, step: int) -> float:
+        return self.values[bisect.bisect_right(self.boundaries, step)]
+
+
+@register("schedule", "plateau")
+class Plateau(_Resolvable):
+    """Reduce η by ``factor`` after ``patience`` epochs without improvement of the monitored loss.
+
+    η ← max(η · factor, min_lr)   (Keras ReduceLROnPlateau, mode "min"; applied per epoch)
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float | None = None,
+        factor: float = 0.5,
+        patience: int = 5,
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        monitor: str = "val_loss",
+    ) -> None:
+        if not 0 < factor < 1:
+            raise ValueError(f"factor must be in (0, 1); got {factor}")
+        for name, value in (("patience", patience), ("cooldown", cooldown), ("min_delta", min_delta),
+                            ("min_lr", min_lr)):
+            if not value >= 0:
+                raise ValueError(f"{name} must be >= 0; got {value}")
+        if "loss" not in monitor:
+            raise ValueError(f"plateau monitors a loss (mode min), e.g. 'val_loss'; got {monitor!r}")
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+        self.factor, self.patience, self.min_delta = float(factor), int(patience), float(min_delta)
+        self.cooldown, self.min_lr, self.monitor = int(cooldown), float(min_lr), monitor
+        self.lr: float | None = self.initial_learning_rate
+        self.best = math.inf
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def _derive(self, auto, total_steps):
+        if self.lr is None:
+            self.lr = self.initial_learning_rate
+        return {}
+
+    def __call__(self, step: int) -> float:
+        self._check()
+        return float(self.lr)
+
+    def on_epoch_end(self, logs: dict) -> None:
+        """Keras's rule: count epochs without improvement (outside cooldown); reduce at ``patience``."""
+        self._check()
+        current = logs.get(self.monitor)
+        if current is None:
+            raise ValueError(f"plateau monitors {self.monitor!r}, which the epoch logs do not have")
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if current < self.best - self.min_delta:
+            self.best = float(current)
+            self.wait = 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience and self.lr > self.min_lr:
+                self.lr = max(self.lr * self.factor, self.min_lr)
+                self.cooldown_counter = self.cooldown
+                self.wait = 0
+
+    def state(self) -> dict:
+        # JSON has no infinity: "no best yet" is null
+        best = None if math.isinf(self.best) else self.best
+        return {"best": best, "wait": self.wait, "cooldown_counter": self.cooldown_counter, "lr": self.lr}
+
+    def load_state(self, state: dict) -> None:
+        self.best = math.inf if state["best"] is None else float(state["best"])
+        self.wait = int(state["wait"])
+        self.cooldown_counter = int(state["cooldown_counter"])
+        self.lr = float(state["lr"])
+
+
+@register("schedule", "one_cycle")
+class OneCycle(_Resolvable):
+    """1cycle, three phases, linear: max_lr/div → max_lr → max_lr/div → max_lr/div/final_div.
+
+    η_t = a + (b - a)·(t - t0)/(t1 - t0) within each phase   (Smith 2018; = torch OneCycleLR(three_phase=True,
+    anneal_strategy="linear", div_factor=div, final_div_factor=final_div))
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float | None = None,
+        max_lr: float | str | None = None,
+        total_steps: int | None = None,
+        pct_start: float = 0.45,
+        div: float = 10.0,
+        final_div: float = 1000.0,
+        cycle_momentum: bool = True,
+        base_momentum: float = 0.85,
+        max_momentum: float = 0.95,
+    ) -> None:
+        if isinstance(max_lr, str) and max_lr != "auto":
+            raise ValueError(f"max_lr must be a number, 'auto' or null; got {max_lr!r}")
+        if not 0 < pct_start <= 0.5:
+            raise ValueError(f"pct_start must be in (0, 0.5] (three phases); got {pct_start}")
+        if not 0 <= base_momentum <= max_momentum < 1:
+            raise ValueError(
+                f"need 0 <= base_momentum <= max_momentum < 1; got {base_momentum} and {max_momentum}"
+            )
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+        self.max_lr = max_lr if isinstance(max_lr, str) else _positive("max_lr", max_lr)
+        self.total_steps = _positive_int("total_steps", total_steps)
+        self.pct_start = float(pct_start)
+        self.div, self.final_div = _positive("div", div), _positive("final_div", final_div)
+        self.cycle_momentum = bool(cycle_momentum)
+        self.base_momentum, self.max_momentum = float(base_momentum), float(max_momentum)
+
+    def _needed(self):
+        return ("max_lr", "total_steps")
+
+    def _derive(self, auto, total_steps):
+        if self.max_lr == "auto":
+            raise ValueError(
+                "one_cycle max_lr 'auto' must be replaced by a number (from lr-find) before resolve()"
+            )
+        filled = {}
+        if "max_lr" in auto:
+            filled["max_lr"] = self.max_lr = self.initial_learning_rate
+        if "total_steps" in auto:
+            filled["total_steps"] = self.total_steps = total_steps
+        filled["start_lr"] = self.max_lr / self.div
+        filled["final_lr"] = self.max_lr / self.div / self.final_div
+        return filled
+
+    def _check(self) -> None:
+        super()._check()
+        if self.max_lr == "auto":
+            raise RuntimeError("one_cycle max_lr is still 'auto'; run lr-find to choose it")
+
+    def _phase(self, step: int) -> tuple[int, float]:
+        """(phase index, fraction of it done), with torch's phase end steps; clamped at T - 1."""
+        T = self.total_steps
+        ends = (float(self.pct_start * T) - 1, float(2 * self.pct_start * T) - 2, T - 1)
+        step = min(step, T - 1)
+        start = 0.0
+        for i, end in enumerate(ends):
+            if step <= end or i == 2:
+                span = end - start
+                return i, (step - start) / span if span > 0 else 1.0
+            start = end
+        raise AssertionError("unreachable")
+
+    def __call__(self, step: int) -> float:
+        self._check()
+        low = self.max_lr / self.div
+        points = (low, self.max_lr, low, low / self.final_div)
+        i, pct = self._phase(step)
+        return float(points[i] + (points[i + 1] - points[i]) * pct)
+
+    def momentum(self, step: int) -> float | None:
+        """max_momentum → base_momentum → max_momentum over the first two phases, then max_momentum."""
+        if not self.cycle_momentum:
+            return None
+        self._check()
+        hi, lo = self.max_momentum, self.base_momentum
+        points = (hi, lo, hi, hi)
+        i, pct = self._phase(step)
+        return float(points[i] + (points[i + 1] - points[i]) * pct)
+
+
+@register("schedule", "lr_range")
+class LRRange(_Resolvable):
+    """Exponential ramp for the learning-rate range test (lr-find): start at t = 0, end at t = steps - 1.
+
+    η_t = start · (end/start)^(t/(steps-1))   (Smith 2017, "Cyclical learning rates", sec. 3.3)
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float | None = None,
+        start: float = 1e-5,
+        end: float = 10.0,
+        steps: int = 500,
+    ) -> None:
+        if not 0 < start < end:
+            raise ValueError(f"need 0 < start < end; got start={start}, end={end}")
+        if not steps >= 2:
+            raise ValueError(f"steps must be >= 2; got {steps}")
+        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
+        self.start, self.end, self.steps = float(start), float(end), int(steps)
+
+    def _needed(self):
+        return ()
+
+    def __call__(self, step: int) -> float:
+        return float(self.start * (self.end / self.start) ** (step / (self.steps - 1)))
