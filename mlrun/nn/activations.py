@@ -1,0 +1,292 @@
+"""Activations (= torch.nn.functional): parameter-free layers, PReLU aside.
+
+    y = act.forward(x, training)    # never modifies x; caches what backward needs
+    dx = act.backward(dy)           # uses the last forward's cache; never modifies dy
+
+Everything is computed in the input's dtype (float32 stays float32). ``ACTIVATIONS`` maps each
+name to its plain forward function with default parameters (scikit-learn's table style).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from mlrun.nn.base import Layer
+from mlrun.registry import register
+
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+
+
+# -- plain functions ------------------------------------------------------------------------------
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)), overflow-free (scipy's expit)."""
+    return expit(x)
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """max(x, 0)."""
+    return np.maximum(x, 0)
+
+
+def leaky_relu(x: np.ndarray, alpha: float = 0.2) -> np.ndarray:
+    """x if x > 0 else alpha x."""
+    return np.where(x > 0, x, x * alpha)
+
+
+def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """x if x > 0 else alpha (exp(x) - 1); written max(x, 0) + alpha expm1(min(x, 0)) to never overflow."""
+    neg = np.minimum(x, 0)
+    np.expm1(neg, out=neg)
+    neg *= alpha
+    y = np.maximum(x, 0)
+    y += neg
+    return y
+
+
+def selu(x: np.ndarray) -> np.ndarray:
+    """scale * elu(x, alpha) with the self-normalising constants (Klambauer et al. 2017)."""
+    y = elu(x, SELU_ALPHA)
+    y *= SELU_SCALE
+    return y
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """exp(x - max) / sum(exp(x - max)) along the last axis (rows sum to 1)."""
+    y = x - x.max(axis=-1, keepdims=True)
+    np.exp(y, out=y)
+    y /= y.sum(axis=-1, keepdims=True)
+    return y
+
+
+def linear(x: np.ndarray) -> np.ndarray:
+    """The identity."""
+    return x
+
+
+ACTIVATIONS = {
+    "sigmoid": sigmoid, "tanh": np.tanh, "relu": relu, "leaky_relu": leaky_relu,
+    "rrelu": lambda x: leaky_relu(x, (1 / 8 + 1 / 3) / 2), "prelu": lambda x: leaky_relu(x, 0.25),
+    "elu": elu, "selu": selu, "softmax": softmax, "linear": linear,
+}
+
+
+# -- the layer classes ----------------------------------------------------------------------------
+class Activation(Layer):
+    """Base class: an elementwise (or row-wise) function with its backward; ``build`` is optional."""
+
+    registry_kind = "activation"
+    input_grad = True
+    regularized: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def _default_rng(self) -> np.random.Generator:
+        """The generator given to build(), else an own seeded one (created on first use)."""
+        if self.rng is None:
+            self.rng = np.random.default_rng(0)
+        return self.rng
+
+
+@register("activation", "sigmoid")
+class Sigmoid(Activation):
+    """Logistic sigmoid y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)."""
+
+    def forward(self, x, training=False):
+        self._y = sigmoid(x)
+        return self._y
+
+    def backward(self, dy):
+        y = self._y
+        dx = np.subtract(1, y, dtype=y.dtype)
+        dx *= y
+        dx *= dy
+        return dx
+
+
+@register("activation", "tanh")
+class Tanh(Activation):
+    """Hyperbolic tangent y = tanh(x); dy/dx = 1 - y²."""
+
+    def forward(self, x, training=False):
+        self._y = np.tanh(x)
+        return self._y
+
+    def backward(self, dy):
+        y = self._y
+        dx = np.multiply(y, y)
+        np.subtract(1, dx, out=dx)
+        dx *= dy
+        return dx
+
+
+@register("activation", "relu")
+class ReLU(Activation):
+    """Rectified linear unit y = max(x, 0); dy/dx = [x > 0] (Nair & Hinton 2010)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._mask = np.empty(0, dtype=bool)
+
+    def forward(self, x, training=False):
+        if self._mask.shape != x.shape:
+            self._mask = np.empty(x.shape, dtype=bool)  # reused batch after batch: no allocation
+        np.greater(x, 0, out=self._mask)
+        return np.maximum(x, 0)
+
+    def backward(self, dy):
+        return np.multiply(dy, self._mask)
+
+
+class _Slope(Activation):
+    """x if x > 0 else slope · x, the slope from ``_slope(x, training)``; backward dy · (1 or slope)."""
+
+    def forward(self, x, training=False):
+        self._x = x
+        self._slope_used = self._slope(x, training)
+        return np.where(x > 0, x, x * self._slope_used)
+
+    def backward(self, dy):
+        return np.where(self._x > 0, dy, dy * self._slope_used)
+
+
+@register("activation", "leaky_relu")
+class LeakyReLU(_Slope):
+    """Leaky ReLU y = x if x > 0 else alpha x (Maas et al. 2013; torch's default alpha is 0.01)."""
+
+    def __init__(self, alpha: float = 0.2) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def _slope(self, x, training):
+        return self.alpha
+
+
+@register("activation", "rrelu")
+class RReLU(_Slope):
+    """Randomized leaky ReLU: slope ~ U(lower, upper) per element in training, (lower+upper)/2 otherwise.
+
+    Xu et al. 2015, "Empirical Evaluation of Rectified Activations"; = torch.nn.functional.rrelu.
+    """
+
+    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3) -> None:
+        if not 0 <= lower <= upper:
+            raise ValueError(f"rrelu needs 0 <= lower <= upper; got lower={lower}, upper={upper}")
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+
+    def _slope(self, x, training):
+        if not training:
+            return (self.lower + self.upper) / 2
+        dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
+        slope = self._default_rng().random(x.shape, dtype=dtype)
+        slope *= self.upper - self.lower
+        slope += self.lower
+        return slope
+
+
+@register("activation", "prelu")
+class PReLU(Activation):
+    """Parametric ReLU y = x if x > 0 else a·x with a learned slope a per unit (He et al. 2015).
+
+    params {"alpha": (units,)} start at ``alpha``; d/da = sum over rows of dy · min(x, 0).
+    """
+
+    def __init__(self, alpha: float = 0.25) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def build(self, in_dim, rng=None, dtype=np.float64):
+        out = super().build(in_dim, rng, dtype)
+        self.params = {"alpha": np.full(in_dim, self.alpha, dtype=self.dtype)}
+        self.grads = {"alpha": np.zeros(in_dim, dtype=self.dtype)}
+        return out
+
+    def forward(self, x, training=False):
+        if "alpha" not in self.params:
+            self.build(x.shape[-1], self.rng, x.dtype)
+        self._x = x
+        return np.where(x > 0, x, x * self.params["alpha"])
+
+    def backward(self, dy):
+        x = self._x
+        neg = np.minimum(x, 0)
+        neg *= dy
+        np.sum(neg, axis=tuple(range(x.ndim - 1)), out=self.grads["alpha"])
+        return np.where(x > 0, dy, dy * self.params["alpha"])
+
+
+@register("activation", "elu")
+class ELU(Activation):
+    """Exponential linear unit y = x if x > 0 else alpha (exp(x) - 1); slope y + alpha below 0.
+
+    Clevert et al. 2016.
+    """
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def _constants(self) -> tuple[float, float]:
+        return self.alpha, 1.0
+
+    def forward(self, x, training=False):
+        alpha, scale = self._constants()
+        self._x = x
+        self._y = elu(x, alpha)
+        if scale != 1.0:
+            self._y *= scale
+        return self._y
+
+    def backward(self, dy):
+        alpha, scale = self._constants()
+        # below 0: d/dx scale·alpha·(exp(x) - 1) = y + scale·alpha
+        slope = np.add(self._y, scale * alpha)
+        np.copyto(slope, scale, where=self._x > 0)
+        slope *= dy
+        return slope
+
+
+@register("activation", "selu")
+class SELU(ELU):
+    """Scaled ELU y = scale · elu(x, alpha), alpha 1.6732632423543772, scale 1.0507009873554805.
+
+    Klambauer et al. 2017, "Self-Normalizing Neural Networks"; no parameters.
+    """
+
+    def __init__(self) -> None:
+        Activation.__init__(self)
+
+    def _constants(self) -> tuple[float, float]:
+        return SELU_ALPHA, SELU_SCALE
+
+
+@register("activation", "softmax")
+class Softmax(Activation):
+    """Row-wise softmax y_i = exp(x_i) / Σ_j exp(x_j); backward: dx = y ⊙ (dy - Σ_j dy_j y_j)."""
+
+    def forward(self, x, training=False):
+        self._y = softmax(x)
+        return self._y
+
+    def backward(self, dy):
+        y = self._y
+        dx = np.multiply(dy, y)
+        inner = dx.sum(axis=-1, keepdims=True)
+        np.subtract(dy, inner, out=dx)
+        dx *= y
+        return dx
+
+
+@register("activation", "linear")
+class Linear(Activation):
+    """The identity y = x (returns x itself, and dy itself in backward: no copy)."""
+
+    def forward(self, x, training=False):
+        return x
+
+    def backward(self, dy):
+        return dy
