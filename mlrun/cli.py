@@ -6,6 +6,7 @@ No logic lives here; heavy libraries (scikit-learn, matplotlib, pydantic) load i
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -22,10 +23,164 @@ class BadInput(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+@contextlib.contextmanager
+def user_errors():
+    """Turn the library's user-facing errors into one-line messages with exit code 2."""
+    from mlrun.config import ConfigError
+    from mlrun.data import DataError
+    from mlrun.registry import RegistryError
+
+    try:
+        yield
+    except (ConfigError, DataError, RegistryError, FileNotFoundError) as exc:
+        raise BadInput(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlrun")
 def cli() -> None:
     """mlrun: train NumPy networks from YAML specs, find learning rates, compare and sweep runs."""
+
+
+EXIT_BY_STATUS = {"completed": 0, "diverged": 1, "failed": 1}
+EXIT_BY_SIGNAL = {2: 130, 15: 143}
+
+
+@cli.command()
+@click.argument("spec", required=False, type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key (YAML value).")
+@click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--name", help="Run-name prefix (default: the spec's name).")
+@click.option("--seed", type=int, help="Seed (overrides the spec's seed).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.option("--smoke", is_flag=True, help="2 epochs on at most 512 rows: prove the spec works end to end.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue an interrupted run.")
+def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
+    """Train the network a YAML SPEC describes and write a run directory."""
+    from mlrun import experiment
+    from mlrun.config import load_config
+    from mlrun.console import TrainProgress, make_console, render_run
+
+    console = make_console()
+    if bool(spec) == bool(resume_dir):
+        raise BadInput("give a SPEC to train, or --resume RUN_DIR (not both)")
+    with user_errors():
+        if resume_dir:
+            if overrides or seed is not None or smoke or name:
+                raise BadInput("--resume continues a run as it was: --set, --seed, --name and --smoke do not apply")
+            cfg = load_config(f"{resume_dir}/config.yaml")
+        else:
+            cfg = load_config(spec, overrides=[*overrides, *([f"seed={seed}"] if seed is not None else [])])
+        for warning in cfg.warnings:
+            console.print(f"[yellow]warning:[/] {warning}")
+        metric = "accuracy" if cfg.task != "regression" else "rmse"
+        callbacks = [] if quiet else [TrainProgress(console, cfg.training.epochs, metric, name or cfg.name)]
+        if resume_dir:
+            run = experiment.resume(resume_dir, callbacks=callbacks)
+        else:
+            run = experiment.train(cfg, runs_dir, callbacks, name=name, smoke=smoke, command=sys.argv)
+    render_run(console, run)
+    if run.status == "interrupted":
+        console.print(f"resume with: mlrun train --resume {run.path}")
+        sys.exit(EXIT_BY_SIGNAL.get(run.signal, 130))
+    sys.exit(EXIT_BY_STATUS.get(run.status, 1))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write predictions here (default: stdout).")
+def predict(run_dir, data, output):
+    """Apply a trained run to the raw feature rows of DATA.csv (a header row; a target column is ignored)."""
+    from mlrun import experiment
+
+    with user_errors():
+        model = experiment.load_model(run_dir)
+        result = experiment.predict_csv(model, data)
+    if output:
+        from mlrun.runs import atomic_write
+
+        atomic_write(output, result)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(result, nl=False)
+
+
+def _compare_table(rows, cols, precision):
+    """rich table of compare rows: numbers right-aligned, the best value of each metric bold green."""
+    from rich.table import Table
+
+    from mlrun.compare import best_values, display_cells, display_columns
+
+    status_style = {"completed": "green", "diverged": "red", "failed": "red", "interrupted": "yellow",
+                    "stale": "yellow", "running": "cyan", "unreadable": "bold red"}
+    shown = display_columns(cols)
+    best = best_values(rows, cols)
+    table = Table(header_style="bold", pad_edge=False)
+    for key in shown:
+        numeric = key not in ("run", "status") and any(isinstance(r.get(key), (int, float)) for r in rows)
+        table.add_column(key, justify="right" if numeric else "left", no_wrap=key != "status")
+    for row in rows:
+        cells = display_cells(row, cols, precision)
+        for i, key in enumerate(shown):
+            if key in best and row.get(key) == best[key]:
+                cells[i] = f"[bold green]{cells[i]}[/]"
+            elif key == "status":
+                cells[i] = f"[{status_style.get(row['status'], '')}]{cells[i]}[/]"
+        table.add_row(*cells)
+    return table
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--sort", "sort_key", metavar="KEY", help="Sort key (default: test.accuracy or test.rmse).")
+@click.option("--asc/--desc", "ascending", default=None, help="Direction (default: by the metric).")
+@click.option("--filter", "filters", multiple=True, metavar="EXPR",
+              help="key=value, key!=value, key>=n, key<n, key~text; repeat to AND.")
+@click.option("--top", type=click.IntRange(min=1), help="Only the best N rows.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
+              show_default=True)
+@click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
+              help="Significant digits of floats (table, markdown).")
+@click.option("--metrics", metavar="A,B", help="Metric columns (default: the main ones).")
+@click.option("--all-params", is_flag=True, help="Show every parameter, not only those that differ.")
+@click.option("--group", is_flag=True, help="Runs differing only in seed become one row: n, mean ± std.")
+@click.option("--kind", type=click.Choice(["train", "lr_find", "all"]), default="train", show_default=True)
+@click.option("--include-smoke", is_flag=True, help="Include --smoke runs.")
+@click.option("--plot", "plot_out", type=click.Path(dir_okay=False), help="Overlay learning curves (PNG).")
+@click.option("--plot-key", default="val_loss", show_default=True, help="history.csv column to plot.")
+def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, all_params, group, kind,
+            include_smoke, plot_out, plot_key):
+    """One table over the runs below PATHS (default: runs/): differing parameters and main metrics."""
+    from mlrun import compare as cmp
+
+    def warn(message):
+        click.echo(click.style("warning: ", fg="yellow") + message, err=True)
+
+    try:
+        rows = cmp.compare(paths or ("runs",), filters=filters, sort=sort_key,
+                           descending=None if ascending is None else not ascending, top=top, group=group,
+                           kind=None if kind == "all" else kind, include_smoke=include_smoke,
+                           metrics=metrics, all_params=all_params, on_warning=warn)
+    except (OSError, ValueError) as exc:
+        raise BadInput(str(exc).splitlines()[0]) from None
+    if fmt == "csv":
+        click.echo(cmp.to_csv(rows, cmp.machine_columns(rows, rows.columns)), nl=False)
+    elif fmt == "json":
+        click.echo(cmp.to_json(rows, cmp.machine_columns(rows, rows.columns)), nl=False)
+    elif fmt == "markdown":
+        click.echo(cmp.to_markdown(rows, rows.columns, precision), nl=False)
+    elif rows:
+        from rich.console import Console
+
+        Console(highlight=False).print(_compare_table(rows, rows.columns, precision))
+    if not rows:
+        click.echo(f"no runs found under {', '.join(paths or ('runs',))}", err=True)
+    if plot_out and rows:
+        if len(rows) > 12:
+            warn(f"plotting the first 12 of {len(rows)} rows (use --top or --filter)")
+        cmp.plot_curves(rows, plot_out, key=plot_key, limit=12)
+        click.echo(f"plot: {plot_out}", err=True)
 
 
 def main() -> None:
