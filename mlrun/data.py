@@ -1,0 +1,566 @@
+"""Datasets: scikit-learn's offline sets and generators, or a CSV file; split, scale, encode.
+
+``load_dataset(data)`` takes the spec's ``data:`` section: the test split is taken first (a fraction
+of the whole), then validation (also a fraction of the whole) from the rest; feature scaling and the
+regression-target standardisation are fitted on the training part only.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import inspect
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+# name -> (scikit-learn function, task); tasks are fixed because type_of_target calls diabetes'
+# integral float targets "multiclass".
+LOADERS = {
+    "iris": ("load_iris", "classification"),
+    "digits": ("load_digits", "classification"),
+    "wine": ("load_wine", "classification"),
+    "breast_cancer": ("load_breast_cancer", "classification"),
+    "diabetes": ("load_diabetes", "regression"),
+    "linnerud": ("load_linnerud", "regression"),
+}
+GENERATORS = {
+    "make_moons": "classification",
+    "make_circles": "classification",
+    "make_blobs": "classification",
+    "make_classification": "classification",
+    "make_regression": "regression",
+    "make_friedman1": "regression",
+}
+DATASETS = (*LOADERS, *GENERATORS, "csv")
+NETWORK_ONLY = (
+    "mnist", "fashion_mnist", "cifar10", "cifar100", "california_housing", "covtype", "kddcup99",
+    "rcv1", "20newsgroups", "newsgroups", "olivetti_faces", "lfw_people", "lfw_pairs",
+    "species_distributions", "titanic", "adult", "openml",
+)
+SCALERS = ("standard", "minmax", "none")
+MAX_AUTO_CLASSES = 20  # task auto: integral numeric targets with more distinct values are regression
+DEFAULTS = {
+    "dataset": None, "params": None, "path": None, "target": None, "test_size": 0.2,
+    "validation_size": 0.1, "stratify": True, "scale": "standard", "split_seed": None,
+    "positive_class": None,
+}
+
+
+class DataError(ValueError):
+    """A one-line, user-facing problem with the data section or the data itself."""
+
+
+@dataclass
+class Preprocessor:
+    """Everything needed to turn raw rows into network inputs and outputs back into labels/units.
+
+    Features: x_scaled = (x - center) / scale; regression targets: y_std = (y - y_mean) / y_scale.
+    """
+
+    task: str
+    classes: np.ndarray | None
+    positive_class: int | None
+    feature_names: list[str]
+    target_names: list[str]
+    scaler: dict
+    y_mean: np.ndarray | None
+    y_scale: np.ndarray | None
+    name: str
+
+    @property
+    def n_features(self) -> int:
+        return len(self.scaler["center"])
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes) if self.task == "classification" else len(self.y_mean)
+
+    def transform(self, X_raw) -> np.ndarray:
+        """Scale raw feature rows (n, n_features) as the training part was: (x - center) / scale."""
+        X = np.asarray(X_raw, dtype=np.float64)
+        X = X.reshape(1, -1) if X.ndim == 1 else X
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise DataError(
+                f"expected {self.n_features} feature columns ({', '.join(self.feature_names)}); "
+                f"got shape {X.shape}"
+            )
+        return (X - self.scaler["center"]) / self.scaler["scale"]
+
+    def inverse_y(self, y_std) -> np.ndarray:
+        """Regression: y = y_std * y_scale + y_mean in original units, shape (n, n_targets).
+
+        Classification outputs are returned unchanged."""
+        if self.task != "regression":
+            return np.asarray(y_std)
+        y = np.asarray(y_std, dtype=np.float64).reshape(-1, len(self.y_mean))
+        return y * self.y_scale + self.y_mean
+
+    def encode_labels(self, y_raw) -> np.ndarray:
+        """Original class labels -> int64 codes 0..k-1 (the order of ``classes``)."""
+        textual = self.classes.dtype.kind in "US"
+        lookup = {_label_key(c, textual): code for code, c in enumerate(self.classes)}
+        codes = []
+        for label in np.asarray(y_raw).ravel():
+            key = _label_key(label, textual)
+            if key not in lookup:
+                raise DataError(f"label {label!r} is not a class; classes: {_join(self.classes)}")
+            codes.append(lookup[key])
+        return np.asarray(codes, dtype=np.int64)
+
+    def decode_labels(self, codes) -> np.ndarray:
+        """int codes -> original class labels."""
+        return self.classes[np.asarray(codes, dtype=np.int64)]
+
+    def state(self, prefix: str = "") -> dict[str, np.ndarray | str]:
+        """Plain arrays and strings (no object dtype) for np.savez; read back by ``from_state``."""
+        state = {
+            "task": self.task, "name": self.name, "scaler_kind": self.scaler["kind"],
+            "scaler_center": np.asarray(self.scaler["center"], dtype=np.float64),
+            "scaler_scale": np.asarray(self.scaler["scale"], dtype=np.float64),
+            "feature_names": np.asarray(self.feature_names, dtype=str),
+            "target_names": np.asarray(self.target_names, dtype=str),
+        }
+        if self.classes is not None:
+            state["classes"] = _plain_array(self.classes)
+        if self.positive_class is not None:
+            state["positive_class"] = np.asarray(self.positive_class, dtype=np.int64)
+        if self.y_mean is not None:
+            state["y_mean"], state["y_scale"] = self.y_mean, self.y_scale
+        return {prefix + key: value for key, value in state.items()}
+
+    @classmethod
+    def from_state(cls, state, prefix: str = "") -> Preprocessor:
+        """Rebuild from ``state()`` (a dict or an opened npz file)."""
+
+        def get(key):
+            value = state[prefix + key] if prefix + key in state else None
+            return np.asarray(value) if value is not None else None
+
+        positive = get("positive_class")
+        kind = str(get("scaler_kind"))
+        return cls(
+            task=str(get("task")), name=str(get("name")), classes=get("classes"),
+            positive_class=None if positive is None else int(positive),
+            feature_names=[str(n) for n in get("feature_names")],
+            target_names=[str(n) for n in get("target_names")],
+            scaler={"kind": kind, "center": get("scaler_center"), "scale": get("scaler_scale")},
+            y_mean=get("y_mean"), y_scale=get("y_scale"),
+        )
+
+
+@dataclass
+class Dataset(Preprocessor):
+    """Scaled splits plus the preprocessing fitted on the training part.
+
+    X_*: float64 (n, n_features); y_*: int64 codes (n,) or float64 standardised targets (n, n_targets).
+    """
+
+    X_train: np.ndarray = field(repr=False, default=None)
+    y_train: np.ndarray = field(repr=False, default=None)
+    X_val: np.ndarray = field(repr=False, default=None)
+    y_val: np.ndarray = field(repr=False, default=None)
+    X_test: np.ndarray = field(repr=False, default=None)
+    y_test: np.ndarray = field(repr=False, default=None)
+
+    def preprocessor(self) -> Preprocessor:
+        """The preprocessing alone (no arrays): what a saved model needs."""
+        return Preprocessor(**{k: getattr(self, k) for k in Preprocessor.__dataclass_fields__})
+
+    @staticmethod
+    def preprocessor_from_state(state, prefix: str = "") -> Preprocessor:
+        return Preprocessor.from_state(state, prefix)
+
+
+def _label_key(label, textual: bool):
+    if textual:
+        return str(label)
+    try:
+        return float(label)
+    except (TypeError, ValueError):
+        return str(label)
+
+
+def _plain_array(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values)
+    return values.astype(str) if values.dtype.kind in "OUS" else values
+
+
+def _join(values) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+# ----------------------------------------------------------------------------------------- loading
+@dataclass
+class _Raw:
+    X: np.ndarray
+    y: np.ndarray  # (n,) labels, or (n, t) targets
+    feature_names: list[str]
+    target_names: list[str]
+    task: str | None  # fixed by the dataset, or None (csv: decided from the values)
+    where: str
+
+
+def _check_offline(name: str) -> None:
+    bare = name.lower().removeprefix("fetch_").removeprefix("load_")
+    if name.lower().startswith("fetch_") or bare in NETWORK_ONLY or "openml" in name.lower():
+        raise DataError(
+            f"dataset '{name}' needs the network; mlrun only uses offline sets and generators "
+            f"({_join(DATASETS[:-1])}) or csv"
+        )
+    if name not in DATASETS:
+        near = difflib.get_close_matches(name, DATASETS, n=1)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        raise DataError(f"unknown dataset '{name}'{hint}; choose from {_join(DATASETS)}")
+
+
+def _call_sklearn(name: str, func, params: dict):
+    accepted = list(inspect.signature(func).parameters)
+    for key in params:
+        if key not in accepted:
+            raise DataError(f"unknown parameter '{key}' for {name}; it takes: {_join(accepted)}")
+    try:
+        return func(**params)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name}: {str(exc).splitlines()[0]}") from None
+
+
+def _from_loader(name: str, params: dict) -> _Raw:
+    from sklearn import datasets
+
+    func_name, task = LOADERS[name]
+    params = {k: v for k, v in params.items() if k not in ("return_X_y", "as_frame")}
+    bunch = _call_sklearn(name, getattr(datasets, func_name), params)
+    y = np.asarray(bunch.target)
+    names = [str(n) for n in getattr(bunch, "target_names", [])]
+    if task == "classification" and len(names) and np.issubdtype(y.dtype, np.integer):
+        y = np.asarray(bunch.target_names)[y]  # readable labels: 'setosa', 'malignant', ...
+        names = ["target"]
+    return _Raw(np.asarray(bunch.data, dtype=np.float64), y, [str(n) for n in bunch.feature_names],
+                names or ["target"], task, name)
+
+
+def _from_generator(name: str, params: dict, seed: int) -> _Raw:
+    from sklearn import datasets
+
+    params = {"random_state": seed, **params}
+    X, y = _call_sklearn(name, getattr(datasets, name), params)[:2]
+    X = np.asarray(X, dtype=np.float64)
+    n_targets = 1 if np.ndim(y) == 1 else np.shape(y)[1]
+    targets = ["y"] if n_targets == 1 else [f"y{i}" for i in range(n_targets)]
+    return _Raw(X, np.asarray(y), [f"x{i}" for i in range(X.shape[1])], targets, GENERATORS[name], name)
+
+
+def read_text(path) -> str:
+    """A data file's text (what ``csv_text`` carries to remote workers); DataError when unreadable."""
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"data file not found: {path}") from None
+    except IsADirectoryError:
+        raise DataError(f"data path is a directory, not a file: {path}") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _csv_rows(text: str, where: str) -> tuple[list[str], list[str], list[int]]:
+    """Header, data rows (stripped cells) and their line numbers; blank lines are skipped."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    rows, lines = [], []
+    for row in reader:
+        if row and any(cell.strip() for cell in row):
+            rows.append([cell.strip() for cell in row])
+            lines.append(reader.line_num)
+    if not rows:
+        raise DataError(f"{where} is empty")
+    header, rows, lines = rows[0], rows[1:], lines[1:]
+    if not rows:
+        raise DataError(f"{where} has a header row but no data rows")
+    for row, line in zip(rows, lines):
+        if len(row) != len(header):
+            raise DataError(f"{where}: line {line} has {len(row)} fields, expected {len(header)}")
+    _check_header(header, where)
+    return header, rows, lines
+
+
+def _check_header(header: list[str], where: str) -> None:
+    for i, name in enumerate(header):
+        if not name:
+            raise DataError(f"{where}: column {i + 1} has no name in the header row")
+    dupes = sorted({n for n in header if header.count(n) > 1})
+    if dupes:
+        raise DataError(f"{where}: duplicate column names in the header: {_join(dupes)}")
+
+
+def _numeric_column(cells: np.ndarray, name: str, lines: list[int], where: str) -> np.ndarray:
+    """A column of text cells -> float64, or DataError naming the first bad cell and its line."""
+    try:
+        values = cells.astype(np.float64)
+        if np.all(np.isfinite(values)):
+            return values
+    except ValueError:
+        pass
+    for cell, line in zip(cells, lines):
+        if cell == "":
+            raise DataError(f"{where}: column '{name}' has an empty value on line {line}")
+        try:
+            finite = math.isfinite(float(cell))
+        except ValueError:
+            finite = None
+        if finite is None:
+            raise DataError(f"{where}: column '{name}' is not numeric (e.g. '{cell}' on line {line})")
+        if not finite:
+            raise DataError(f"{where}: column '{name}' has a missing or infinite value "
+                            f"('{cell}' on line {line})")
+    return np.asarray([float(cell) for cell in cells])  # forms numpy rejects but Python reads (1_000)
+
+
+def _target_column(cells: np.ndarray, lines: list[int], name: str, where: str) -> np.ndarray:
+    """Numeric labels when every cell parses (int64 when integral), else text labels."""
+    for i, cell in enumerate(cells):
+        if cell == "":
+            raise DataError(f"{where}: target column '{name}' has an empty value on line {lines[i]}")
+    try:
+        values = cells.astype(np.float64)
+    except ValueError:
+        return cells.astype(str)
+    if not np.all(np.isfinite(values)):
+        return cells.astype(str)
+    return values.astype(np.int64) if np.all(values == np.round(values)) else values
+
+
+def _from_csv(opts: dict, csv_text: str | None) -> _Raw:
+    path = opts["path"]
+    where = str(path) if path is not None else "csv_text"
+    if csv_text is None:
+        if path is None:
+            raise DataError("dataset csv needs data.path (a CSV file with a header row)")
+        csv_text = read_text(path)
+    header, rows, lines = _csv_rows(csv_text, where)
+    targets = opts["target"]
+    targets = [targets] if isinstance(targets, str) else list(targets or [])
+    if not targets:
+        raise DataError(f"dataset csv needs data.target (the label column); columns: {_join(header)}")
+    for t in targets:
+        if t not in header:
+            raise DataError(f"target column '{t}' not in {where}; columns: {_join(header)}")
+    features = [h for h in header if h not in targets]
+    if not features:
+        raise DataError(f"{where} has no feature columns besides the target")
+    cells = np.asarray(rows, dtype=str)
+    X = np.column_stack([_numeric_column(cells[:, header.index(f)], f, lines, where) for f in features])
+    if len(targets) == 1:
+        y = _target_column(cells[:, header.index(targets[0])], lines, targets[0], where)
+    else:  # several targets: multi-target regression
+        y = np.column_stack([_numeric_column(cells[:, header.index(t)], t, lines, where) for t in targets])
+    return _Raw(X, y, features, targets, None, where)
+
+
+def _load_raw(opts: dict, seed: int, csv_text: str | None) -> _Raw:
+    name = str(opts["dataset"])
+    _check_offline(name)
+    params = dict(opts["params"] or {})
+    if name == "csv":
+        return _from_csv(opts, csv_text)
+    if name in LOADERS:
+        return _from_loader(name, params)
+    return _from_generator(name, params, seed)
+
+
+# -------------------------------------------------------------------------------------------- task
+def _auto_task(y: np.ndarray) -> str:
+    """sklearn's type_of_target, except that integral numbers with many distinct values are targets."""
+    from sklearn.utils.multiclass import type_of_target
+
+    if y.ndim == 2 and y.shape[1] > 1:
+        return "regression"
+    kind = type_of_target(y.ravel())
+    if kind == "continuous":
+        return "regression"
+    if kind in ("binary", "multiclass"):
+        many = y.dtype.kind not in "US" and len(np.unique(y)) > MAX_AUTO_CLASSES
+        return "regression" if many else "classification"
+    raise DataError(f"cannot tell the task from the target values (type '{kind}'); set task explicitly")
+
+
+def _resolve_task(requested: str, raw: _Raw) -> str:
+    from sklearn.utils.multiclass import type_of_target
+
+    if requested not in ("auto", "classification", "regression"):
+        raise DataError(f"task must be auto, classification or regression; got {requested!r}")
+    natural = raw.task or _auto_task(raw.y)
+    target = ", ".join(raw.target_names)
+    if requested == "classification" and natural == "regression":
+        if raw.task == "regression":
+            raise DataError(f"dataset '{raw.where}' is a regression set; use task: regression or auto")
+        if raw.y.ndim == 2 and raw.y.shape[1] > 1:
+            raise DataError(f"classification needs a single target column; got {target}")
+        if type_of_target(raw.y) not in ("binary", "multiclass"):
+            raise DataError(f"task is classification but target '{target}' is continuous "
+                            f"(e.g. {raw.y[0]}); use task: regression")
+    if requested == "regression" and raw.y.dtype.kind in "US":
+        raise DataError(f"task is regression but target '{target}' holds text labels "
+                        f"(e.g. '{raw.y[0]}'); use task: classification")
+    return natural if requested == "auto" else requested
+
+
+def _encode(y: np.ndarray, task: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """Classification: (sorted original labels, int64 codes); regression: (None, float64 (n, t))."""
+    if task == "regression":
+        return None, np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    classes, codes = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise DataError(f"the target has a single class ({classes[0]!r}); classification needs two or more")
+    return _plain_array(classes), codes.astype(np.int64).ravel()
+
+
+# ------------------------------------------------------------------------------------------ splits
+def _count(fraction: float, n: int) -> int:
+    """Rows in a split that is `fraction` of the whole: rounded to nearest, at least 1 when > 0."""
+    return 0 if fraction <= 0 else max(1, math.floor(fraction * n + 0.5))
+
+
+def _stratifiable(labels: np.ndarray, n_take: int, n_keep: int) -> bool:
+    counts = np.bincount(labels)
+    counts = counts[counts > 0]
+    return counts.min() >= 2 and min(n_take, n_keep) >= len(counts)
+
+
+def _check_stratified(labels, n_take, n_keep, split, classes) -> None:
+    codes, counts = np.unique(labels, return_counts=True)
+    for code, count in zip(codes, counts):
+        if count < 2:
+            raise DataError(f"class '{classes[code]}' has only {count} row left for the stratified {split} "
+                            f"split (2 needed); add rows or set data.stratify: false")
+    if min(n_take, n_keep) < len(codes):
+        raise DataError(f"a stratified {split} split of {n_take} rows (leaving {n_keep}) cannot hold all "
+                        f"{len(codes)} classes; change data.{split}_size or set data.stratify: false")
+
+
+def _take(idx, codes, n_take, stratify, seed, split, classes):
+    """Split `n_take` rows off `idx`: (kept, taken)."""
+    from sklearn.model_selection import train_test_split
+
+    if n_take == 0:
+        return idx, idx[:0]
+    labels = codes[idx] if stratify else None
+    if stratify:
+        _check_stratified(labels, n_take, len(idx) - n_take, split, classes)
+    return tuple(train_test_split(idx, test_size=n_take, random_state=seed, stratify=labels))
+
+
+def _split_indices(codes, task, opts, seed, classes):
+    n = len(codes)
+    n_test, n_val = _count(opts["test_size"], n), _count(opts["validation_size"], n)
+    if n - n_test - n_val < 1:
+        raise DataError(f"test_size {opts['test_size']} and validation_size {opts['validation_size']} "
+                        f"leave no training rows out of {n}")
+    stratify = task == "classification" and bool(opts["stratify"])
+    rest, test = _take(np.arange(n), codes, n_test, stratify, seed, "test", classes)
+    train, val = _take(rest, codes, n_val, stratify, seed, "validation", classes)
+    return train, val, test
+
+
+def _subset(n: int, codes: np.ndarray | None, max_rows: int, seed: int) -> np.ndarray:
+    """max_rows of n row indices (sorted): stratified by the class codes when possible."""
+    from sklearn.model_selection import train_test_split
+
+    labels = codes if codes is not None and _stratifiable(codes, max_rows, n - max_rows) else None
+    keep, _ = train_test_split(np.arange(n), train_size=max_rows, random_state=seed, stratify=labels)
+    return np.sort(keep)
+
+
+# ----------------------------------------------------------------------------------------- scaling
+def _nonzero(scale: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """Constant columns keep scale 1 (as StandardScaler), so they map to 0 instead of inf."""
+    tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(center))
+    return np.where(scale <= tiny, 1.0, scale)
+
+
+def _fit_scaler(X: np.ndarray, kind: str) -> dict:
+    """standard: (x - mean) / std (ddof 0); minmax: (x - min) / (max - min); none: identity."""
+    if kind == "standard":
+        center, scale = X.mean(axis=0), X.std(axis=0)
+    elif kind == "minmax":
+        center, scale = X.min(axis=0), X.max(axis=0) - X.min(axis=0)
+    else:
+        center, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
+    return {"kind": kind, "center": center, "scale": _nonzero(scale, center)}
+
+
+def _positive_class(configured, classes, y_train) -> int | None:
+    """Binary: the configured label's code, else the training part's minority class (tie: code 1)."""
+    if classes is None or len(classes) != 2:
+        if configured is not None:
+            raise DataError("data.positive_class applies to binary classification only")
+        return None
+    if configured is None:
+        counts = np.bincount(y_train, minlength=2)
+        return 0 if counts[0] < counts[1] else 1
+    textual = classes.dtype.kind in "US"
+    for code, label in enumerate(classes):
+        if _label_key(label, textual) == _label_key(configured, textual):
+            return code
+    raise DataError(f"data.positive_class {configured!r} is not a class; classes: {_join(classes)}")
+
+
+# ------------------------------------------------------------------------------------------ public
+def _options(data: dict) -> dict:
+    unknown = [k for k in data if k not in DEFAULTS]
+    if unknown:
+        near = difflib.get_close_matches(unknown[0], DEFAULTS, n=1)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        raise DataError(f"unknown data key '{unknown[0]}'{hint}; keys: {_join(DEFAULTS)}")
+    opts = {**DEFAULTS, **{k: v for k, v in data.items() if v is not None}}
+    if opts["dataset"] is None:
+        raise DataError(f"data.dataset is required; choose from {_join(DATASETS)}")
+    if opts["scale"] not in SCALERS:
+        raise DataError(f"data.scale must be one of {_join(SCALERS)}; got {opts['scale']!r}")
+    for key in ("test_size", "validation_size"):
+        if not 0 <= opts[key] < 1:
+            raise DataError(f"data.{key} must be in [0, 1); got {opts[key]}")
+    return opts
+
+
+def load_dataset(data: dict, task: str = "auto", random_state: int = 0, max_rows: int | None = None,
+                 csv_text: str | None = None) -> Dataset:
+    """Load, encode, (subsample,) split and scale the data section of a spec.
+
+    The seed is data.split_seed when set, else random_state; it drives generators (unless params
+    give random_state), the max_rows subset and both splits."""
+    opts = _options(data)
+    seed = int(random_state if opts["split_seed"] is None else opts["split_seed"])
+    raw = _load_raw(opts, seed, csv_text)
+    task = _resolve_task(task, raw)
+    classes, y = _encode(raw.y, task)
+    X = raw.X
+    if max_rows is not None and len(X) > max_rows:
+        keep = _subset(len(X), y if task == "classification" else None, max_rows, seed)
+        X, y = X[keep], y[keep]
+    parts = _split_indices(y, task, opts, seed, classes)
+    return _assemble(raw, task, classes, X, y, parts, opts)
+
+
+def _assemble(raw, task, classes, X, y, parts, opts) -> Dataset:
+    train, val, test = parts
+    scaler = _fit_scaler(X[train], opts["scale"])
+    y_mean = y_scale = None
+    if task == "regression":
+        y_mean = y[train].mean(axis=0)
+        y_scale = _nonzero(y[train].std(axis=0), y_mean)
+        y = (y - y_mean) / y_scale
+    positive = _positive_class(opts["positive_class"], classes, y[train] if classes is not None else None)
+    name = Path(str(opts["path"])).stem if raw.task is None and opts["path"] else str(opts["dataset"])
+    pre = Preprocessor(task=task, classes=classes, positive_class=positive,
+                       feature_names=raw.feature_names, target_names=raw.target_names, scaler=scaler,
+                       y_mean=y_mean, y_scale=y_scale, name=name)
+    splits = {}
+    for key, idx in (("train", train), ("val", val), ("test", test)):
+        splits[f"X_{key}"] = pre.transform(X[idx]) if len(idx) else np.zeros((0, X.shape[1]))
+        splits[f"y_{key}"] = y[idx]
+    return Dataset(**vars(pre), **splits)
