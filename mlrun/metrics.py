@@ -1,0 +1,289 @@
+"""Metrics backed by scikit-learn, a few reading hints, and distance helpers (scipy).
+
+Every metric function returns a ``Metrics`` dict of plain Python values (float, int, list, None)
+that ``json.dumps(..., allow_nan=False)`` accepts. A metric that is undefined on the given rows
+(ROC AUC with one class present, an empty split, non-finite scores) is None, and the reason is
+appended to ``metrics.warnings`` (a list of one-line messages); so are scikit-learn's notes such as
+"Precision is ill-defined" (the value is then scikit-learn's, e.g. 0.0).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+CLASSIFICATION_METRICS = (
+    "accuracy", "precision", "recall", "f1", "f1_macro", "roc_auc", "pr_auc", "log_loss",
+    "confusion_matrix",
+)
+REGRESSION_METRICS = ("mse", "rmse", "mae", "r2", "minkowski_error")
+MAIN_METRIC = {"classification": "accuracy", "regression": "rmse"}
+LOWER_IS_BETTER = frozenset({"mse", "rmse", "mae", "minkowski_error", "log_loss", "loss"})
+MINKOWSKI_P = 3
+RARE_POSITIVE = 0.20  # advice: below this share of training rows, read PR AUC (Géron, ch. 3)
+GAP_ACCURACY = 0.10  # advice: train - validation accuracy above this suggests overfitting
+GAP_RMSE_RATIO = 1.5  # advice: validation rmse above this multiple of train rmse likewise
+
+
+class Metrics(dict):
+    """A metric-name -> value dict that also carries ``warnings`` (list[str])."""
+
+    def __init__(self, *args, warnings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warnings = list(warnings)
+
+
+def higher_is_better(metric_name: str) -> bool:
+    """False for losses and errors (mse, rmse, mae, minkowski_error, log_loss, *loss, *error)."""
+    base = metric_name.rsplit(".", 1)[-1]
+    return not (base in LOWER_IS_BETTER or base.endswith("loss") or base.endswith("error"))
+
+
+def _selected(names, task: str) -> tuple[str, ...]:
+    valid = CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS
+    if names is None or names == "auto":
+        return valid
+    names = (names,) if isinstance(names, str) else tuple(names)
+    for name in names:
+        if name not in valid:
+            raise ValueError(f"unknown {task} metric '{name}'; choose from {', '.join(valid)}")
+    return names
+
+
+def _plain(value):
+    """numpy scalars/arrays -> Python floats/ints/lists; non-finite floats -> None."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _measure(name: str, compute, notes: list[str]):
+    """compute() with scikit-learn's warnings and errors turned into notes; undefined -> None."""
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value = _plain(compute())
+        except ValueError as exc:
+            notes.append(f"{name} is undefined: {str(exc).splitlines()[0]}")
+            return None
+    said = []
+    for w in caught:
+        if issubclass(w.category, (UndefinedMetricWarning, RuntimeWarning, UserWarning)):
+            said.append(str(w.message).splitlines()[0])
+        else:  # not about the data (e.g. a deprecation): pass it on untouched
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if value is None:
+        notes.append(f"{name} is undefined: {said[0] if said else 'the result is not finite'}")
+    else:
+        notes.extend(f"{name}: {s}" for s in said)
+    return value
+
+
+def _undefined(names, why: str) -> Metrics:
+    return Metrics({name: None for name in names}, warnings=[why])
+
+
+# ---------------------------------------------------------------------------------- classification
+def _binary_scores(y_true, proba, pos: int) -> dict:
+    from sklearn import metrics as skm
+
+    is_pos = (y_true == pos).astype(np.int64)
+
+    def pr_auc():
+        if not is_pos.any():
+            raise ValueError("no positive rows in y_true")
+        return skm.average_precision_score(is_pos, proba[:, pos])
+
+    return {
+        "roc_auc": lambda: skm.roc_auc_score(is_pos, proba[:, pos]),
+        "pr_auc": pr_auc,
+    }
+
+
+def _multiclass_scores(y_true, proba, k: int) -> dict:
+    from sklearn import metrics as skm
+    from sklearn.preprocessing import label_binarize
+
+    def pr_auc():
+        onehot = label_binarize(y_true, classes=np.arange(k))
+        absent = np.flatnonzero(onehot.sum(axis=0) == 0)
+        if absent.size:
+            raise ValueError(f"class codes {', '.join(map(str, absent))} absent from y_true")
+        return skm.average_precision_score(onehot, proba, average="macro")
+
+    return {
+        "roc_auc": lambda: skm.roc_auc_score(y_true, proba, multi_class="ovr", average="macro",
+                                             labels=np.arange(k)),
+        "pr_auc": pr_auc,
+    }
+
+
+def _classification_table(y_true, proba, pos: int | None, k: int) -> dict:
+    """name -> zero-argument function computing it (so only requested metrics run)."""
+    from sklearn import metrics as skm
+
+    labels = np.arange(k)
+    y_pred = proba.argmax(axis=1)
+    pr = {"pos_label": pos, "average": "binary"} if k == 2 else {"labels": labels, "average": "macro"}
+    table = {
+        "accuracy": lambda: skm.accuracy_score(y_true, y_pred),
+        "precision": lambda: skm.precision_score(y_true, y_pred, **pr),
+        "recall": lambda: skm.recall_score(y_true, y_pred, **pr),
+        "f1": lambda: skm.f1_score(y_true, y_pred, **pr),
+        "f1_macro": lambda: skm.f1_score(y_true, y_pred, labels=labels, average="macro"),
+        "log_loss": lambda: skm.log_loss(y_true, proba, labels=labels),
+        "confusion_matrix": lambda: skm.confusion_matrix(y_true, y_pred, labels=labels),
+    }
+    scores = _binary_scores(y_true, proba, pos) if k == 2 else _multiclass_scores(y_true, proba, k)
+    return {**table, **scores}
+
+
+def classification_metrics(y_true, proba, positive_class=None, n_classes=None, names=None) -> Metrics:
+    """Metrics of class codes y_true (n,) against probabilities proba (n, k); y_pred = argmax.
+
+    Binary precision/recall/f1/roc_auc/pr_auc are of ``positive_class`` (code; default 1);
+    multiclass: macro averages, one-vs-rest for roc_auc and pr_auc."""
+    names = _selected(names, "classification")
+    y_true = np.asarray(y_true, dtype=np.int64).ravel()
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim == 1:  # P(class 1) of a binary problem
+        proba = np.column_stack([1.0 - proba, proba])
+    k = int(n_classes or proba.shape[1])
+    if len(y_true) == 0:
+        return _undefined(names, "the split is empty: its metrics are undefined")
+    if not np.all(np.isfinite(proba)):
+        return _undefined(names, "the scores are not finite (NaN or inf): metrics are undefined")
+    proba = proba / proba.sum(axis=1, keepdims=True)  # float32 softmax rows may miss 1 by ~1e-7
+    pos = (1 if positive_class is None else int(positive_class)) if k == 2 else None
+    table = _classification_table(y_true, proba, pos, k)
+    notes: list[str] = []
+    return Metrics({name: _measure(name, table[name], notes) for name in names}, warnings=notes)
+
+
+# -------------------------------------------------------------------------------------- regression
+def _minkowski_error(y_true, y_pred, p: int = MINKOWSKI_P) -> float:
+    """(mean |e|^p)^(1/p) per target, averaged over targets."""
+    return float(np.mean(np.mean(np.abs(y_true - y_pred) ** p, axis=0) ** (1.0 / p)))
+
+
+def regression_metrics(y_true, y_pred, names=None) -> Metrics:
+    """Metrics of predictions in original units; several targets: uniform average over targets."""
+    from sklearn import metrics as skm
+
+    names = _selected(names, "regression")
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_true = y_true.reshape(len(y_true), -1)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(y_true.shape)
+    if len(y_true) == 0:
+        return _undefined(names, "the split is empty: its metrics are undefined")
+    if not np.all(np.isfinite(y_pred)):
+        return _undefined(names, "the predictions are not finite (NaN or inf): metrics are undefined")
+    table = {
+        "mse": lambda: skm.mean_squared_error(y_true, y_pred),
+        "rmse": lambda: np.mean(np.sqrt(skm.mean_squared_error(y_true, y_pred, multioutput="raw_values"))),
+        "mae": lambda: skm.mean_absolute_error(y_true, y_pred),
+        "r2": lambda: skm.r2_score(y_true, y_pred),
+        "minkowski_error": lambda: _minkowski_error(y_true, y_pred),
+    }
+    notes: list[str] = []
+    return Metrics({name: _measure(name, table[name], notes) for name in names}, warnings=notes)
+
+
+def compute_metrics(task: str, y_true, output, positive_class=None, names="auto") -> Metrics:
+    """classification: output = probabilities (n, k); regression: predictions in original units."""
+    if task == "classification":
+        return classification_metrics(y_true, output, positive_class=positive_class, names=names)
+    if task == "regression":
+        return regression_metrics(y_true, output, names=names)
+    raise ValueError(f"task must be classification or regression; got {task!r}")
+
+
+# ---------------------------------------------------------------------------------------- advice
+def _value(metrics_by_split: dict, split: str, name: str):
+    return (metrics_by_split.get(split) or {}).get(name)
+
+
+def _rare_positive(metrics_by_split, dataset) -> list[str]:
+    if dataset.task != "classification" or dataset.positive_class is None or len(dataset.y_train) == 0:
+        return []
+    share = float(np.mean(dataset.y_train == dataset.positive_class))
+    if share >= RARE_POSITIVE:
+        return []
+    label = dataset.classes[dataset.positive_class]
+    where = next((s for s in ("test", "validation") if _value(metrics_by_split, s, "pr_auc") is not None),
+                 None)
+    read = f" ({where}.pr_auc = {_value(metrics_by_split, where, 'pr_auc'):.3g})" if where else ""
+    return [f"the positive class '{label}' is rare ({share:.1%} of training rows): "
+            f"read PR AUC{read} rather than ROC AUC or accuracy"]
+
+
+def _generalisation_gap(metrics_by_split, dataset) -> list[str]:
+    metric = MAIN_METRIC[dataset.task]
+    train = _value(metrics_by_split, "train", metric)
+    split = "validation" if _value(metrics_by_split, "validation", metric) is not None else "test"
+    other = _value(metrics_by_split, split, metric)
+    if train is None or other is None:
+        return []
+    large = train - other > GAP_ACCURACY if metric == "accuracy" else other > GAP_RMSE_RATIO * train > 0
+    if not large:
+        return []
+    return [f"train {metric} {train:.4g} vs {split} {other:.4g}: a gap this large suggests overfitting; "
+            f"try early_stopping, l2, dropout or a smaller network"]
+
+
+def _baselines(metrics_by_split, dataset) -> list[str]:
+    if dataset.task == "regression":
+        r2 = _value(metrics_by_split, "test", "r2")
+        if r2 is not None and r2 < 0:
+            return [f"test.r2 = {r2:.3g} < 0: the model predicts worse than the mean of the targets"]
+        return []
+    accuracy = _value(metrics_by_split, "test", "accuracy")
+    if accuracy is None or len(dataset.y_test) == 0:
+        return []
+    counts = np.bincount(dataset.y_test, minlength=len(dataset.classes))
+    majority = counts.max() / counts.sum()
+    if accuracy > majority:
+        return []
+    label = dataset.classes[counts.argmax()]
+    return [f"test.accuracy = {accuracy:.3g} is no better than always predicting the most common "
+            f"class ('{label}', {majority:.3g})"]
+
+
+def advice(metrics_by_split: dict, dataset) -> list[str]:
+    """A few well-founded reading hints for {"train": {...}, "validation": {...}, "test": {...}}."""
+    return [
+        *_rare_positive(metrics_by_split, dataset),
+        *_generalisation_gap(metrics_by_split, dataset),
+        *_baselines(metrics_by_split, dataset),
+    ]
+
+
+# ------------------------------------------------------------------------------------- distances
+def hamming(u, v) -> float:
+    """Share of positions where u and v differ (scipy.spatial.distance.hamming)."""
+    from scipy.spatial import distance
+
+    return float(distance.hamming(np.ravel(u), np.ravel(v)))
+
+
+def minkowski(u, v, p: float = MINKOWSKI_P) -> float:
+    """(sum |u - v|^p)^(1/p): p = 1 Manhattan, p = 2 Euclidean (scipy.spatial.distance.minkowski)."""
+    from scipy.spatial import distance
+
+    return float(distance.minkowski(np.ravel(u), np.ravel(v), p))
+
+
+def cosine(u, v) -> float:
+    """1 - u·v / (‖u‖ ‖v‖) (scipy.spatial.distance.cosine)."""
+    from scipy.spatial import distance
+
+    return float(distance.cosine(np.ravel(u), np.ravel(v)))
