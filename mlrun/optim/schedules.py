@@ -28,7 +28,9 @@ class _Resolvable(Schedule):
         auto = self.__dict__.setdefault("_auto", {k for k, v in vars(self).items() if v is None})
         filled = {}
         if "initial_learning_rate" in auto:
-            filled["initial_learning_rate"] = self.initial_learning_rate = float(initial_learning_rate)
+            self.initial_learning_rate = float(initial_learning_rate)
+            if self._uses_initial_lr(auto):
+                filled["initial_learning_rate"] = self.initial_learning_rate
         filled.update(self._derive(auto, int(total_steps)))
         self._check()
         return filled
@@ -39,6 +41,10 @@ class _Resolvable(Schedule):
 
     def _needed(self) -> tuple[str, ...]:
         return ("initial_learning_rate",)
+
+    def _uses_initial_lr(self, auto: set) -> bool:
+        """Whether η0 shapes the rates (if not, resolve does not report it)."""
+        return True
 
     def _check(self) -> None:
         """A clear error when a needed parameter is still missing (resolve was not called)."""
@@ -157,6 +163,9 @@ class Piecewise(_Resolvable):
     def _needed(self):
         return ()
 
+    def _uses_initial_lr(self, auto):
+        return False
+
     def __call__(self, step: int) -> float:
         return self.values[bisect.bisect_right(self.boundaries, step)]
 
@@ -273,6 +282,9 @@ class OneCycle(_Resolvable):
     def _needed(self):
         return ("max_lr", "total_steps")
 
+    def _uses_initial_lr(self, auto):
+        return "max_lr" in auto
+
     def _derive(self, auto, total_steps):
         if self.max_lr == "auto":
             raise ValueError(
@@ -346,6 +358,9 @@ class LRRange(_Resolvable):
 
     def _needed(self):
         return ()
+
+    def _uses_initial_lr(self, auto):
+        return False
 
     def __call__(self, step: int) -> float:
         return float(self.start * (self.end / self.start) ** (step / (self.steps - 1)))
