@@ -299,7 +299,8 @@ def lr_find(lrs, losses, smoothed, suggestions: dict, chosen: str, path, title: 
     ax.set_xscale("log")
     for k, (name, lr) in enumerate(suggestions.items()):
         if lr is not None and np.isfinite(lr) and lr > 0:
-            _suggestion_line(ax, name, float(lr), name == chosen, SUGGESTION_COLORS[k % len(SUGGESTION_COLORS)])
+            color = SUGGESTION_COLORS[k % len(SUGGESTION_COLORS)]
+            _suggestion_line(ax, name, float(lr), name == chosen, color)
     ylim = _lr_find_ylim(smoothed)
     if ylim:
         ax.set_ylim(*ylim)
@@ -313,7 +314,8 @@ def lr_find(lrs, losses, smoothed, suggestions: dict, chosen: str, path, title: 
 def _suggestion_line(ax, name: str, lr: float, chosen: bool, color: str) -> None:
     """A vertical line labelled "<rule>: <lr>"; the chosen one solid, thick, its value written on top."""
     label = f"{name}: {lr:.2e}" + ("  (chosen)" if chosen else "")
-    ax.axvline(lr, color=color, linewidth=2.2 if chosen else 1.1, linestyle="-" if chosen else "--", label=label)
+    width, style = (2.2, "-") if chosen else (1.1, "--")
+    ax.axvline(lr, color=color, linewidth=width, linestyle=style, label=label)
     if chosen:
         ax.annotate(f"{lr:.2e}", xy=(lr, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -14),
                     textcoords="offset points", color=color, fontweight="bold")  # fmt: skip
