@@ -1,0 +1,166 @@
+"""Training speed: mlrun's trainer against scikit-learn's MLPClassifier (and PyTorch when installed).
+
+64-256-256-4 ReLU, Adam, batch 256, 5 epochs on make_classification(25000, 64 features, 4 classes)
+(20,000 training rows). Rounds alternate between the contenders in the same process with equal BLAS
+thread counts; the report gives samples/s, the median ratios, test accuracies, and mlrun's GFLOP/s
+against the float32 peak of the same MLP-shaped matrix products measured in this run.
+
+    python bench/bench_train.py [--rounds 3] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from mlrun.nn.network import Network, output_spec
+from mlrun.registry import build
+from mlrun.train import Trainer
+
+SIZES = (64, 256, 256, 4)
+BATCH, EPOCHS, LR = 256, 5, 1e-3
+
+
+def data():
+    X, y = make_classification(n_samples=25000, n_features=64, n_informative=32, n_classes=4, random_state=0)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(X_tr)
+    return scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te
+
+
+def matmul_flops_per_sample() -> float:
+    pairs = list(zip(SIZES[:-1], SIZES[1:]))
+    forward = sum(2 * a * b for a, b in pairs)
+    backward_w = forward
+    backward_x = sum(2 * a * b for a, b in pairs[1:])  # the first layer needs no input gradient
+    return forward + backward_w + backward_x
+
+
+def matmul_peak(seconds: float = 1.5) -> float:
+    """GFLOP/s of the training's own float32 matrix products, with nothing else in the loop."""
+    rng = np.random.default_rng(0)
+    W = [rng.standard_normal((a, b)).astype(np.float32) for a, b in zip(SIZES[:-1], SIZES[1:])]
+    x = [rng.standard_normal((BATCH, a)).astype(np.float32) for a in SIZES[:-1]]
+    dz = [rng.standard_normal((BATCH, b)).astype(np.float32) for b in SIZES[1:]]
+    outs = [np.empty((BATCH, b), np.float32) for b in SIZES[1:]]
+    gW = [np.empty_like(w) for w in W]
+    gx = [np.empty((BATCH, a), np.float32) for a in SIZES[:-1]]
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for i in range(len(W)):
+            np.matmul(x[i], W[i], out=outs[i])
+            np.matmul(x[i].T, dz[i], out=gW[i])
+            if i:
+                np.matmul(dz[i], W[i].T, out=gx[i])
+        n += 1
+    return n * BATCH * matmul_flops_per_sample() / (time.perf_counter() - start) / 1e9
+
+
+def run_mlrun(X_tr, y_tr, X_te, y_te, seed=0):
+    specs = [{"name": "dense", "units": u, "activation": "relu"} for u in SIZES[1:-1]] + [output_spec(SIZES[-1])]
+    net = Network(specs, SIZES[0], "float32", np.random.default_rng(seed), np.random.default_rng(seed + 1))
+    opt = build("optimizer", {"name": "adam", "learning_rate": LR})
+    sched = build("schedule", "constant")
+    trainer = Trainer(net, build("loss", "cross_entropy"), opt, sched, epochs=EPOCHS, batch_size=BATCH,
+                      shuffle_rng=np.random.default_rng(seed))
+    sched.resolve(initial_learning_rate=LR, total_steps=EPOCHS * trainer.batches_per_epoch(len(X_tr)))
+    X32 = X_tr.astype(np.float32)
+    start = time.perf_counter()
+    trainer.fit(X32, y_tr)
+    seconds = time.perf_counter() - start
+    acc = float(np.mean(net.predict_output(X_te).argmax(1) == y_te))
+    return len(X_tr) * EPOCHS / seconds, acc
+
+
+def run_sklearn(X_tr, y_tr, X_te, y_te, dtype, seed=0):
+    clf = MLPClassifier(hidden_layer_sizes=SIZES[1:-1], activation="relu", solver="adam", batch_size=BATCH,
+                        learning_rate_init=LR, max_iter=EPOCHS, tol=0, n_iter_no_change=10**9,
+                        shuffle=True, random_state=seed)
+    Xc = X_tr.astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        clf.fit(Xc, y_tr)
+        seconds = time.perf_counter() - start
+    return len(X_tr) * EPOCHS / seconds, float(clf.score(X_te.astype(dtype), y_te))
+
+
+def run_torch(X_tr, y_tr, X_te, y_te, seed=0):
+    import torch
+
+    torch.manual_seed(seed)
+    layers = []
+    for a, b in zip(SIZES[:-2], SIZES[1:-1]):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(SIZES[-2], SIZES[-1]))
+    opt = torch.optim.Adam(model.parameters(), lr=LR, eps=1e-7)
+    X = torch.tensor(X_tr, dtype=torch.float32)
+    y = torch.tensor(y_tr)
+    gen = torch.Generator().manual_seed(seed)
+    start = time.perf_counter()
+    for _ in range(EPOCHS):
+        order = torch.randperm(len(X), generator=gen)
+        for i in range(0, len(X), BATCH):
+            idx = order[i:i + BATCH]
+            opt.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(model(X[idx]), y[idx]).backward()
+            opt.step()
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        acc = float((model(torch.tensor(X_te, dtype=torch.float32)).argmax(1).numpy() == y_te).mean())
+    return len(X_tr) * EPOCHS / seconds, acc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="BLAS threads for everyone (default: all)")
+    args = parser.parse_args()
+    X_tr, X_te, y_tr, y_te = data()
+    contenders = {
+        "mlrun": lambda r: run_mlrun(X_tr, y_tr, X_te, y_te, r),
+        "sklearn-f64": lambda r: run_sklearn(X_tr, y_tr, X_te, y_te, np.float64, r),
+        "sklearn-f32": lambda r: run_sklearn(X_tr, y_tr, X_te, y_te, np.float32, r),
+    }
+    try:
+        import torch
+
+        torch.set_num_threads(args.threads or torch.get_num_threads())
+        contenders["torch"] = lambda r: run_torch(X_tr, y_tr, X_te, y_te, r)
+    except ImportError:
+        pass
+    speed = {k: [] for k in contenders}
+    acc = {k: [] for k in contenders}
+    with threadpool_limits(limits=args.threads):
+        blas = [(i["internal_api"], i["num_threads"]) for i in threadpool_info()]
+        print(f"BLAS: {blas}; rounds: {args.rounds}; rows: {len(X_tr)}; epochs: {EPOCHS}; batch: {BATCH}")
+        peak = matmul_peak()
+        for r in range(args.rounds):
+            for name, fn in contenders.items():
+                s, a = fn(r)
+                speed[name].append(s)
+                acc[name].append(a)
+                print(f"  round {r}: {name:12s} {s:9.0f} samples/s  test accuracy {a:.4f}")
+    print()
+    med = {k: statistics.median(v) for k, v in speed.items()}
+    for name in contenders:
+        print(f"{name:12s} median {med[name]:9.0f} samples/s   accuracies {', '.join(f'{a:.4f}' for a in acc[name])}")
+    print()
+    for other in [k for k in contenders if k != "mlrun"]:
+        print(f"mlrun / {other:12s} = {med['mlrun'] / med[other]:.2f}x")
+    gflops = med["mlrun"] * matmul_flops_per_sample() / 1e9
+    print(f"mlrun {gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the float32 matmul peak ({peak:.1f} GFLOP/s)")
+
+
+if __name__ == "__main__":
+    main()
