@@ -1,0 +1,331 @@
+"""Learning-rate range test (``mlrun lr-find``) and its suggestions; ``max_lr: auto`` for 1cycle.
+
+A fresh network trains under the exponential ramp η_t = start·(end/start)^(t/(steps-1)) (Smith 2017,
+"Cyclical learning rates", sec. 3.3; the ``lr_range`` schedule) through the ordinary ``Trainer``; every
+step's loss is smoothed by a bias-corrected EMA and the test stops once the smoothed loss exceeds 4x its
+minimum or turns non-finite (fastai's ``LRFinder``). Three rules turn the curve into a learning rate:
+
+    minimum   η at the smoothed minimum / 10                   (Géron's note; fastai ``minimum``)
+    steepest  η at the most negative d smoothed / d log η, before the minimum   (fastai ``steep``)
+    valley    2/3 down the longest decreasing run of the smoothed loss           (fastai ``valley``)
+
+Slopes are taken against log η: η grows geometrically, so a slope against η itself is inflated by
+1/η at the start of the ramp and picks the first points whatever the curve does.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mlrun.config import Config, ConfigError, dump_yaml, flatten, load_config
+from mlrun.nn.network import Network, expand_model, output_spec
+from mlrun.registry import build
+from mlrun.train import Trainer
+
+RULES = ("minimum", "steepest", "valley")
+AUTO_RULE = "valley"  # the rule fastai pairs with one-cycle training
+BETA = 0.98
+EXPLODE_FACTOR = 4.0
+MIN_STEPS = 10
+TAIL = 5  # points dropped at the end of the curve before suggesting (fastai's skip_end)
+CURVE_KEY = "lr_find_curve"  # private key of ``auto_max_lr``'s result; popped by ``keep_curve``
+CSV_HEADER = ["step", "learning_rate", "loss", "smoothed_loss"]
+
+
+# -- the curve ----------------------------------------------------------------------------------
+class EMA:
+    """Bias-corrected exponential moving average.
+
+    a_t = β a_{t-1} + (1-β) x_t, a_0 = 0;  smoothed_t = a_t / (1 - β^t)   (t from 1; Adam's correction)
+    """
+
+    def __init__(self, beta: float = BETA) -> None:
+        self.beta, self.avg, self.t = float(beta), 0.0, 0
+
+    def update(self, x: float) -> float:
+        self.t += 1
+        self.avg = self.beta * self.avg + (1.0 - self.beta) * float(x)
+        return self.avg / (1.0 - self.beta ** self.t)
+
+
+def smooth(losses, beta: float = BETA) -> np.ndarray:
+    """The smoothed curve of ``losses`` (float64), as the range test records it."""
+    ema = EMA(beta)
+    return np.array([ema.update(x) for x in np.asarray(losses, dtype=np.float64)])
+
+
+def ramp(start: float, end: float, steps: int) -> np.ndarray:
+    """η_t = start·(end/start)^(t/(steps-1)), t = 0..steps-1: the lr_range schedule's values."""
+    schedule = build("schedule", {"name": "lr_range", "start": start, "end": end, "steps": steps})
+    return np.array([schedule(t) for t in range(steps)])
+
+
+# -- suggestion rules (pure functions of a finite curve) ----------------------------------------
+def suggest_minimum(lrs: np.ndarray, smoothed: np.ndarray) -> float:
+    """η at the smoothed loss's minimum, divided by 10."""
+    return float(lrs[int(np.argmin(smoothed))]) / 10.0
+
+
+def suggest_steepest(lrs: np.ndarray, smoothed: np.ndarray) -> float:
+    """η where d smoothed / d log η is most negative, looking only up to the minimum."""
+    if len(lrs) < 2:
+        return float(lrs[0])
+    slope = np.gradient(smoothed, np.log(lrs))
+    last = int(np.argmin(smoothed))
+    return float(lrs[int(np.argmin(slope[: last + 1]))])
+
+
+def longest_valley(smoothed: np.ndarray) -> tuple[int, int]:
+    """(start, end) of fastai's longest valley: ``end`` closes the longest strictly decreasing
+    subsequence (its first occurrence), ``start = end - length`` as fastai takes it."""
+    n = len(smoothed)
+    lds = np.ones(n, dtype=np.int64)  # lds[i]: longest strictly decreasing subsequence ending at i
+    for i in range(1, n):
+        higher = smoothed[:i] > smoothed[i]
+        if higher.any():
+            lds[i] = lds[:i][higher].max() + 1
+    end = int(np.argmax(lds))
+    return end - int(lds[end]), end
+
+
+def suggest_valley(lrs: np.ndarray, smoothed: np.ndarray) -> float:
+    """η about 2/3 down the longest valley (fastai ``valley``: start + ⌊L/3⌋ + ⌊L/6⌋)."""
+    start, end = longest_valley(smoothed)
+    sections = (end - start) / 3
+    idx = start + int(sections) + int(sections / 2)
+    return float(lrs[min(max(idx, 0), len(lrs) - 1)])
+
+
+SUGGEST = {"minimum": suggest_minimum, "steepest": suggest_steepest, "valley": suggest_valley}
+
+
+def window(smoothed: np.ndarray, steps: int) -> slice:
+    """The part of the curve the rules read (fastai): up to the first non-finite value, without the
+    EMA's warm-up (steps // 10 points) and the last 5; the whole finite part when that leaves < 5."""
+    finite = np.isfinite(smoothed)
+    n = int(np.argmin(finite)) if not finite.all() else len(smoothed)
+    head, stop = steps // 10, n - TAIL
+    if stop - head < 5:
+        return slice(0, n)
+    return slice(head, stop)
+
+
+def suggestions(lrs, smoothed, steps: int) -> dict[str, float | None]:
+    """Every rule's learning rate on the recorded curve (None for all when no loss was finite)."""
+    lrs, smoothed = np.asarray(lrs, dtype=np.float64), np.asarray(smoothed, dtype=np.float64)
+    part = window(smoothed, steps)
+    x, y = lrs[part], smoothed[part]
+    if len(y) == 0:
+        return dict.fromkeys(RULES)
+    return {rule: SUGGEST[rule](x, y) for rule in RULES}
+
+
+# -- running the test ---------------------------------------------------------------------------
+@dataclass
+class LRFindResult:
+    """A range test: the curve, every rule's suggestion and the chosen one (``suggestion``)."""
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    suggestions: dict
+    rule: str
+    start: float
+    end: float
+    steps: int
+    status: str
+    stop_reason: str
+    epochs: int = 0
+    seconds: float = 0.0
+    path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def suggestion(self) -> float | None:
+        return self.suggestions.get(self.rule)
+
+
+class _Recorder:
+    """Trainer callback: η, loss and smoothed loss per step; stops on explosion or after ``steps``."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps, self.ema, self.best = steps, EMA(), math.inf
+        self.lrs: list[float] = []
+        self.losses: list[float] = []
+        self.smoothed: list[float] = []
+
+    def on_batch_end(self, trainer: Trainer, logs: dict) -> None:
+        value = self.ema.update(logs["loss"])
+        self.lrs.append(trainer.optimizer.learning_rate)  # the η this step's update used: ramp(step)
+        self.losses.append(logs["loss"])
+        self.smoothed.append(value)
+        self.best = min(self.best, value)
+        if not math.isfinite(value) or value > EXPLODE_FACTOR * self.best:
+            trainer.request_stop("loss_exploded")
+        elif len(self.losses) >= self.steps:
+            trainer.request_stop("steps_done")
+
+
+def check_range(start, end, steps, rule: str = "minimum") -> None:
+    """The range test's arguments, with one-line errors that echo what was given."""
+    if not (isinstance(start, (int, float)) and math.isfinite(start) and start > 0):
+        raise ConfigError(f"--start must be a positive number; got {start}")
+    if not (isinstance(end, (int, float)) and math.isfinite(end) and end > 0):
+        raise ConfigError(f"--end must be a positive number; got {end}")
+    if start >= end:
+        raise ConfigError(f"--start must be below --end; got start {start:g} >= end {end:g}")
+    if not isinstance(steps, int) or steps < MIN_STEPS:
+        raise ConfigError(f"--steps must be an integer >= {MIN_STEPS}; got {steps}")
+    if rule not in RULES:
+        raise ConfigError(f"--rule must be one of {', '.join(RULES)}; got {rule!r}")
+
+
+def _trainer(cfg: Config, dataset, schedule, steps: int, callbacks) -> Trainer:
+    """The spec's network, loss and optimizer, with init, shuffling and noise from the ``lr_find``
+    seed child, so a training run's own streams are untouched by a range test run before it."""
+    from mlrun.experiment import _loss_spec, seeds
+
+    init, shuffle, noise = (np.random.default_rng(s) for s in seeds(cfg.seed)["lr_find"].spawn(3))
+    specs = expand_model(cfg.to_dict()["model"]) + [output_spec(dataset.n_outputs)]
+    network = Network(specs, dataset.n_features, cfg.training.dtype, init, noise)
+    loss, optimizer = build("loss", _loss_spec(cfg, dataset.task)), build("optimizer", cfg.optimizer)
+    trainer = Trainer(network, loss, optimizer, schedule, batch_size=cfg.training.batch_size,
+                      l2=cfg.training.l2, shuffle_rng=shuffle, callbacks=callbacks)
+    trainer.epochs = math.ceil(steps / trainer.batches_per_epoch(len(dataset.X_train)))  # cycle epochs
+    return trainer
+
+
+def range_test(cfg: Config, dataset, start: float = 1e-5, end: float = 10.0, steps: int = 500,
+               rule: str = "minimum", callbacks=()) -> LRFindResult:
+    """Run the range test on ``dataset``'s training part (no validation passes, no files)."""
+    from mlrun.experiment import graceful_signals
+
+    check_range(start, end, steps, rule)
+    schedule = build("schedule", {"name": "lr_range", "start": start, "end": end, "steps": steps})
+    recorder = _Recorder(steps)
+    trainer = _trainer(cfg, dataset, schedule, steps, [recorder, *callbacks])
+    with graceful_signals(trainer, []):
+        trainer.fit(dataset.X_train, dataset.y_train)
+    # the trainer's own divergence check (non-finite, or 1e4 x the first loss) is an explosion here
+    reason = "loss_exploded" if trainer.stop_reason == "diverged" else trainer.stop_reason
+    reason = "steps_done" if reason == "max_epochs" else reason
+    lrs, losses, smoothed = (np.array(v, dtype=np.float64) for v in
+                             (recorder.lrs, recorder.losses, recorder.smoothed))
+    status = "interrupted" if reason == "interrupted" else "completed"
+    return LRFindResult(lrs, losses, smoothed, suggestions(lrs, smoothed, steps), rule, float(start),
+                        float(end), int(steps), status, reason, trainer.epoch, trainer.train_seconds)
+
+
+# -- run directory ------------------------------------------------------------------------------
+def write_curve(run_dir, lrs, losses, smoothed, found: dict, chosen: str, title: str) -> list[str]:
+    """lr_find.csv and plots/lr_find.png in ``run_dir``; a failing figure becomes a warning."""
+    from mlrun import plots
+
+    rows = [[t, float(a), float(b), float(c)] for t, (a, b, c) in enumerate(zip(lrs, losses, smoothed))]
+    run_dir.write_csv("lr_find.csv", CSV_HEADER, rows)
+    try:
+        plots.lr_find(lrs, losses, smoothed, found, chosen, run_dir.plots_dir / "lr_find.png", title)
+    except Exception as exc:  # noqa: BLE001
+        return [f"plots: {type(exc).__name__}: {exc}"]
+    return []
+
+
+def _summary(res: LRFindResult) -> dict:
+    return {"rule": res.rule, "suggestion": res.suggestion, "suggestions": res.suggestions,
+            "start": res.start, "end": res.end, "steps": res.steps, "steps_run": len(res.losses),
+            "stop_reason": res.stop_reason}
+
+
+def lr_find(cfg, start: float = 1e-5, end: float = 10.0, steps: int = 500, runs_dir="runs",
+            rule: str = "minimum", *, callbacks=(), name: str | None = None,
+            command: list[str] | None = None) -> LRFindResult:
+    """Range test of the spec ``cfg`` (Config, dict or path) written to a run directory of kind lr_find."""
+    import sys
+
+    from mlrun import runs
+    from mlrun.experiment import load_data
+
+    cfg = cfg if isinstance(cfg, Config) else load_config(cfg)
+    check_range(start, end, steps, rule)
+    started = time.time()
+    dataset = load_data(cfg)
+    run_dir = runs.RunDir.create(runs_dir, f"{name or cfg.name}-lr-find", kind="lr_find")
+    run_dir.write_yaml("config.yaml", cfg.to_dict())
+    run_dir.start(kind="lr_find", params=flatten(cfg.to_dict()), resolved={}, seed=cfg.seed, smoke=False,
+                  command=command or sys.argv, extra={"name": cfg.name})
+    try:
+        res = range_test(cfg, dataset, start, end, steps, rule, callbacks)
+        res.path = run_dir.path
+        res.warnings = write_curve(run_dir, res.lrs, res.losses, res.smoothed, res.suggestions, rule,
+                                   f"{run_dir.name}: lr-find")
+        summary = _summary(res)
+        run_dir.finish(res.status, res.stop_reason, res.epochs, warnings=res.warnings,
+                       timings={"train_seconds": res.seconds, "total_seconds": time.time() - started},
+                       resolved={k: summary[k] for k in ("start", "end", "steps", "steps_run")},
+                       steps=len(res.losses),
+                       **{k: summary[k] for k in ("rule", "suggestion", "suggestions")})
+    except BaseException as exc:
+        run_dir.finish("failed", None, 0, error=f"{type(exc).__name__}: {exc}")
+        raise
+    return res
+
+
+# -- 1cycle with max_lr: auto -------------------------------------------------------------------
+def auto_max_lr(cfg: Config, dataset, start: float = 1e-5, end: float = 10.0, steps: int = 500) -> dict:
+    """What ``max_lr: auto`` adds to run.json's ``resolved``: the valley suggestion of a range test on
+    the training data, the test's summary, and (under CURVE_KEY, for ``keep_curve``) its curve."""
+    res = range_test(cfg, dataset, start, end, steps, rule=AUTO_RULE)
+    if res.status == "interrupted":
+        raise KeyboardInterrupt
+    if res.suggestion is None:
+        raise ConfigError("schedule.max_lr: auto: the range test found no finite loss; "
+                          "set max_lr to a number")
+    curve = {"lrs": res.lrs, "losses": res.losses, "smoothed": res.smoothed,
+             "suggestions": res.suggestions, "rule": AUTO_RULE}
+    return {"max_lr": res.suggestion, "lr_find": _summary(res), CURVE_KEY: curve}
+
+
+def keep_curve(run_dir, resolved: dict) -> list[str]:
+    """Pop ``auto_max_lr``'s curve from ``resolved`` into lr_find.csv + plots/lr_find.png and record
+    ``resolved`` in run.json at once (so ``--resume`` reuses max_lr). No-op without a curve."""
+    curve = resolved.pop(CURVE_KEY, None)
+    if curve is None:
+        return []
+    warnings = write_curve(run_dir, curve["lrs"], curve["losses"], curve["smoothed"], curve["suggestions"],
+                           curve["rule"], f"{run_dir.name}: lr-find for max_lr: auto")
+    run_dir.update(resolved=resolved)
+    return warnings
+
+
+# -- using a suggestion -------------------------------------------------------------------------
+def target_key(cfg: Config) -> str:
+    """The spec key a suggestion fills: schedule.max_lr for one_cycle, else the initial learning rate."""
+    schedule = cfg.schedule
+    if schedule["name"] == "one_cycle":
+        return "schedule.max_lr"
+    if schedule.get("initial_learning_rate") is not None:
+        return "schedule.initial_learning_rate"
+    return "optimizer.learning_rate"
+
+
+def rounded(lr: float) -> float:
+    """Three significant digits: what the printed command and a written spec carry."""
+    return float(f"{lr:.3g}")
+
+
+def override_for(cfg: Config, lr: float) -> str:
+    """``key=value`` for ``--set``."""
+    return f"{target_key(cfg)}={rounded(lr):g}"
+
+
+def spec_text(cfg: Config, lr: float) -> str:
+    """The spec as YAML with the suggestion filled in (for ``--write-spec``)."""
+    spec = cfg.to_dict()
+    section, key = target_key(cfg).split(".")
+    spec[section][key] = rounded(lr)
+    return dump_yaml(spec)
