@@ -107,7 +107,7 @@ class Preprocessor:
         for label in np.asarray(y_raw).ravel():
             key = _label_key(label, textual)
             if key not in lookup:
-                raise DataError(f"label {label!r} is not a class; classes: {_join(self.classes)}")
+                raise DataError(f"label '{label}' is not a class; classes: {_join(self.classes)}")
             codes.append(lookup[key])
         return np.asarray(codes, dtype=np.int64)
 
@@ -415,7 +415,7 @@ def _encode(y: np.ndarray, task: str) -> tuple[np.ndarray | None, np.ndarray]:
         return None, np.asarray(y, dtype=np.float64).reshape(len(y), -1)
     classes, codes = np.unique(y, return_inverse=True)
     if len(classes) < 2:
-        raise DataError(f"the target has a single class ({classes[0]!r}); classification needs two or more")
+        raise DataError(f"the target has a single class ('{classes[0]}'); classification needs two or more")
     return _plain_array(classes), codes.astype(np.int64).ravel()
 
 
