@@ -176,7 +176,7 @@ def test_one_cycle_matches_torch():
 
 # -- plateau ---------------------------------------------------------------------------------------
 def _plateau_lrs(losses, **kw):
-    s = _sched({"name": "plateau", "patience": 2, "min_delta": 0.1, **kw}, lr=1.0)
+    s = _sched({"name": "plateau", "patience": 2, "min_delta": 0.1} | kw, lr=1.0)
     lrs = []
     for loss in losses:
         s.on_epoch_end({"epoch": len(lrs), "val_loss": loss, "train_loss": 9.0})
@@ -200,6 +200,8 @@ def test_plateau_cooldown():
     assert _plateau_lrs([1.0] + [0.95] * 8, cooldown=2) == [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25,
                                                             0.125]
     assert _plateau_lrs([1.0] + [0.95] * 6, cooldown=1) == _plateau_lrs([1.0] + [0.95] * 6)
+    # patience 1: no reduction while cooling down, one at the epoch the cooldown ends
+    assert _plateau_lrs([1.0] + [0.95] * 5, cooldown=2, patience=1) == [1.0, 0.5, 0.5, 0.25, 0.25, 0.125]
 
 
 def test_plateau_min_lr():
