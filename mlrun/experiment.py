@@ -147,6 +147,11 @@ class RunRecorder:
         self.run_dir = run_dir
         self.header = runs.history_header(metric_names)
 
+    def on_setup(self, setup: Setup) -> None:
+        from mlrun.lr_find import keep_curve  # max_lr: auto: its curve and plot, resolved into run.json now
+
+        keep_curve(self.run_dir, setup.resolved)
+
     def on_epoch_end(self, trainer: Trainer, logs: dict) -> None:
         self.run_dir.write_csv("history.csv", self.header,
                                [[row.get(k) for k in self.header] for row in trainer.history])
@@ -213,10 +218,9 @@ def evaluate(network: Network, dataset, names="auto") -> tuple[dict, list[str], 
         else:
             out, y_true = dataset.inverse_y(out), dataset.inverse_y(np.asarray(y, np.float64))
         outputs[split] = (y_true, out)
-        values, notes = compute_metrics(dataset.task, y_true, out, positive_class=dataset.positive_class,
-                                        names=names)
-        metrics[split] = values
-        warnings += [f"{split}: {n}" for n in notes]
+        values = compute_metrics(dataset.task, y_true, out, positive_class=dataset.positive_class, names=names)
+        metrics[split] = dict(values)
+        warnings += [f"{split}: {note}" for note in values.warnings]
     return metrics, warnings, outputs
 
 
@@ -361,7 +365,9 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float)
     run_dir.write_json("metrics.json", outcome.metrics)
     _write_predictions(run_dir, outcome)
     run_dir.write_npz("model.npz", **outcome.model_arrays)
-    warnings = outcome.warnings + _draw_plots(run_dir, outcome)
+    from mlrun.lr_find import keep_curve  # an auto max_lr curve not yet written (trained without RunRecorder)
+
+    warnings = outcome.warnings + keep_curve(run_dir, outcome.resolved) + _draw_plots(run_dir, outcome)
     run_dir.finish(outcome.status, outcome.stop_reason, outcome.epochs,
                    timings={"train_seconds": outcome.train_seconds, "total_seconds": total_seconds},
                    resolved=outcome.resolved, data=outcome.data, advice=outcome.advice, warnings=warnings,
