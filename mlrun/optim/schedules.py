@@ -140,7 +140,8 @@ class Power(_Resolvable):
 class Piecewise(_Resolvable):
     """Piecewise constant: values[i] while boundaries[i-1] <= t < boundaries[i].
 
-    η_t = values[#{b in boundaries : b <= t}]   (Keras PiecewiseConstantDecay)
+    η_t = values[#{b in boundaries : b <= t}]   (Keras PiecewiseConstantDecay, but step t = b already
+    takes the next value; Keras switches one step later)
     """
 
     def __init__(
