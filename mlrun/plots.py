@@ -122,7 +122,7 @@ def confusion_matrix(cm, labels, path, title: str):
     """Counts annotated in each cell; colour = the cell's share of its true-class row."""
     cm = np.asarray(cm, dtype=np.int64)
     n = cm.shape[0]
-    side = min(4.0 + 0.45 * n, 14.0)
+    side = min(4.0 + 0.45 * n, 11.0)
     fig, ax = _figure(size=(side + 1.2, side))
     rows = cm.sum(axis=1, keepdims=True)
     share = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows > 0)
@@ -136,7 +136,8 @@ def confusion_matrix(cm, labels, path, title: str):
                 color = "white" if share[i, j] > 0.5 else "black"
                 ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color, fontsize=size)
     names = [str(label) for label in labels]
-    ax.set_xticks(range(n), names, rotation=45 if max(map(len, names), default=0) > 3 else 0, ha="right")
+    tilt = {"rotation": 45, "ha": "right", "rotation_mode": "anchor"} if max(map(len, names), default=0) > 3 else {}
+    ax.set_xticks(range(n), names, **tilt)
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")

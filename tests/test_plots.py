@@ -1,0 +1,257 @@
+"""Plots: each function writes a real PNG (atomically) for binary, multiclass and regression inputs,
+and the numbers it prints in legends are the scikit-learn ones."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from mlrun import plots
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def _check_png(path) -> None:
+    width, height = _png_size(path)
+    assert 400 <= width <= 2500 and 300 <= height <= 2000, (width, height)
+    assert path.stat().st_size > 5_000  # a drawn figure, not a blank canvas
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []  # no temp left
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """Texts of every figure saved (legend entries, titles, tick labels), read before it is cleared."""
+    texts: list[list[str]] = []
+    save = plots._save
+
+    def spy(fig, path, title):
+        seen = []
+        for ax in fig.axes:
+            legend = ax.get_legend()
+            if legend is not None:
+                seen += [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()]
+            seen += [t.get_text() for t in ax.texts] + [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+            seen.append(f"yscale={ax.get_yscale()}")
+        texts.append(seen + [f"suptitle={title}"])
+        return save(fig, path, title)
+
+    monkeypatch.setattr(plots, "_save", spy)
+    return texts
+
+
+def _history(n=20, val=True):
+    rows = []
+    for e in range(1, n + 1):
+        row = {"epoch": e, "learning_rate": 0.01 * 0.9**e, "momentum": 0.9, "train_loss": 3.0 * 0.7**e,
+               "grad_norm": 1.0 / e, "seconds": 0.1}  # fmt: skip
+        if val:
+            row["val_loss"] = 3.0 * 0.7**e + 0.002 * (e - 12) ** 2  # best at epoch 14
+        rows.append(row)
+    return rows
+
+
+def _binary(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    p1 = np.clip(0.5 * y + rng.uniform(0, 0.6, n), 0, 1)
+    return y, np.column_stack([1 - p1, p1])
+
+
+def _multiclass(n=300, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    logits = rng.normal(size=(n, k)) + 2.0 * np.eye(k)[y] * np.linspace(0.2, 1.5, k)
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return y, proba
+
+
+# ---------------------------------------------------------------- learning curves
+
+
+def test_learning_curve(tmp_path, captured):
+    path = plots.learning_curve(_history(), tmp_path / "lc.png", "digits-elu-20240101-000000-abcd")
+    _check_png(path)
+    texts = captured[0]
+    assert "best val_loss 0.02835 (epoch 14)" in texts  # 3 * 0.7**14 + 0.002 * 2**2 = 0.028347
+    assert "suptitle=digits-elu-20240101-000000-abcd" in texts
+    assert "yscale=log" in texts  # 2.1 -> 0.0024: more than two decades
+    assert "learning rate" in texts and "loss" in texts
+
+
+def test_learning_curve_without_validation_and_short(tmp_path, captured):
+    _check_png(plots.learning_curve(_history(3, val=False), tmp_path / "a.png", "r"))
+    assert not any(t.startswith("best") for t in captured[0])
+    assert "yscale=linear" in captured[0]  # 2.1 -> 1.03: linear axis
+    _check_png(plots.learning_curve([], tmp_path / "b.png", "empty run"))
+    assert "no epochs recorded" in captured[1]
+
+
+def test_learning_curve_diverged_values(tmp_path):
+    history = _history(5)
+    history[-1].update(train_loss=float("inf"), val_loss=None, learning_rate=None)
+    _check_png(plots.learning_curve(history, tmp_path / "lc.png", "diverged"))
+
+
+def test_overlay_learning_curves(tmp_path, captured):
+    curves = [(f"run-{i}", _history(10)) for i in range(14)]
+    curves[1] = ("run-1", _history(10, val=False))
+    _check_png(plots.overlay_learning_curves(curves, tmp_path / "o.png", "compare"))
+    texts = captured[0]
+    labels = [t for t in texts if t.startswith("run-")]
+    assert len(labels) == 12 and "run-1 (train_loss)" in labels and "run-12" not in labels
+    assert "12 of 14 runs" in texts
+    _check_png(plots.overlay_learning_curves(curves[:2], tmp_path / "t.png", "compare", key="train_loss"))
+    assert [t for t in captured[1] if t.startswith("run-")] == ["run-0", "run-1"]
+
+
+# ---------------------------------------------------------------- classification
+
+
+def test_confusion_matrix(tmp_path, captured):
+    cm = [[50, 2, 0], [5, 40, 5], [0, 0, 0]]  # an empty true row must not divide by zero
+    _check_png(plots.confusion_matrix(cm, ["setosa", "versicolor", "virginica"], tmp_path / "cm.png", "iris"))
+    texts = captured[0]
+    assert "confusion matrix (n = 102, accuracy 0.882)" in texts  # 90 / 102
+    assert "predicted" in texts and "true" in texts
+    cells = [t for t in texts if t.isdigit()]
+    assert cells == ["50", "2", "0", "5", "40", "5", "0", "0", "0"]
+
+
+def test_confusion_matrix_many_classes(tmp_path, captured):
+    cm = np.diag(np.arange(1, 25)).tolist()
+    cm[3][5] = 7
+    _check_png(plots.confusion_matrix(cm, [f"class-{i}" for i in range(24)], tmp_path / "cm.png", "many"))
+    assert "confusion matrix (n = 307, accuracy 0.977)" in captured[0]  # 300 / 307
+    assert len([t for t in captured[0] if t.isdigit()]) == 24 * 24  # still annotated at 24 classes
+
+
+@pytest.mark.parametrize("as_names", [False, True])
+def test_roc_pr_binary(tmp_path, captured, as_names):
+    y, proba = _binary()
+    labels = ["neg", "pos"] if as_names else ["0", "1"]
+    y_true = np.array(labels)[y] if as_names else y
+    positive = labels[0]  # the positive class need not be the second column
+    _check_png(plots.roc_curve(y_true, proba, labels, positive, tmp_path / "roc.png", "bin"))
+    _check_png(plots.pr_curve(y_true, proba, labels, positive, tmp_path / "pr.png", "bin"))
+    auc = roc_auc_score(y == 0, proba[:, 0])
+    ap = average_precision_score(y == 0, proba[:, 0])
+    assert f"{labels[0]} (AUC = {auc:.3f})" in captured[0] and "chance (AUC = 0.5)" in captured[0]
+    assert f"{labels[0]} (AP = {ap:.3f})" in captured[1]
+    assert f"chance (prevalence {np.mean(y == 0):.2f})" in captured[1]
+
+
+def test_roc_binary_one_column_scores_and_default_positive(tmp_path, captured):
+    y, proba = _binary(seed=1)
+    _check_png(plots.roc_curve(y, proba[:, 1], [0, 1], None, tmp_path / "roc.png", "bin"))
+    assert f"1 (AUC = {roc_auc_score(y, proba[:, 1]):.3f})" in captured[0]
+
+
+def test_roc_pr_multiclass(tmp_path, captured):
+    y, proba = _multiclass()
+    labels = ["a", "b", "c", "d"]
+    _check_png(plots.roc_curve(y, proba, labels, None, tmp_path / "roc.png", "multi"))
+    _check_png(plots.pr_curve(np.array(labels)[y], proba, labels, None, tmp_path / "pr.png", "multi"))
+    aucs = [roc_auc_score(y == k, proba[:, k]) for k in range(4)]
+    aps = [average_precision_score(y == k, proba[:, k]) for k in range(4)]
+    for k, name in enumerate(labels):
+        assert f"{name} (AUC = {aucs[k]:.3f})" in captured[0]
+        assert f"{name} (AP = {aps[k]:.3f})" in captured[1]
+    assert f"one-vs-rest, mean AUC {np.mean(aucs):.3f}" in captured[0]
+    assert "chance (class prevalence)" in captured[1]
+
+
+def test_roc_many_classes_draws_the_ten_lowest(tmp_path, captured):
+    y, proba = _multiclass(n=900, k=15, seed=2)
+    labels = [f"k{i}" for i in range(15)]
+    _check_png(plots.roc_curve(y, proba, labels, None, tmp_path / "roc.png", "15 classes"))
+    aucs = {f"k{k}": roc_auc_score(y == k, proba[:, k]) for k in range(15)}
+    drawn = [t.split(" ")[0] for t in captured[0] if "(AUC =" in t and not t.startswith("chance")]
+    assert sorted(drawn) == sorted(sorted(aucs, key=aucs.get)[:10])
+    assert any("10 lowest of 15 classes" in t for t in captured[0])
+
+
+def test_roc_unusable_scores_draw_a_message(tmp_path, captured):
+    y, proba = _binary()
+    proba[3, 1] = np.nan
+    _check_png(plots.roc_curve(y, proba, ["0", "1"], "1", tmp_path / "roc.png", "nan"))
+    assert "scores are not finite (the model diverged?)" in captured[0]
+    _, proba = _binary()
+    _check_png(plots.pr_curve(np.ones(200, int), proba, ["0", "1"], "1", tmp_path / "pr.png", "one class"))
+    assert "only one class present in y_true" in captured[1]
+
+
+def test_class_labels_must_match(tmp_path):
+    with pytest.raises(ValueError, match="class labels"):
+        plots.roc_curve(np.array(["x", "y"]), np.full((2, 2), 0.5), ["a", "b"], "a", tmp_path / "r.png", "t")
+
+
+# ---------------------------------------------------------------- regression
+
+
+def test_residuals(tmp_path, captured):
+    rng = np.random.default_rng(0)
+    y = rng.normal(100, 30, size=(250, 2)).astype(np.float32)
+    y_pred = y + rng.normal(0, 5, size=y.shape).astype(np.float32)
+    _check_png(plots.residuals(y, y_pred, tmp_path / "res.png", "friedman"))
+    e = (y[:, 0] - y_pred[:, 0]).astype(np.float64)
+    r2 = 1 - np.sum(e**2) / np.sum((y[:, 0] - y[:, 0].mean()) ** 2)
+    assert f"R² = {r2:.3f}, RMSE = {np.sqrt(np.mean(e**2)):.4g}" in captured[0]
+    assert "true (target 1 of 2)" in captured[0]
+    _check_png(plots.residuals(y[:, 0], y_pred[:, 0], tmp_path / "one.png", "one target"))
+    assert "true" in captured[1]
+
+
+# ---------------------------------------------------------------- lr-find
+
+
+def _lr_curve(n=200):
+    lrs = np.geomspace(1e-5, 10, n)
+    smoothed = 2.3 - 1.8 / (1 + np.exp(-3 * (np.log10(lrs) + 2.5)))
+    smoothed[lrs > 0.3] = 2.3 * (lrs[lrs > 0.3] / 0.3) ** 4  # the explosion
+    losses = smoothed + np.random.default_rng(0).normal(0, 0.05, n)
+    losses[-1] = np.inf
+    return lrs, losses, smoothed
+
+
+def test_lr_find(tmp_path, captured):
+    lrs, losses, smoothed = _lr_curve()
+    suggestions = {"minimum": 0.05, "steepest": 3e-3, "valley": 1e-2, "broken": None}
+    _check_png(plots.lr_find(lrs, losses, smoothed, suggestions, "valley", tmp_path / "lr.png", "lr-find"))
+    texts = captured[0]
+    assert "valley: 1.00e-02  (chosen)" in texts and "minimum: 5.00e-02" in texts
+    assert "steepest: 3.00e-03" in texts and not any(t.startswith("broken") for t in texts)
+    assert "1.00e-02" in texts  # the chosen value written beside its line
+
+
+def test_lr_find_ylim_ignores_the_explosion():
+    _, _, smoothed = _lr_curve()
+    low, high = plots._lr_find_ylim(smoothed)
+    # minimum 0.5 (the plateau), start level 2.3: limits 0.5 - 0.18 and 2.3 + 0.9
+    assert smoothed.max() > 1e3
+    assert low == pytest.approx(smoothed.min() - 0.1 * (2.3 - smoothed.min()), abs=0.01)
+    assert high == pytest.approx(2.3 + 0.5 * (2.3 - smoothed.min()), abs=0.01)
+    assert plots._lr_find_ylim(np.array([np.nan, 1.0])) is None
+
+
+def test_log_scale_rule():
+    class Ax:
+        scale = "linear"
+
+        def set_yscale(self, s):
+            self.scale = s
+
+    for values, scale in [([1.0, 50.0], "linear"), ([1.0, 101.0], "log"), ([-1.0, 1e4], "linear"),
+                          ([np.nan, 1e-3, 1.0], "log")]:  # fmt: skip
+        ax = Ax()
+        plots._log_if_wide(ax, np.array(values))
+        assert ax.scale == scale, values
