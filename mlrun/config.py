@@ -75,8 +75,8 @@ class SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 SpecLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789."))
 
 
-def parse_yaml(text: str, where: str) -> Any:
-    """YAML text -> Python data; errors become "where:line:col: problem"."""
+def parse_yaml(text: str, where: str, marks: bool = True) -> Any:
+    """YAML text -> Python data; errors become "where:line:col: problem" (without marks: "where: problem")."""
     try:
         return yaml.load(text, Loader=SpecLoader)  # noqa: S506  (SpecLoader is a safe loader)
     except yaml.MarkedYAMLError as exc:
@@ -88,7 +88,7 @@ def parse_yaml(text: str, where: str) -> Any:
             problem += "; Python tags are not allowed in a spec (plain YAML data only)"
         if mark and "\t" in (text.splitlines()[mark.line:mark.line + 1] or [""])[0]:
             problem += "; indent with spaces, not tabs"
-        at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
+        at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark and marks else where
         raise ConfigError(f"{at}: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: {' '.join(str(exc).split())}") from None
@@ -125,7 +125,7 @@ def apply_override(raw: dict, text: str) -> str:
     if not sep or not all(parts):
         raise ConfigError(f"--set {text!r}: expected KEY=VALUE with a dotted key, e.g. "
                           "optimizer.learning_rate=0.01")
-    value = parse_yaml(value_text, f"--set {key}")
+    value = parse_yaml(value_text, f"--set {key}={value_text} (a YAML value)", marks=False)
     node: Any = raw
     for i, part in enumerate(parts[:-1]):
         node = _child(node, part, ".".join(parts[: i + 1]))
@@ -234,7 +234,7 @@ class DataSpec(_Section):
     dataset: str = Field("digits", description="offline dataset, generator, or csv")
     params: dict[str, Any] = Field(default_factory=dict, description="generator/loader arguments")
     path: str | None = Field(None, description="csv only: file with a header row")
-    target: str | None = Field(None, description="csv only: the label column")
+    target: str | list[str] | None = Field(None, description="csv only: label column(s)")
     test_size: float = Field(0.2, gt=0, lt=1, description="fraction of all rows, taken first")
     validation_size: float = Field(0.1, ge=0, lt=1, description="fraction of all rows; 0 = no validation")
     stratify: bool = True
@@ -274,10 +274,8 @@ def _check_dataset_params(dataset: str, params: dict) -> None:
 
     fn = getattr(sklearn.datasets, dataset if dataset.startswith("make_") else f"load_{dataset}")
     accepted = [p for p in inspect.signature(fn).parameters
-                if p not in ("return_X_y", "as_frame", "random_state", "data_home")]
-    for key in params:
-        if key == "random_state":
-            raise _PathError("params.random_state", "is set from seed (or data.split_seed); remove it")
+                if p not in ("return_X_y", "as_frame", "data_home")]
+    for key in params:  # random_state is allowed: it pins a generator's data across seeds
         if key not in accepted:
             hint = difflib.get_close_matches(str(key), accepted, n=1)
             did = f" (did you mean {hint[0]!r}?)" if hint else ""
