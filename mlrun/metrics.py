@@ -181,7 +181,7 @@ def regression_metrics(y_true, y_pred, names=None) -> Metrics:
 
     names = _selected(names, "regression")
     y_true = np.asarray(y_true, dtype=np.float64)
-    y_true = y_true.reshape(len(y_true), -1)
+    y_true = y_true[:, None] if y_true.ndim == 1 else y_true
     y_pred = np.asarray(y_pred, dtype=np.float64).reshape(y_true.shape)
     if len(y_true) == 0:
         return _undefined(names, "the split is empty: its metrics are undefined")

@@ -321,6 +321,8 @@ def test_positive_class_default_is_training_minority():
     assert d.classes[d.positive_class] == "benign"
     d = load_dataset({"dataset": "make_classification", "params": {"weights": [0.2]}})
     assert d.positive_class == 0  # class 0 is the minority here
+    d = load_dataset({"dataset": "make_moons"})  # 35 / 35 training rows: a tie goes to code 1
+    assert np.bincount(d.y_train).tolist() == [35, 35] and d.positive_class == 1
     with pytest.raises(DataError, match="positive_class 'cat' is not a class; classes: benign, malignant"):
         load_dataset({"dataset": "breast_cancer", "positive_class": "cat"})
     with pytest.raises(DataError, match="binary classification only"):
