@@ -564,3 +564,16 @@ def _assemble(raw, task, classes, X, y, parts, opts) -> Dataset:
         splits[f"X_{key}"] = pre.transform(X[idx]) if len(idx) else np.zeros((0, X.shape[1]))
         splits[f"y_{key}"] = y[idx]
     return Dataset(**vars(pre), **splits)
+
+
+def read_feature_csv(path, feature_names: list[str]) -> np.ndarray:
+    """The named feature columns of a CSV file (header row; other columns such as the target ignored)."""
+    where = str(path)
+    header, rows, lines = _csv_rows(read_text(path), where)
+    missing = [f for f in feature_names if f not in header]
+    if missing:
+        raise DataError(f"{where} lacks the model's feature columns {_join(missing)}; "
+                        f"columns: {_join(header)}")
+    cells = np.asarray(rows, dtype=str)
+    columns = [_numeric_column(cells[:, header.index(f)], f, lines, where) for f in feature_names]
+    return np.column_stack(columns)

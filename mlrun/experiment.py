@@ -357,8 +357,9 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
     )
 
 
-def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float) -> Run:
-    """Write everything a finished training leaves in its run directory, status last."""
+def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
+                   plots: bool = True) -> Run:
+    """Write everything a finished training leaves in its run directory, status last (sweeps: plots=False)."""
     metric_names = ["accuracy"] if outcome.task == "classification" else ["rmse"]
     header = runs.history_header(metric_names)
     run_dir.write_csv("history.csv", header, [[row.get(k) for k in header] for row in outcome.history])
@@ -367,7 +368,8 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float)
     run_dir.write_npz("model.npz", **outcome.model_arrays)
     from mlrun.lr_find import keep_curve  # an auto max_lr curve not yet written (trained without RunRecorder)
 
-    warnings = outcome.warnings + keep_curve(run_dir, outcome.resolved) + _draw_plots(run_dir, outcome)
+    warnings = outcome.warnings + keep_curve(run_dir, outcome.resolved)
+    warnings += _draw_plots(run_dir, outcome) if plots else []
     run_dir.finish(outcome.status, outcome.stop_reason, outcome.epochs,
                    timings={"train_seconds": outcome.train_seconds, "total_seconds": total_seconds},
                    resolved=outcome.resolved, data=outcome.data, advice=outcome.advice, warnings=warnings,
@@ -436,6 +438,24 @@ class Model:
         if self.task == "classification":
             return self.pre.classes[np.argmax(out, axis=1)]
         return self.pre.inverse_y(out)
+
+
+def predict_csv(model: Model, path) -> str:
+    """Predictions for the rows of a CSV file (header row; columns matched by name), as CSV text."""
+    from mlrun.data import read_feature_csv
+
+    X = read_feature_csv(path, model.pre.feature_names)
+    if model.task == "classification":
+        proba = model.predict_proba(X)
+        labels = [str(c) for c in model.classes]
+        header = ["y_pred"] + [f"score_{c}" for c in labels]
+        rows = [[labels[i], *(f"{p:.6g}" for p in row)] for i, row in zip(np.argmax(proba, axis=1), proba)]
+    else:
+        pred = model.predict(X)
+        names = model.pre.target_names
+        header = [f"y_pred_{n}" for n in names] if len(names) > 1 else ["y_pred"]
+        rows = [[f"{v:.8g}" for v in row] for row in pred]
+    return "\n".join(",".join(map(str, r)) for r in [header, *rows]) + "\n"
 
 
 def load_model(path) -> Model:
