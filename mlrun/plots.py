@@ -129,14 +129,10 @@ def confusion_matrix(cm, labels, path, title: str):
     image = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
     cbar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     cbar.set_label("share of the true class (row)")
-    if n <= 30:
-        size = 10 if n <= 10 else max(5, 10 - (n - 10) // 4)
-        for i in range(n):
-            for j in range(n):
-                color = "white" if share[i, j] > 0.5 else "black"
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color, fontsize=size)
+    _annotate_cells(ax, cm, share)
     names = [str(label) for label in labels]
-    tilt = {"rotation": 45, "ha": "right", "rotation_mode": "anchor"} if max(map(len, names), default=0) > 3 else {}
+    long_names = max(map(len, names), default=0) > 3
+    tilt = {"rotation": 45, "ha": "right", "rotation_mode": "anchor"} if long_names else {}
     ax.set_xticks(range(n), names, **tilt)
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted")
@@ -146,12 +142,32 @@ def confusion_matrix(cm, labels, path, title: str):
     return _save(fig, path, title)
 
 
+def _annotate_cells(ax, cm, share) -> None:
+    """Counts in each cell (up to 30 classes), white on dark cells, smaller fonts for more classes."""
+    n = cm.shape[0]
+    if n > 30:
+        return
+    size = 10 if n <= 10 else max(5, 10 - (n - 10) // 4)
+    for i in range(n):
+        for j in range(n):
+            color = "white" if share[i, j] > 0.5 else "black"
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color, fontsize=size)
+
+
+def _label_text(value) -> str:
+    """A class label as text; 1.0 and 1 are the same class (labels read back from CSV are floats)."""
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
 def _class_indices(y_true, labels) -> np.ndarray:
     """y_true as indices into ``labels`` (accepts the labels themselves or integer indices)."""
-    names = [str(label) for label in labels]
+    names = [_label_text(label) for label in labels]
     lookup = {name: i for i, name in enumerate(names)}
     y = np.asarray(y_true).ravel()
-    as_text = [str(v.item() if isinstance(v, np.generic) else v) for v in y]
+    as_text = [_label_text(v) for v in y]
     if all(t in lookup for t in as_text):
         return np.array([lookup[t] for t in as_text], dtype=np.int64)
     if np.issubdtype(y.dtype, np.integer) and y.size and y.min() >= 0 and y.max() < len(names):
@@ -163,9 +179,11 @@ def _class_scores(y_true, proba, labels, positive_class):
     """[(name, is_positive (n,), score (n,))] for the binary positive class or every class (one-vs-rest)."""
     y = _class_indices(y_true, labels)
     proba = np.asarray(proba, dtype=np.float64)
-    names = [str(label) for label in labels]
+    names = [_label_text(label) for label in labels]
     if len(names) <= 2:
-        pos = names.index(str(positive_class)) if positive_class is not None else len(names) - 1
+        if positive_class is not None and _label_text(positive_class) not in names:
+            raise ValueError(f"positive_class {positive_class!r} is not one of the class labels {names}")
+        pos = names.index(_label_text(positive_class)) if positive_class is not None else len(names) - 1
         score = proba if proba.ndim == 1 else proba[:, pos]
         return [(names[pos], y == pos, score)]
     return [(name, y == k, proba[:, k]) for k, name in enumerate(names)]

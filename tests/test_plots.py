@@ -193,6 +193,15 @@ def test_roc_unusable_scores_draw_a_message(tmp_path, captured):
 def test_class_labels_must_match(tmp_path):
     with pytest.raises(ValueError, match="class labels"):
         plots.roc_curve(np.array(["x", "y"]), np.full((2, 2), 0.5), ["a", "b"], "a", tmp_path / "r.png", "t")
+    with pytest.raises(ValueError, match="positive_class 'z'"):
+        plots.roc_curve(np.array(["a", "b"]), np.full((2, 2), 0.5), ["a", "b"], "z", tmp_path / "r.png", "t")
+
+
+def test_class_indices():
+    assert plots._class_indices(np.array([1.0, 0.0, 1.0]), [0, 1]).tolist() == [1, 0, 1]  # floats from CSV
+    assert plots._class_indices(["b", "a"], ["a", "b"]).tolist() == [1, 0]
+    assert plots._class_indices(np.array([2, 0]), ["x", "y", "z"]).tolist() == [2, 0]  # indices
+    assert plots._class_indices(np.array([3, 5]), [3, 5]).tolist() == [0, 1]  # labels win over indices
 
 
 # ---------------------------------------------------------------- regression
