@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import datasets as skd
 
-from mlrun.data import DATASETS, DataError, Dataset, Preprocessor, load_dataset, read_text
+from mlrun.data import (
+    DATASETS,
+    DataError,
+    Dataset,
+    Preprocessor,
+    load_dataset,
+    read_feature_csv,
+    read_text,
+)
 
 PENGUINS = Path(__file__).resolve().parents[1] / "configs" / "examples" / "penguins_small.csv"
 
@@ -362,3 +370,12 @@ def test_preprocessor_drops_the_arrays():
     assert type(pre) is Preprocessor and not hasattr(pre, "X_train")
     np.testing.assert_array_equal(pre.transform(d.X_test * d.scaler["scale"] + d.scaler["center"]),
                                   d.transform(d.X_test * d.scaler["scale"] + d.scaler["center"]))
+
+
+def test_read_feature_csv_picks_the_named_columns(tmp_path):
+    path = tmp_path / "new.csv"
+    path.write_text("flipper_length_mm,species,bill_length_mm\n181,Adelie,39.1\n217,Gentoo,47.5\n")
+    X = read_feature_csv(path, ["bill_length_mm", "flipper_length_mm"])
+    np.testing.assert_array_equal(X, [[39.1, 181.0], [47.5, 217.0]])
+    with pytest.raises(DataError, match="lacks the model's feature columns body_mass_g; columns: flipper"):
+        read_feature_csv(path, ["body_mass_g"])
