@@ -123,6 +123,14 @@ def test_derivatives_by_hand():
         np.testing.assert_allclose(act.backward(ones)[0], slope, rtol=1e-12, err_msg=spec)
 
 
+@pytest.mark.parametrize("name", ["elu", "selu", "leaky_relu", "rrelu", "prelu"])
+def test_tiny_positive_inputs_stay_exact(name):
+    scale = SELU_SCALE if name == "selu" else 1.0
+    for dtype, tiny in ((np.float64, 1e-12), (np.float32, 1e-6)):
+        y = build("activation", name).forward(np.array([[tiny, 3 * tiny]], dtype=dtype))
+        np.testing.assert_allclose(y, scale * np.array([[tiny, 3 * tiny]]), rtol=1e-6)
+
+
 def test_no_overflow_at_extremes():
     x = np.array([[-1000.0, 1000.0, 0.0]])
     with np.errstate(over="raise", invalid="raise", divide="raise"):

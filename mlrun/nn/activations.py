@@ -31,25 +31,37 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 
 def leaky_relu(x: np.ndarray, alpha: float = 0.2) -> np.ndarray:
-    """x if x > 0 else alpha x."""
-    return np.where(x > 0, x, x * alpha)
+    """x if x > 0 else alpha x, as max(x, 0) + alpha min(x, 0) (np.where is far slower)."""
+    y = np.minimum(x, 0)
+    y *= alpha
+    y += np.maximum(x, 0)
+    return y
+
+
+def _elu_parts(x: np.ndarray, alpha: float, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """y = scale · (x if x > 0 else alpha (exp(x) - 1)) and d = scale · alpha · exp(min(x, 0)).
+
+    d is dy/dx where x <= 0. exp (not expm1, several times slower in float32) of min(x, 0) never
+    overflows; for x <= 0 near 0 the absolute error is one rounding of scale · alpha; x > 0 is exact.
+    """
+    d = np.minimum(x, 0)
+    np.exp(d, out=d)
+    d *= scale * alpha
+    y = np.maximum(x, 0)
+    if scale != 1:
+        y *= scale
+    y += np.subtract(d, scale * alpha)  # exactly 0 where x > 0
+    return y, d
 
 
 def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-    """x if x > 0 else alpha (exp(x) - 1); written max(x, 0) + alpha expm1(min(x, 0)) to never overflow."""
-    neg = np.minimum(x, 0)
-    np.expm1(neg, out=neg)
-    neg *= alpha
-    y = np.maximum(x, 0)
-    y += neg
-    return y
+    """x if x > 0 else alpha (exp(x) - 1)."""
+    return _elu_parts(x, alpha, 1.0)[0]
 
 
 def selu(x: np.ndarray) -> np.ndarray:
-    """scale * elu(x, alpha) with the self-normalising constants (Klambauer et al. 2017)."""
-    y = elu(x, SELU_ALPHA)
-    y *= SELU_SCALE
-    return y
+    """scale · elu(x, alpha) with the self-normalising constants (Klambauer et al. 2017)."""
+    return _elu_parts(x, SELU_ALPHA, SELU_SCALE)[0]
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -82,6 +94,13 @@ class Activation(Layer):
 
     def __init__(self) -> None:
         super().__init__()
+        self._mask = np.empty(0, dtype=bool)
+
+    def _positive(self, x: np.ndarray) -> np.ndarray:
+        """x > 0 written into a buffer kept from batch to batch (no allocation once shapes settle)."""
+        if self._mask.shape != x.shape:
+            self._mask = np.empty(x.shape, dtype=bool)
+        return np.greater(x, 0, out=self._mask)
 
     def _default_rng(self) -> np.random.Generator:
         """The generator given to build(), else an own seeded one (created on first use)."""
@@ -126,14 +145,8 @@ class Tanh(Activation):
 class ReLU(Activation):
     """Rectified linear unit y = max(x, 0); dy/dx = [x > 0] (Nair & Hinton 2010)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._mask = np.empty(0, dtype=bool)
-
     def forward(self, x, training=False):
-        if self._mask.shape != x.shape:
-            self._mask = np.empty(x.shape, dtype=bool)  # reused batch after batch: no allocation
-        np.greater(x, 0, out=self._mask)
+        self._positive(x)
         return np.maximum(x, 0)
 
     def backward(self, dy):
@@ -141,15 +154,20 @@ class ReLU(Activation):
 
 
 class _Slope(Activation):
-    """x if x > 0 else slope · x, the slope from ``_slope(x, training)``; backward dy · (1 or slope)."""
+    """y = x · f, f = 1 where x > 0 else the slope from ``_slope`` (a number, per unit or per element).
+
+    f is dy/dx, so backward is dy · f. Built as [x > 0] (1 - slope) + slope: arithmetic, no np.where.
+    """
 
     def forward(self, x, training=False):
-        self._x = x
-        self._slope_used = self._slope(x, training)
-        return np.where(x > 0, x, x * self._slope_used)
+        slope = self._slope(x, training)
+        factor = np.multiply(self._positive(x), np.subtract(1, slope), dtype=x.dtype)
+        factor += slope
+        self._factor = factor
+        return x * factor
 
     def backward(self, dy):
-        return np.where(self._x > 0, dy, dy * self._slope_used)
+        return dy * self._factor
 
 
 @register("activation", "leaky_relu")
@@ -189,7 +207,7 @@ class RReLU(_Slope):
 
 
 @register("activation", "prelu")
-class PReLU(Activation):
+class PReLU(_Slope):
     """Parametric ReLU y = x if x > 0 else a·x with a learned slope a per unit (He et al. 2015).
 
     params {"alpha": (units,)} start at ``alpha``; d/da = sum over rows of dy · min(x, 0).
@@ -205,23 +223,23 @@ class PReLU(Activation):
         self.grads = {"alpha": np.zeros(in_dim, dtype=self.dtype)}
         return out
 
-    def forward(self, x, training=False):
+    def _slope(self, x, training):
         if "alpha" not in self.params:
             self.build(x.shape[-1], self.rng, x.dtype)
         self._x = x
-        return np.where(x > 0, x, x * self.params["alpha"])
+        return self.params["alpha"]
 
     def backward(self, dy):
         x = self._x
         neg = np.minimum(x, 0)
         neg *= dy
         np.sum(neg, axis=tuple(range(x.ndim - 1)), out=self.grads["alpha"])
-        return np.where(x > 0, dy, dy * self.params["alpha"])
+        return super().backward(dy)
 
 
 @register("activation", "elu")
 class ELU(Activation):
-    """Exponential linear unit y = x if x > 0 else alpha (exp(x) - 1); slope y + alpha below 0.
+    """Exponential linear unit y = x if x > 0 else alpha (exp(x) - 1); slope alpha exp(x) below 0.
 
     Clevert et al. 2016.
     """
@@ -235,19 +253,17 @@ class ELU(Activation):
 
     def forward(self, x, training=False):
         alpha, scale = self._constants()
-        self._x = x
-        self._y = elu(x, alpha)
-        if scale != 1.0:
-            self._y *= scale
-        return self._y
+        self._positive(x)
+        y, self._d = _elu_parts(x, alpha, scale)
+        return y
 
     def backward(self, dy):
+        # dy/dx = scale where x > 0 (there d = scale·alpha), else d
         alpha, scale = self._constants()
-        # below 0: d/dx scale·alpha·(exp(x) - 1) = y + scale·alpha
-        slope = np.add(self._y, scale * alpha)
-        np.copyto(slope, scale, where=self._x > 0)
-        slope *= dy
-        return slope
+        dx = np.multiply(self._mask, scale - scale * alpha, dtype=self._d.dtype)
+        dx += self._d
+        dx *= dy
+        return dx
 
 
 @register("activation", "selu")
