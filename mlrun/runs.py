@@ -81,7 +81,8 @@ def find_runs(paths, kind: str | None = None) -> list[Path]:
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    found: set[Path] = set()
+    found: set[str] = set()
+    seen_links: set[tuple[int, int]] = set()
     for root in paths:
         root = Path(root)
         if not root.exists():
@@ -90,35 +91,38 @@ def find_runs(paths, kind: str | None = None) -> list[Path]:
             if root.name != "run.json":
                 raise NotADirectoryError(f"not a run directory: {root}")
             root = root.parent
-        _scan(root, found, set())
-    runs = sorted(found)
+        _scan(os.fspath(root), found, seen_links)
+    # sorted as Paths sort (part by part), without building 10,000 Path objects to compare
+    runs = [Path(p) for p in sorted(found, key=lambda p: p.split(os.sep))]
     if kind is not None:
         runs = [p for p in runs if _run_kind(p) == kind]
     return runs
 
 
-def _scan(folder: Path, found: set[Path], seen_links: set[tuple[int, int]]) -> None:
-    subdirs = []
-    is_run = False
-    try:
-        entries = list(os.scandir(folder))
-    except (PermissionError, NotADirectoryError, FileNotFoundError):
-        return
-    for entry in entries:
-        if entry.name == "run.json":
-            is_run = True
-        elif not entry.name.startswith(".") and _is_dir(entry, seen_links):
-            subdirs.append(entry)
-    if is_run:
-        found.add(folder)
-    for entry in subdirs:
-        if is_run and entry.name == "plots":
+def _scan(top: str, found: set[str], seen_links: set[tuple[int, int]]) -> None:
+    """Depth-first over folders (strings, one scandir each); a run's plots/ is not entered."""
+    st = os.stat(top)
+    seen_links.add((st.st_dev, st.st_ino))  # a link back to the top is a loop
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = [(e.name, e.path) for e in it if e.name == "run.json" or _is_dir(e, seen_links)]
+        except OSError:  # unreadable or vanished while we looked
             continue
-        _scan(Path(entry.path), found, seen_links)
+        is_run = any(name == "run.json" for name, _ in entries)
+        if is_run:
+            found.add(folder)
+        for name, path in entries:
+            if name != "run.json" and not name.startswith(".") and not (is_run and name == "plots"):
+                stack.append(path)
 
 
 def _is_dir(entry: os.DirEntry, seen_links: set[tuple[int, int]]) -> bool:
     try:
+        if entry.name.startswith("."):
+            return False
         if not entry.is_symlink():
             return entry.is_dir(follow_symlinks=False)
         if not entry.is_dir():
