@@ -217,8 +217,12 @@ def range_test(cfg: Config, dataset, start: float = 1e-5, end: float = 10.0, ste
     lrs, losses, smoothed = (np.array(v, dtype=np.float64) for v in
                              (recorder.lrs, recorder.losses, recorder.smoothed))
     status = "interrupted" if reason == "interrupted" else "completed"
-    return LRFindResult(lrs, losses, smoothed, suggestions(lrs, smoothed, steps), rule, float(start),
-                        float(end), int(steps), status, reason, trainer.epoch, trainer.train_seconds)
+    res = LRFindResult(lrs, losses, smoothed, suggestions(lrs, smoothed, steps), rule, float(start),
+                       float(end), int(steps), status, reason, trainer.epoch, trainer.train_seconds)
+    if reason == "loss_exploded" and len(losses) < max(MIN_STEPS, steps // 10):
+        res.warnings.append(f"the loss exploded after {len(losses)} of {steps} steps: too short a curve to "
+                            f"trust; lower --start (now {start:g})")
+    return res
 
 
 # -- run directory ------------------------------------------------------------------------------
@@ -261,7 +265,7 @@ def lr_find(cfg, start: float = 1e-5, end: float = 10.0, steps: int = 500, runs_
     try:
         res = range_test(cfg, dataset, start, end, steps, rule, callbacks)
         res.path = run_dir.path
-        res.warnings = write_curve(run_dir, res.lrs, res.losses, res.smoothed, res.suggestions, rule,
+        res.warnings += write_curve(run_dir, res.lrs, res.losses, res.smoothed, res.suggestions, rule,
                                    f"{run_dir.name}: lr-find")
         summary = _summary(res)
         run_dir.finish(res.status, res.stop_reason, res.epochs, warnings=res.warnings,
