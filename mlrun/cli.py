@@ -183,6 +183,101 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
         click.echo(f"plot: {plot_out}", err=True)
 
 
+def _lr_find_curve(lrs, smoothed, found: dict, width: int = 64, height: int = 10) -> list[str]:
+    """The smoothed loss over log10(lr) as text, one letter per suggestion under the axis."""
+    import numpy as np
+
+    ok = np.isfinite(smoothed)
+    x, y = np.log10(lrs[ok]), smoothed[ok]
+    if len(x) < 2:
+        return []
+    low, first = float(y.min()), float(np.median(y[: max(1, len(y) // 20)]))
+    high = first + 0.5 * (first - low) if first > low else low + (abs(low) * 0.1 or 1.0)
+    col = lambda v: int(round((v - x[0]) / (x[-1] - x[0]) * (width - 1)))  # noqa: E731
+    rows = np.rint((np.clip(y, low, high) - low) / (high - low) * (height - 1)).astype(int)
+    grid = [[" "] * width for _ in range(height)]
+    for xi, r in zip(x, rows):
+        grid[height - 1 - r][col(xi)] = "•"
+    marks = [" "] * width
+    for name, lr in found.items():
+        if lr is not None:
+            marks[min(max(col(np.log10(lr)), 0), width - 1)] = name[0]
+    labels = {0: f"{high:.3g}", height - 1: f"{low:.3g}"}
+    lines = [f"{labels.get(i, ''):>8} │{''.join(row)}" for i, row in enumerate(grid)]
+    lines.append(f"{'':>8} └{'─' * width}")
+    lines.append(f"{'':>8}  {''.join(marks)}")
+    lines.append(f"{'':>8}  {f'{lrs[0]:.0e}':<{width // 2}}{f'{lrs[-1]:.1e}':>{width - width // 2}}")
+    return lines
+
+
+def _render_lr_find(console, res, cfg, spec, overrides) -> None:
+    import shlex
+
+    from rich.table import Table
+
+    from mlrun.console import fmt
+    from mlrun.lr_find import override_for
+
+    last = fmt(float(res.lrs[-1]), 3) if len(res.lrs) else "-"
+    console.print(f"[green]{res.status}[/] ({res.stop_reason}) after {len(res.losses)} of {res.steps} steps,"
+                  f" learning rate {fmt(res.start, 3)} → {last}")
+    for line in _lr_find_curve(res.lrs, res.smoothed, res.suggestions):
+        console.print(line, markup=False)
+    table = Table(title="suggestions (smoothed loss vs log learning rate)", title_justify="left")
+    for column, justify in (("rule", "left"), ("learning rate", "right"), ("", "left")):
+        table.add_column(column, justify=justify)
+    notes = {"minimum": "lr at the loss minimum / 10", "steepest": "steepest descent",
+             "valley": "2/3 down the longest valley"}
+    for rule, lr in res.suggestions.items():
+        chosen = rule == res.rule
+        table.add_row(f"[bold]{rule} ({rule[0]})[/]" if chosen else f"{rule} ({rule[0]})", fmt(lr, 3),
+                      notes[rule] + ("  [bold green]← --rule[/]" if chosen else ""))
+    console.print(table)
+    if res.suggestion is None:
+        console.print("[yellow]no suggestion:[/] the loss was not finite from the first step; lower --start")
+    else:
+        words = ["mlrun", "train", spec, *[w for o in overrides for w in ("--set", o)],
+                 "--set", override_for(cfg, res.suggestion)]
+        console.print("train with: [bold]" + " ".join(shlex.quote(w) for w in words) + "[/]", soft_wrap=True)
+    for warning in res.warnings:
+        console.print(f"[dim]warning: {warning}[/]")
+    console.print(f"run directory: [bold]{res.path}[/]")
+
+
+@cli.command("lr-find")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--start", default=1e-5, show_default=True, type=float, help="First learning rate.")
+@click.option("--end", default=10.0, show_default=True, type=float, help="Last learning rate.")
+@click.option("--steps", default=500, show_default=True, type=int, help="Steps of the ramp (>= 10).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key (YAML).")
+@click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--rule", type=click.Choice(["minimum", "steepest", "valley"]), default="minimum",
+              show_default=True, help="Which suggestion is the one to use.")
+@click.option("--write-spec", "write_spec", type=click.Path(dir_okay=False),
+              help="Write the spec with the suggestion filled in to this YAML file.")
+def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
+    """Learning-rate range test: train under an exponential ramp from --start to --end, suggest a rate."""
+    from mlrun.config import load_config
+    from mlrun.console import make_console
+    from mlrun.lr_find import check_range, lr_find, spec_text
+
+    console = make_console()
+    with user_errors():
+        check_range(start, end, steps, rule)  # before the data loads: bad input fails fast
+        cfg = load_config(spec, overrides=overrides)
+        for warning in cfg.warnings:
+            console.print(f"[yellow]warning:[/] {warning}")
+        res = lr_find(cfg, start=start, end=end, steps=steps, runs_dir=runs_dir, rule=rule, command=sys.argv)
+    _render_lr_find(console, res, cfg, spec, overrides)
+    if write_spec and res.suggestion is not None:
+        from mlrun.runs import atomic_write
+
+        atomic_write(write_spec, spec_text(cfg, res.suggestion))
+        console.print(f"wrote {write_spec}")
+    if res.status == "interrupted":
+        sys.exit(130)
+
+
 def main() -> None:
     try:
         cli.main(prog_name="mlrun", standalone_mode=True)
