@@ -77,7 +77,8 @@ def display_status(run: dict, now: float | None = None, stale_after: float = 360
 def find_runs(paths, kind: str | None = None) -> list[Path]:
     """Every directory at or below each path that holds a run.json, sorted (optionally of one kind).
 
-    One os.scandir per directory (no stat of every file), never inside a run's plots/ or hidden folders.
+    One stat per folder and one os.scandir per non-run folder: a run's own folders (plots/) are not
+    entered, nor hidden folders; a symlinked folder is followed once. Same rules as compare.run_dirs.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -100,23 +101,20 @@ def find_runs(paths, kind: str | None = None) -> list[Path]:
 
 
 def _scan(top: str, found: set[str], seen_links: set[tuple[int, int]]) -> None:
-    """Depth-first over folders (strings, one scandir each); a run's plots/ is not entered."""
+    """Depth-first over folders as strings; a run directory's subfolders (plots/) are its own: not entered."""
     st = os.stat(top)
     seen_links.add((st.st_dev, st.st_ino))  # a link back to the top is a loop
     stack = [top]
     while stack:
         folder = stack.pop()
+        if os.path.exists(os.path.join(folder, "run.json")):  # one stat, no listing of the run's files
+            found.add(folder)
+            continue
         try:
             with os.scandir(folder) as it:
-                entries = [(e.name, e.path) for e in it if e.name == "run.json" or _is_dir(e, seen_links)]
+                stack.extend(entry.path for entry in it if _is_dir(entry, seen_links))
         except OSError:  # unreadable or vanished while we looked
             continue
-        is_run = any(name == "run.json" for name, _ in entries)
-        if is_run:
-            found.add(folder)
-        for name, path in entries:
-            if name != "run.json" and not name.startswith(".") and not (is_run and name == "plots"):
-                stack.append(path)
 
 
 def _is_dir(entry: os.DirEntry, seen_links: set[tuple[int, int]]) -> bool:

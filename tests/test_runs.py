@@ -357,7 +357,8 @@ def test_find_runs_nested(tmp_path):
     b = _make_run(root / "sweep" / "b")
     d = _make_run(root / "sweep" / "c" / "d", kind="lr_find")
     (root / "sweep" / "c" / "notes.txt").write_text("x")
-    _make_run(a / "plots" / "fake")  # never inside a run's plots/
+    _make_run(a / "plots" / "fake")  # never inside a run's plots/ (nor its other folders)
+    _make_run(a / "nested")
     _make_run(root / ".trash" / "old")  # hidden folders are skipped
     (root / "empty").mkdir()
     other = _make_run(tmp_path / "elsewhere" / "e")
