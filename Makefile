@@ -29,3 +29,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
+
+study-one-cycle: $(STAMP)
+	$(BIN)/python scripts/study_one_cycle.py configs/studies/one_cycle.yaml
