@@ -78,7 +78,8 @@ def _split_metrics(rng: random.Random, accuracy: float, n_classes: int = 10) -> 
 def make_run(root: str, i: int, rng: random.Random) -> str:
     """One synthetic completed (mostly) train run directory; returns its path."""
     params = _params(rng, i)
-    path = os.path.join(root, f"{params['name']}-20250101-{i // 3600:02d}{i % 3600 // 60:02d}{i % 60:02d}-{i:04x}")
+    stamp = f"20250101-{i // 3600:02d}{i % 3600 // 60:02d}{i % 60:02d}"
+    path = os.path.join(root, f"{params['name']}-{stamp}-{i:04x}")
     os.mkdir(path)
     status = rng.choice(STATUSES)
     epochs = params["training.epochs"] if status == "completed" else rng.randint(1, 49)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import operator
@@ -18,7 +19,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 
-from mlrun.runs import display_status, find_runs
+from mlrun.runs import display_status
 
 SPLITS = ("train", "validation", "test")
 FIXED = ("run", "path", "status", "duration", "epochs")
@@ -31,6 +32,7 @@ MAIN = {  # the main metric of a task (the default sort key) and the columns sho
     "test.rmse": ("test.rmse", "test.mae", "test.r2"),
 }
 _NUMBER = (int, float)
+_FIXED_SET = frozenset(FIXED) | {"_kind", "_smoke"}
 _YAML_TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"})
 _YAML_FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"})
 _FILTER = re.compile(r"^\s*([^!=<>~\s]+)\s*(!=|>=|<=|==|=|>|<|~)\s*(.*?)\s*$")
@@ -51,10 +53,32 @@ class Rows(list):
 # ---------------------------------------------------------------- reading run directories
 
 
+def _read_bytes(path: str) -> bytes:
+    # os.open/os.read: no file object or text layer (a third of the time of open().read())
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(fd, 1 << 16)
+        if len(data) == 1 << 16:  # rare: a big file, read the rest
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    return data
+
+
 def _read_json(path: str):
-    # bytes straight to json.loads: no text decoding layer, the fastest read in CPython
-    with open(path, "rb") as fh:
-        return json.loads(fh.read())
+    return json.loads(_read_bytes(path))
+
+
+# A confusion matrix is never a column, and its hundreds of ints are most of the parsing work: blank it
+# in the bytes first (only digits, brackets, commas, signs, dots and spaces can match). 2.5x faster.
+_CONFUSION = re.compile(rb'"confusion_matrix"\s*:\s*\[[\[\]\d,.eE+\-\s]*\]')
+
+
+def _read_metrics(path: str):
+    return json.loads(_CONFUSION.sub(b'"confusion_matrix": null', _read_bytes(path)))
 
 
 def _why(err: Exception) -> str:
@@ -78,13 +102,21 @@ def _status(info: dict, now: float, stale_after: float) -> str:
         return str(info.get("status"))
 
 
+_METRIC_KEYS: dict[tuple[str, str], str] = {}
+
+
 def _add_metrics(row: dict, metrics) -> None:
     # "<split>.<metric>" for scalars (and nulls) only: a confusion matrix is never a column
+    keys = _METRIC_KEYS
     for split, values in metrics.items():
-        if isinstance(values, dict):
+        if type(values) is dict:
             for name, value in values.items():
-                if value is None or (type(value) in _NUMBER):
-                    row[f"{split}.{name}"] = value
+                kind = type(value)
+                if kind is float or kind is int or (value is None and name != "confusion_matrix"):
+                    key = keys.get((split, name))
+                    if key is None:
+                        key = keys[split, name] = f"{split}.{name}"
+                    row[key] = value
 
 
 def read_row(path: str, now: float, stale_after: float, warn: Callable[[str], None]) -> dict | None:
@@ -109,10 +141,12 @@ def read_row(path: str, now: float, stale_after: float, warn: Callable[[str], No
         "_kind": info.get("kind", "train"),
         "_smoke": bool(info.get("smoke")),
     }
-    for key, value in params.items():
-        row.setdefault(key, value)
+    if _FIXED_SET.isdisjoint(params):
+        row.update(params)
+    else:  # a parameter named like a fixed column never overwrites it
+        row.update((k, v) for k, v in params.items() if k not in row)
     try:
-        metrics = _read_json(os.path.join(path, "metrics.json"))
+        metrics = _read_metrics(os.path.join(path, "metrics.json"))
     except FileNotFoundError:  # running, failed or interrupted before evaluation: no metrics yet
         return row
     except (OSError, ValueError) as err:
@@ -124,6 +158,56 @@ def read_row(path: str, now: float, stale_after: float, warn: Callable[[str], No
     return row
 
 
+def run_dirs(paths) -> list[str]:
+    """Every run directory (one holding run.json) at or below each path, depth-first in name order.
+
+    Like runs.find_runs (same rules: hidden folders skipped, a symlinked folder followed once), but on
+    strings, one stat per folder, and never listing a run's own files: find_runs' Path objects and
+    per-run scandir cost ~0.5 s of the 2 s budget at 10,000 runs. A run's subfolders are its own.
+    """
+    found: dict[str, None] = {}
+    seen: set[tuple[int, int]] = set()
+    for root in [paths] if isinstance(paths, (str, os.PathLike)) else paths:
+        root = os.path.normpath(os.fspath(root))
+        if not os.path.exists(root):
+            raise FileNotFoundError(f"no such file or directory: {root}")
+        if os.path.isfile(root):
+            if os.path.basename(root) != "run.json":
+                raise NotADirectoryError(f"not a run directory: {root}")
+            root = os.path.dirname(root) or "."
+        _walk(root, found, seen)
+    return list(found)
+
+
+def _walk(folder: str, found: dict[str, None], seen: set[tuple[int, int]]) -> None:
+    if os.path.exists(os.path.join(folder, "run.json")):
+        found[folder] = None
+        return
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:  # unreadable or vanished folder: nothing to compare there
+        return
+    for entry in entries:
+        if not entry.name.startswith(".") and _is_dir(entry, seen):
+            _walk(entry.path, found, seen)
+
+
+def _is_dir(entry: os.DirEntry, seen: set[tuple[int, int]]) -> bool:
+    try:
+        if not entry.is_symlink():
+            return entry.is_dir(follow_symlinks=False)
+        if not entry.is_dir():
+            return False
+        st = entry.stat()  # a symlinked folder: follow it once (guards against loops)
+    except OSError:
+        return False
+    key = (st.st_dev, st.st_ino)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
 def load_rows(paths, kind="train", include_smoke=False, warn=None, now=None, stale_after=3600.0):
     """Rows of every run below ``paths`` of this kind (None: all kinds), smoke runs only on request.
 
@@ -132,8 +216,8 @@ def load_rows(paths, kind="train", include_smoke=False, warn=None, now=None, sta
     warn = warn or _python_warning
     now = time.time() if now is None else now
     rows = []
-    for run_dir in find_runs(paths):
-        row = read_row(str(run_dir), now, stale_after, warn)
+    for run_dir in run_dirs(paths):
+        row = read_row(run_dir, now, stale_after, warn)
         if row is None:
             continue
         run_kind, smoke = row.pop("_kind", None), row.pop("_smoke", False)
@@ -161,8 +245,18 @@ def is_param(key: str) -> bool:
     return key not in GROUP_FIXED and key not in FIXED and not is_metric(key)
 
 
+def all_keys(rows: Iterable[dict]) -> list[str]:
+    """Every key of the rows in first-seen order (dict.fromkeys over chain: C speed for 10^4 rows)."""
+    return list(dict.fromkeys(itertools.chain.from_iterable(rows)))
+
+
 def _ordered_keys(rows: Iterable[dict], keep: Callable[[str], bool]) -> list[str]:
-    return [k for k in dict.fromkeys(k for row in rows for k in row) if keep(k)]
+    return [k for k in all_keys(rows) if keep(k)]
+
+
+def _same(rows: list[dict], key: str) -> bool:
+    first = rows[0].get(key, _MISSING)
+    return all(row.get(key, _MISSING) == first for row in rows)  # stops at the first difference
 
 
 def _comparable(value):
@@ -170,20 +264,15 @@ def _comparable(value):
     return json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else value
 
 
-def differing_keys(rows: list[dict]) -> list[str]:
+def differing_keys(rows: list[dict], keys: list[str] | None = None) -> list[str]:
     """Parameter keys whose value is not the same in every row (a missing key counts as a value).
 
     "name" (the run column already shows it) is never listed; "seed" is, when it differs.
+    ``keys``: all_keys(rows) when the caller has it already.
     """
     rows = [row for row in rows if row.get("status") != "unreadable"]  # they have no params to compare
-    out = []
-    for key in _ordered_keys(rows, is_param):
-        if key == "name":
-            continue
-        values = {_comparable(row.get(key, _MISSING)) for row in rows}
-        if len(values) > 1:
-            out.append(key)
-    return out
+    keys = all_keys(rows) if keys is None else keys
+    return [k for k in keys if k != "name" and is_param(k) and not _same(rows, k)]
 
 
 _MISSING = "\0missing"
@@ -224,13 +313,18 @@ def main_metric(rows: list[dict]) -> str | None:
     return None
 
 
-def metric_columns(rows: list[dict], metrics=None) -> list[str]:
-    """The chosen metric columns (validated), or the main ones of the tasks present."""
-    known = _ordered_keys(rows, lambda k: is_metric(k) and not k.endswith(".std"))
+def metric_columns(rows: list[dict], metrics=None, strict=True, keys=None) -> list[str]:
+    """The chosen metric columns ("a,b" or a list; a bare name means test.<name>), or by default the
+    main ones of the tasks present. ``strict``: an unknown name raises ValueError (when there are rows);
+    otherwise "<split>.<metric>" names pass as they are (columns of rows cut by --top)."""
+    keys = all_keys(rows) if keys is None else keys
+    known = [k for k in keys if is_metric(k) and not k.endswith(".std")]
     if metrics is not None:
         names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
         names = [n.strip() for n in names if n.strip()]
-        return [resolve_key(n, known, "metric") for n in names] if rows else names
+        if not rows or not strict:
+            return [n if is_metric(n) or f"test.{n}" not in known else f"test.{n}" for n in names]
+        return [resolve_key(n, known, "metric") for n in names]
     chosen = [k for main in MAIN for k in MAIN[main] if main in known and k in known]
     return chosen or [k for k in known if k.startswith("test.")][:4] or known[:4]
 
@@ -242,11 +336,23 @@ def columns(rows: list[dict], metrics=None, all_params=False) -> list[str]:
     head = ["run", "status", "duration", "epochs"]
     if grouped:
         head.insert(1, "n")
-    params = _ordered_keys(rows, is_param) if all_params else differing_keys(rows)
+    keys = all_keys(rows)
+    params = _nest([k for k in keys if is_param(k)] if all_params else differing_keys(rows, keys))
     cols = []
-    for key in metric_columns(rows, metrics):
+    for key in metric_columns(rows, metrics, strict=False, keys=keys):
         cols += [key, f"{key}.std"] if grouped else [key]
     return head + params + cols
+
+
+def _nest(keys: list[str]) -> list[str]:
+    """A key right after its parent's family (model.activation.alpha after model.activation), even
+    when it first appears in a later row; otherwise first-seen order."""
+    out: list[str] = []
+    for key in keys:
+        parent = key.rsplit(".", 1)[0]
+        family = [i for i, k in enumerate(out) if k == parent or k.startswith(parent + ".")]
+        out.insert(family[-1] + 1 if family else len(out), key)
+    return out
 
 
 def machine_columns(rows: list[dict], cols: list[str]) -> list[str]:
@@ -319,7 +425,9 @@ def apply_filters(rows: list[dict], filters: Iterable[str]) -> list[dict]:
     """Rows passing every filter (they are ANDed)."""
     if isinstance(filters, str):
         filters = [filters]
-    known = _ordered_keys(rows, lambda k: True)
+    if not filters:
+        return list(rows)
+    known = all_keys(rows)
     for test in [parse_filter(expr, known) for expr in filters]:
         rows = [row for row in rows if test(row)]
     return rows
@@ -341,12 +449,16 @@ def sort_rows(rows: list[dict], key: str | None = None, descending: bool | None 
     key = key or main_metric(rows)
     if key is None or not rows:
         return list(rows)
-    key = resolve_key(key, _ordered_keys(rows, lambda k: True), "sort key")
+    if key not in rows[0]:  # the common case needs no scan of every key
+        key = resolve_key(key, all_keys(rows), "sort key")
     if descending is None:
         descending = direction(key) is True
     present = [row for row in rows if row.get(key) is not None and not _is_nan(row.get(key))]
     missing = [row for row in rows if row.get(key) is None or _is_nan(row.get(key))]
-    present.sort(key=lambda row: _sort_value(row[key]), reverse=descending)  # stable either way
+    if all(type(row[key]) is float or type(row[key]) is int for row in present):  # the usual case, fast
+        present.sort(key=lambda row: row[key], reverse=descending)  # stable either way
+    else:
+        present.sort(key=lambda row: _sort_value(row[key]), reverse=descending)
     return present + missing
 
 
