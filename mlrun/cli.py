@@ -107,7 +107,7 @@ def predict(run_dir, data, output):
 
 
 def _compare_table(rows, cols, precision):
-    """rich table of compare rows: numbers right-aligned, the best value of each metric bold green."""
+    """rich table of compare rows: numbers right-aligned and never cut, the best of each metric bold green."""
     from rich.table import Table
 
     from mlrun.compare import best_values, display_cells, display_columns
@@ -116,12 +116,15 @@ def _compare_table(rows, cols, precision):
                     "stale": "yellow", "running": "cyan", "unreadable": "bold red"}
     shown = display_columns(cols)
     best = best_values(rows, cols)
+    texts = [display_cells(row, cols, precision) for row in rows]
     table = Table(header_style="bold", pad_edge=False)
-    for key in shown:
+    for i, key in enumerate(shown):
         numeric = key not in ("run", "status") and any(isinstance(r.get(key), (int, float)) for r in rows)
-        table.add_column(key, justify="right" if numeric else "left", no_wrap=key != "status")
-    for row in rows:
-        cells = display_cells(row, cols, precision)
+        width = max([len(t[i]) for t in texts] or [1])
+        # a truncated number would be a lie: numbers keep their width; text folds when space is short
+        table.add_column(key, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold",
+                         min_width=width if numeric else min(width, 16))
+    for row, cells in zip(rows, texts):
         for i, key in enumerate(shown):
             if key in best and row.get(key) == best[key]:
                 cells[i] = f"[bold green]{cells[i]}[/]"
@@ -129,6 +132,36 @@ def _compare_table(rows, cols, precision):
                 cells[i] = f"[{status_style.get(row['status'], '')}]{cells[i]}[/]"
         table.add_row(*cells)
     return table
+
+
+def _print_table(rows, cols, precision) -> None:
+    """Piped (CI logs, files): all the width the table needs. On a terminal too narrow for it, columns
+    are dropped (parameters from the right, then epochs and duration, then metrics) and a note says so:
+    rich would otherwise squeeze every column, cutting numbers."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    from mlrun.compare import is_metric
+
+    console = Console(highlight=False)
+    table = _compare_table(rows, cols, precision)
+    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if not console.is_terminal:
+        Console(highlight=False, width=max(console.width, needed)).print(table)
+        return
+    kept = list(cols)
+    order = [c for c in reversed(cols) if c not in ("run", "n", "status") and not is_metric(c)]
+    order += [c for c in reversed(cols) if is_metric(c)][:-1]  # the first metric always stays
+    while needed > console.width and order:
+        drop = order.pop(0)
+        kept = [c for c in kept if c != drop]
+        table = _compare_table(rows, kept, precision)
+        needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    console.print(table)
+    hidden = [c for c in cols if c not in kept and not c.endswith(".std")]
+    if hidden:
+        console.print(f"[dim]{len(hidden)} column(s) hidden to fit the terminal: {', '.join(hidden)} "
+                      "(--metrics, --format markdown/csv, or a wider window)[/]")
 
 
 @cli.command()
@@ -152,7 +185,9 @@ def _compare_table(rows, cols, precision):
 def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, all_params, group, kind,
             include_smoke, plot_out, plot_key):
     """One table over the runs below PATHS (default: runs/): differing parameters and main metrics."""
-    from mlrun import compare as cmp
+    import importlib
+
+    cmp = importlib.import_module("mlrun.compare")  # `from mlrun import compare` is the function
 
     def warn(message):
         click.echo(click.style("warning: ", fg="yellow") + message, err=True)
@@ -171,9 +206,7 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
     elif fmt == "markdown":
         click.echo(cmp.to_markdown(rows, rows.columns, precision), nl=False)
     elif rows:
-        from rich.console import Console
-
-        Console(highlight=False).print(_compare_table(rows, rows.columns, precision))
+        _print_table(rows, rows.columns, precision)
     if not rows:
         click.echo(f"no runs found under {', '.join(paths or ('runs',))}", err=True)
     if plot_out and rows:
