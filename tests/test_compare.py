@@ -84,9 +84,9 @@ def test_row_is_flat_with_params_and_scalar_metrics(runs):
 
 def test_columns_show_only_differing_params_and_main_metrics(runs):
     rows = cmp.compare([runs])
-    assert rows.columns == ["run", "status", "duration", "epochs", "model.activation",
-                            "model.activation.alpha", "optimizer.learning_rate", "test.accuracy", "test.f1_macro", "test.roc_auc",
-                            "test.log_loss"]
+    params = ["model.activation", "model.activation.alpha", "optimizer.learning_rate"]
+    metrics = ["test.accuracy", "test.f1_macro", "test.roc_auc", "test.log_loss"]
+    assert rows.columns == ["run", "status", "duration", "epochs", *params, *metrics]
     every = cmp.compare([runs], all_params=True).columns
     assert {"data.dataset", "optimizer", "training.epochs", "seed", "name"} <= set(every)
 
