@@ -6,6 +6,7 @@ Reported per arm: mean ± sample std over seeds of the test accuracy and of the 
 ``reach`` x the final validation accuracy. Writes runs/studies/one_cycle/results.{json,md}.
 
     python scripts/study_one_cycle.py [configs/studies/one_cycle.yaml] [--runs-dir runs/studies/one_cycle]
+                                      [--table-only]
 """
 
 from __future__ import annotations
@@ -77,14 +78,16 @@ def _mean_std(values: list[float], digits: int) -> str:
 def markdown(study: dict, rows: list[dict]) -> str:
     reach = f"{study['reach']:.0%}"
     lines = [f"| dataset | schedule | test accuracy | epochs to {reach} of final val accuracy "
-             "| lr or peak lr (median) |", "|---|---|---|---|---|"]
+             "| lr or peak lr (median) | diverged |", "|---|---|---|---|---|---|"]
     for dataset in study["datasets"]:
         for label in study["arms"]:
             group = [r for r in rows if r["dataset"] == dataset and r["arm"] == label]
             lrs = [r["lr"] for r in group]
             acc = _mean_std([r["test_accuracy"] for r in group], 4)
             epochs = _mean_std([r["epochs_to_reach"] for r in group], 1)
-            lines.append(f"| {dataset} | {label} | {acc} | {epochs} | {statistics.median(lrs):.3g} |")
+            bad = sum(r["status"] != "completed" for r in group)
+            lines.append(f"| {dataset} | {label} | {acc} | {epochs} | {statistics.median(lrs):.3g} "
+                         f"| {bad}/{len(group)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -92,9 +95,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("study", nargs="?", default="configs/studies/one_cycle.yaml")
     parser.add_argument("--runs-dir", default="runs/studies/one_cycle")
+    parser.add_argument("--table-only", action="store_true", help="Re-render the table from results.json.")
     args = parser.parse_args()
     study = yaml.safe_load(Path(args.study).read_text())
     runs_dir = Path(args.runs_dir)
+    if args.table_only:
+        print(markdown(study, json.loads((runs_dir / "results.json").read_text())))
+        return
     started = time.time()
     rows = run_study(study, runs_dir)
     table = markdown(study, rows)
