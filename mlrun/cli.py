@@ -68,7 +68,7 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
         if resume_dir:
             if overrides or seed is not None or smoke or name:
                 raise BadInput("--resume continues a run as it was: --set, --seed, --name and --smoke do not apply")
-            cfg = load_config(f"{resume_dir}/config.yaml")
+            cfg = experiment.resumable(resume_dir)[2]
         else:
             cfg = load_config(spec, overrides=[*overrides, *([f"seed={seed}"] if seed is not None else [])])
         for warning in cfg.warnings:
@@ -216,6 +216,70 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
         click.echo(f"plot: {plot_out}", err=True)
 
 
+@cli.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (YAML value).")
+@click.option("--show", is_flag=True, help="Print the resolved spec (every default filled in) as YAML.")
+def validate(specs, overrides, show):
+    """Check specs without training: "ok: SPEC" (and warnings), or a one-line error (exit 2)."""
+    from mlrun.config import ConfigError, dump_yaml, load_config
+    from mlrun.registry import RegistryError
+
+    errors = []
+    for spec in specs:
+        try:
+            cfg = load_config(spec, overrides)
+        except (ConfigError, RegistryError) as exc:
+            text = str(exc) if str(exc).startswith(str(spec)) else f"{spec}: {exc}"
+            errors.append(text)
+            if len(specs) > 1:
+                click.echo(f"error: {text}", err=True)
+            continue
+        click.echo(f"ok: {spec}")
+        for warning in cfg.warnings:
+            click.echo(click.style("warning: ", fg="yellow") + f"{spec}: {warning}", err=True)
+        if show:
+            click.echo(dump_yaml(cfg.to_dict()), nl=False)
+    if errors:
+        raise BadInput(errors[0] if len(specs) == 1 else f"{len(errors)} of {len(specs)} specs are invalid")
+
+
+@cli.command()
+def schema():
+    """Print the spec's JSON Schema (for yaml-language-server: `# yaml-language-server: $schema=...`)."""
+    import json
+
+    from mlrun.config import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@cli.command("registry")
+@click.argument("kind", required=False)
+def registry_cmd(kind):
+    """List the registered parts (all kinds, or one: activation initializer layer loss optimizer schedule)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from mlrun import registry
+
+    kinds = [kind] if kind else list(registry.KINDS)
+    try:
+        rows = {k: registry.describe(k) for k in kinds}
+    except registry.RegistryError as exc:
+        raise BadInput(str(exc)) from None
+    console = Console(highlight=False)
+    for k, parts in rows.items():
+        table = Table(title=k, title_justify="left", show_lines=False)
+        for column in ("name", "parameters", "summary"):
+            table.add_column(column, overflow="fold")
+        for part in parts:
+            params = ", ".join(p if info["required"] else f"{p}={info['default']!r}"
+                               for p, info in part["params"].items())
+            table.add_row(part["name"], params or "-", part["summary"])
+        console.print(table)
+
+
 def _lr_find_curve(lrs, smoothed, found: dict, width: int = 64, height: int = 10) -> list[str]:
     """The smoothed loss over log10(lr) as text, one letter per suggestion under the axis."""
     import numpy as np
@@ -309,6 +373,153 @@ def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
         console.print(f"wrote {write_spec}")
     if res.status == "interrupted":
         sys.exit(130)
+
+
+class _SweepProgress:
+    """on_event callback of a sweep: a live bar over trials (done / running / failed, best so far) on a
+    terminal, one line per trial elsewhere; a failed trial is reported the moment it happens."""
+
+    def __init__(self, console, quiet: bool = False) -> None:
+        self.console, self.quiet = console, quiet
+        self.progress = self.task = None
+        self.done = 0
+
+    @staticmethod
+    def label(trial) -> str:
+        return "  ".join([*trial.overrides, f"seed={trial.seed}"])
+
+    def info(self, result) -> str:
+        from mlrun.console import fmt
+
+        parts = [f"running {result.running}", f"failed {result.n_failed}"]
+        best = result.best()
+        if best is not None:
+            parts.append(f"best {result.metric} {fmt(best.metrics[result.metric])} ({self.label(best)})")
+        return "  ".join(parts)
+
+    def __call__(self, event, result, trial=None) -> None:
+        getattr(self, f"on_{event}")(result, trial)
+
+    def on_start(self, result, trial) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        total, todo = len(result.trials), len(result.to_run)
+        skipped = f" ({total - todo} already done)" if todo < total else ""
+        self.console.print(f"sweep [bold]{result.name}[/]: {todo} trials{skipped} on {result.executor} "
+                           f"-> {result.path}")
+        if self.console.is_terminal and not self.quiet and todo:
+            self.progress = Progress(TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("{task.fields[info]}"),
+                                     console=self.console, transient=False)
+            self.progress.start()
+            self.task = self.progress.add_task("trials", total=todo, info=self.info(result))
+
+    def on_trial(self, result, trial) -> None:
+        from mlrun.console import STATUS_STYLE, fmt
+
+        self.done += 1
+        style = STATUS_STYLE.get(trial.status, "")
+        if trial.status == "failed":
+            self.console.print(f"[red]failed[/] {self.label(trial)}: {trial.error} ({trial.run})")
+        if self.progress is not None:
+            self.progress.update(self.task, completed=self.done, info=self.info(result))
+        elif not self.quiet and trial.status != "failed":
+            value = trial.metrics.get(result.metric or "")
+            metric = f"  {result.metric} {fmt(value)}" if value is not None else ""
+            self.console.print(f"[{self.done}/{len(result.to_run)}] [{style}]{trial.status}[/] "
+                               f"{self.label(trial)}{metric}  ({fmt(trial.seconds, 3)} s)")
+
+    def on_end(self, result, trial) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, info=self.info(result))
+            self.progress.stop()
+
+
+def _sweep_summary(console, result, top: int = 12) -> None:
+    """Counts, the seed-grouped comparison of the sweep's runs, and the commands to go further."""
+    import importlib
+
+    cmp = importlib.import_module("mlrun.compare")
+    counts = ", ".join(f"{n} {s}" for s, n in result.counts.items())
+    console.print(f"{len(result.trials)} trials: {counts}")
+    try:
+        rows = cmp.compare([str(result.path)], group=True, top=top, on_warning=lambda message: None)
+    except (OSError, ValueError):
+        rows = []
+    if rows:
+        console.print(_compare_table(rows, rows.columns, 4))
+    console.print(f"compare: [bold]mlrun compare {result.path} --group[/]")
+    if result.interrupted or result.n_failed or result.stopped:
+        console.print(f"rerun what did not finish: [bold]mlrun sweep --resume {result.path}[/]")
+
+
+@cli.command()
+@click.argument("spec", required=False, type=click.Path(dir_okay=False))
+@click.option("--grid", "grids", multiple=True, metavar="KEY=V1,V2,...",
+              help="An axis: values split on top-level commas, each YAML (mappings too) or range(a,b[,s]).")
+@click.option("--random", "n_random", type=click.IntRange(min=1), metavar="N",
+              help="Random search: N draws (seeded by the spec's seed) instead of the full grid.")
+@click.option("--seeds", type=click.IntRange(min=1), metavar="K",
+              help="Run every trial with seeds seed, ..., seed+K-1 (default: sweep.seeds, else 1).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Local worker processes (default: the cores).")
+@click.option("--dask", metavar="ADDRESS|local", help="Run on a Dask scheduler (local: a LocalCluster).")
+@click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed trial.")
+@click.option("--dry-run", is_flag=True, help="Print the trial count and the first trials; run nothing.")
+@click.option("--plots", is_flag=True, help="Draw each run's figures (slow: the driver draws them in turn).")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False),
+              help="Rerun the failed, interrupted and missing trials of SWEEP_DIR.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display (failures are still reported).")
+def sweep(spec, grids, n_random, seeds, jobs, dask, runs_dir, fail_fast, dry_run, plots, resume_dir, quiet):
+    """Run SPEC over --grid axes (or its sweep: section) x --seeds, in parallel; exit 1 if a trial failed."""
+    import importlib
+    import signal
+
+    from mlrun.console import make_console
+
+    sw = importlib.import_module("mlrun.sweep")  # `from mlrun import sweep` is the function
+    console = make_console()
+    if bool(spec) == bool(resume_dir):
+        raise BadInput("give a SPEC to sweep, or --resume SWEEP_DIR (not both)")
+    if resume_dir and (grids or n_random or seeds or dry_run or plots):
+        raise BadInput("--resume reruns a sweep as it was: --grid, --random, --seeds, --dry-run and --plots "
+                       "do not apply")
+    progress = _SweepProgress(console, quiet)
+    received = []
+
+    def on_term(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        with user_errors():
+            if resume_dir:
+                result = sw.resume_sweep(resume_dir, jobs=jobs, dask=dask, fail_fast=fail_fast,
+                                         on_event=progress, command=sys.argv)
+            else:
+                result = sw.sweep(spec, grid=list(grids), seeds=seeds, jobs=jobs, dask=dask,
+                                  runs_dir=runs_dir, random=n_random, fail_fast=fail_fast, dry_run=dry_run,
+                                  plots=plots, on_event=progress, command=sys.argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if dry_run:
+        _render_dry_run(console, result)
+        return
+    _sweep_summary(console, result)
+    if result.interrupted:
+        sys.exit(143 if received else 130)
+    sys.exit(result.exit_code)
+
+
+def _render_dry_run(console, result, first: int = 10) -> None:
+    n = len(result.trials)
+    console.print(f"{n} trial{'s' if n != 1 else ''} of sweep [bold]{result.name}[/] "
+                  f"(fingerprint {result.fingerprint[:12]})")
+    for trial in result.trials[:first]:
+        console.print(f"  {trial.index:>4}  {_SweepProgress.label(trial)}")
+    if n > first:
+        console.print(f"  ... and {n - first} more")
 
 
 def main() -> None:

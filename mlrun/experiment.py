@@ -278,8 +278,8 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
     return _train_in(run_dir, cfg, dataset, callbacks, started, smoke=smoke)
 
 
-def resume(path, callbacks=()) -> Run:
-    """Continue an interrupted run in its own directory, bit-identically."""
+def resumable(path) -> tuple[runs.RunDir, dict, Config]:
+    """The run directory, its run.json and its spec, if the run can be resumed (else ConfigError)."""
     run_dir = runs.RunDir(Path(path))
     if not run_dir.file("run.json").exists():
         raise ConfigError(f"not a run directory: {path}")
@@ -291,7 +291,12 @@ def resume(path, callbacks=()) -> Run:
         raise ConfigError(f"{path} is {status}; only interrupted, failed or stale runs resume")
     if not run_dir.file("checkpoint.json").exists():
         raise ConfigError(f"{path} has no checkpoint (it stopped before its first epoch ended); train it again")
-    cfg = load_config(run_dir.file("config.yaml"))
+    return run_dir, info, load_config(run_dir.file("config.yaml"))
+
+
+def resume(path, callbacks=()) -> Run:
+    """Continue an interrupted run in its own directory, bit-identically."""
+    run_dir, info, cfg = resumable(path)
     started = time.time()
     smoke = bool(info.get("smoke"))
     dataset = load_data(cfg, smoke=smoke)
