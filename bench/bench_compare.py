@@ -133,7 +133,8 @@ def main(n: int = 10_000, repeats: int = 3) -> bool:
           f"(cpu median {statistics.median(cpu):.3f} s; to_csv {csv_seconds:.3f} s): "
           f"{'OK' if ok else 'TOO SLOW'}, limit {LIMIT_SECONDS:.0f} s")
     if not ok and statistics.median(cpu) < LIMIT_SECONDS < median:
-        print(f"note: cpu time is under the limit; the machine is busy (load average {os.getloadavg()[0]:.1f})")
+        load = os.getloadavg()[0]
+        print(f"note: cpu time is under the limit; the machine is busy (load average {load:.1f})")
     return ok
 
 
