@@ -242,12 +242,14 @@ def pr_curve(y_true, proba, labels, positive_class, path, title: str):
     picked, note = _pick_curves(curves, average_precision_score)
     for name, pos, score, ap in picked:
         precision, recall, _ = precision_recall_curve(pos, score)
-        line, = ax.plot(recall, precision, linewidth=1.8 if len(picked) == 1 else 1.2,
-                        label=f"{name} (AP = {ap:.3f})", drawstyle="steps-post")  # fmt: skip
-        prevalence = pos.mean()
-        chance = f"chance (prevalence {prevalence:.2f})" if len(picked) == 1 else None
-        chance = "chance (class prevalence)" if name == picked[0][0] and len(picked) > 1 else chance
-        ax.axhline(prevalence, linestyle=":", color=line.get_color(), alpha=0.6, linewidth=1, label=chance)
+        ax.plot(recall, precision, linewidth=1.8 if len(picked) == 1 else 1.2,
+                label=f"{name} (AP = {ap:.3f})", drawstyle="steps-post")  # fmt: skip
+    # chance = a classifier without skill: precision = the class's prevalence at every recall
+    # (one-vs-rest: one line at the mean prevalence, 1/k when every class is shown)
+    prevalence = float(np.mean([c[1].mean() for c in picked]))
+    which = "" if len(picked) == 1 else ", mean over classes"
+    label = f"chance (prevalence{which} {prevalence:.2f})"
+    ax.axhline(prevalence, linestyle="--", color="0.5", linewidth=1, label=label)
     _finish_unit_axes(ax, "recall", "precision", "lower left", picked, note, "AP")
     return _save(fig, path, title)
 

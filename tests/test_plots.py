@@ -167,7 +167,7 @@ def test_roc_pr_multiclass(tmp_path, captured):
         assert f"{name} (AUC = {aucs[k]:.3f})" in captured[0]
         assert f"{name} (AP = {aps[k]:.3f})" in captured[1]
     assert f"one-vs-rest, mean AUC {np.mean(aucs):.3f}" in captured[0]
-    assert "chance (class prevalence)" in captured[1]
+    assert "chance (prevalence, mean over classes 0.25)" in captured[1]  # 1/k with every class drawn
 
 
 def test_roc_many_classes_draws_the_ten_lowest(tmp_path, captured):
