@@ -379,6 +379,11 @@ class Spec(_Section):
     metrics: Literal["auto"] | list[str] = Field("auto", description="auto = all that fit the task")
     sweep: dict[str, Any] | None = Field(None, description="read by `mlrun sweep` only")
 
+    @field_validator("name", mode="before")
+    @classmethod
+    def _number_name(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v  # name: 2024
+
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
@@ -500,6 +505,8 @@ def expect(annotation: Any, metadata: typing.Iterable = ()) -> str:
     if origin is Annotated:
         return expect(args[0], args[1:])
     if origin in (typing.Union, types.UnionType):
+        if {str, bool, int, float} <= set(args):
+            return "a string, a number, true or false" + (" or null" if type(None) in args else "")
         return " or ".join(expect(a) for a in args)
     if origin is Literal:
         return "one of " + ", ".join(map(str, args)) if len(args) > 1 else repr(args[0])
@@ -524,13 +531,25 @@ def _lookup(raw: Any, path: list[str]) -> Any:
     return raw
 
 
+def _elsewhere(key: str, model: type[BaseModel] = Spec, prefix: str = "") -> list[str]:
+    """Where a misplaced key belongs: "epochs" -> ["training.epochs"]."""
+    found = []
+    for name, field in model.model_fields.items():
+        sub = _model_of(field.annotation)
+        if prefix and name == key:
+            found.append(prefix + name)
+        if sub is not None:
+            found += _elsewhere(key, sub, f"{prefix}{name}.")
+    return found
+
+
 def _message(err: dict, raw: dict) -> tuple[str, str]:
     """One pydantic error -> (path, one-line message)."""
     path, field, model, rest = _walk(tuple(err["loc"]))
     if err["type"] == "extra_forbidden" and model is not None and rest:
         key = str(rest[0])
         valid = list(model.model_fields)
-        hint = difflib.get_close_matches(key, valid, n=1)
+        hint = difflib.get_close_matches(key, valid, n=1) or _elsewhere(key)
         did = f" (did you mean {hint[0]!r}?)" if hint else ""
         where = f" under {'.'.join(path)}" if path else ""
         full = _join(*path, key)

@@ -47,6 +47,10 @@ def test_defaults_are_filled_in():
     assert cfg.model.activation == "elu" and cfg.training.epochs == 50 and cfg.optimizer["name"] == "nadam"
 
 
+def test_a_numeric_name_is_a_name():
+    assert load_config({"name": 2024}).name == "2024"
+
+
 def test_name_defaults_to_the_sanitised_file_stem(tmp_path):
     cfg = load_config(write(tmp_path, "seed: 1\n", "my spec.v2.yaml"))
     assert cfg.name == "my-spec-v2" and cfg.source == tmp_path / "my spec.v2.yaml"
@@ -205,6 +209,9 @@ def test_json_schema_lists_registry_names():
 # -- bad inputs: one line, key path, a hint ----------------------------------------------------------
 BAD = [  # id, spec (dict, or YAML text), overrides, substrings the message must contain
     ("unknown-top-key", {"foo": 1}, [], ["unknown key 'foo'", "valid keys: name, seed"]),
+    ("misplaced-key", {"epochs": 3}, [], ["unknown key 'epochs' (did you mean 'training.epochs'?)"]),
+    ("positive-class-list", {"data": {"positive_class": [1]}}, [],
+     ["data.positive_class must be a string, a number, true or false or null; got [1]"]),
     ("unknown-nested-key", {"model": {"activaton": "relu"}}, [],
      ["unknown key 'model.activaton'", "did you mean 'activation'?"]),
     ("unknown-activation", {"model": {"activation": "rleu"}}, [],
