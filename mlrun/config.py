@@ -65,10 +65,12 @@ class SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self.construct_object(key_node, deep=True)
-            if isinstance(key, typing.Hashable) and key in seen:
+            if not isinstance(key, typing.Hashable):
+                continue  # the base constructor reports unhashable keys
+            if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r} (each key may appear once)", key_node.start_mark)
-            seen.add(key) if isinstance(key, typing.Hashable) else None
+            seen.add(key)
         return super().construct_mapping(node, deep)
 
 
@@ -644,10 +646,10 @@ def load_config(source: Any, overrides: typing.Iterable[str] = ()) -> Config:
         raise ConfigError(_translate(exc, raw)) from None
     except _PathError as exc:  # raised outside pydantic's wrapping (defensive)
         raise ConfigError(f"{exc.key}: {exc}") from None
-    return Config(spec, source=path, warnings=_warnings(spec, raw))
+    return Config(spec, source=path, warnings=_warnings(spec))
 
 
-def _warnings(spec: Spec, raw: dict) -> list[str]:
+def _warnings(spec: Spec) -> list[str]:
     """Legal but probably unintended combinations."""
     out = []
     model = spec.model
