@@ -322,7 +322,7 @@ def lr_find(lrs, losses, smoothed, suggestions: dict, chosen: str, path, title: 
         if lr is not None and np.isfinite(lr) and lr > 0:
             color = SUGGESTION_COLORS[k % len(SUGGESTION_COLORS)]
             _suggestion_line(ax, name, float(lr), name == chosen, color)
-    ylim = _lr_find_ylim(smoothed)
+    ylim = _lr_find_ylim(smoothed, losses)
     if ylim:
         ax.set_ylim(*ylim)
     ax.set_xlabel("learning rate (log scale)")
@@ -342,12 +342,14 @@ def _suggestion_line(ax, name: str, lr: float, chosen: bool, color: str) -> None
                     textcoords="offset points", color=color, fontweight="bold")  # fmt: skip
 
 
-def _lr_find_ylim(smoothed):
-    """From a little below the smoothed minimum to half its descent above the starting level."""
+def _lr_find_ylim(smoothed, losses=None):
+    """From a little below the lowest loss (raw or smoothed) to half the descent above the starting
+    level of the smoothed curve, so the final explosion does not flatten the useful part."""
     finite = smoothed[np.isfinite(smoothed)]
     if finite.size < 2:
         return None
-    low = finite.min()
+    raw = np.asarray([] if losses is None else losses, dtype=np.float64)
+    low = min(finite.min(), raw[np.isfinite(raw)].min(initial=np.inf))
     start = float(np.median(finite[: max(1, finite.size // 20)]))
     span = start - low if start > low else (abs(low) * 0.1 or 1.0)
     return low - 0.1 * span, start + 0.5 * span

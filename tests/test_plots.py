@@ -245,10 +245,18 @@ def test_lr_find(tmp_path, captured):
 def test_lr_find_ylim_ignores_the_explosion():
     _, _, smoothed = _lr_curve()
     low, high = plots._lr_find_ylim(smoothed)
-    # minimum 0.5 (the plateau), start level 2.3: limits 0.5 - 0.18 and 2.3 + 0.9
-    assert smoothed.max() > 1e3
-    assert low == pytest.approx(smoothed.min() - 0.1 * (2.3 - smoothed.min()), abs=0.01)
-    assert high == pytest.approx(2.3 + 0.5 * (2.3 - smoothed.min()), abs=0.01)
+    # minimum m = 0.5 (the plateau), start level 2.3: limits m - 0.1 (2.3 - m) and 2.3 + 0.5 (2.3 - m)
+    m = smoothed.min()
+    assert smoothed.max() > 1e3 and m == pytest.approx(0.5, abs=0.01)
+    assert low == pytest.approx(m - 0.1 * (2.3 - m), abs=0.01)
+    assert high == pytest.approx(2.3 + 0.5 * (2.3 - m), abs=0.01)
+    # raw losses below the (lagging) smoothed curve stay in view
+    raw = smoothed.copy()
+    raw[50] = 0.2
+    raw[-1] = np.inf
+    low, high = plots._lr_find_ylim(smoothed, raw)
+    assert low == pytest.approx(0.2 - 0.1 * (2.3 - 0.2), abs=0.01)
+    assert high == pytest.approx(2.3 + 0.5 * (2.3 - 0.2), abs=0.01)
     assert plots._lr_find_ylim(np.array([np.nan, 1.0])) is None
 
 
