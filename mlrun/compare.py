@@ -7,6 +7,7 @@ under 2 s (bench/bench_compare.py). The rich table lives in cli.py; this module 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import json
@@ -14,7 +15,6 @@ import math
 import operator
 import os
 import re
-import statistics
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -236,11 +236,13 @@ def _python_warning(message: str) -> None:
 # ---------------------------------------------------------------- keys: params, metrics, directions
 
 
+@functools.lru_cache(maxsize=4096)  # a few dozen distinct keys, asked about for every row
 def is_metric(key: str) -> bool:
     """"<split>.<metric>" (and "<split>.<metric>.std" in groups)."""
     return key.split(".", 1)[0] in SPLITS and "." in key
 
 
+@functools.lru_cache(maxsize=4096)
 def is_param(key: str) -> bool:
     return key not in GROUP_FIXED and key not in FIXED and not is_metric(key)
 
@@ -484,14 +486,20 @@ def _status_count(rows: list[dict]) -> str:
 
 
 def _mean(values: list) -> float | None:
+    """mean = fsum(x) / n over the numbers (nulls left out); None if there are none."""
     values = [v for v in values if _is_number(v)]
-    return statistics.fmean(values) if values else None
+    return math.fsum(values) / len(values) if values else None
 
 
 def _std(values: list) -> float | None:
-    """Sample standard deviation (ddof=1); None when fewer than two values (it is undefined)."""
+    """Sample standard deviation sqrt(fsum((x - mean)²) / (n - 1)) (= numpy std(ddof=1)); None when
+    fewer than two values (it is undefined). Two-pass in floats: statistics.stdev's Fractions cost
+    seconds over thousands of groups."""
     values = [v for v in values if _is_number(v)]
-    return statistics.stdev(values) if len(values) > 1 else None
+    if len(values) < 2:
+        return None
+    mean = math.fsum(values) / len(values)
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
 def merge_group(members: list[dict]) -> dict:
@@ -511,10 +519,20 @@ def merge_group(members: list[dict]) -> dict:
         "paths": [m.get("path") for m in members],
     }
     row.update((k, v) for k, v in first.items() if is_param(k) and k not in SEED_KEYS)
+    if len(members) == 1:  # most groups of a sweep without seeds: no arithmetic to do
+        for key, value in first.items():
+            if is_metric(key):
+                row[key], row[_std_key(key)] = (value if _is_number(value) else None), None
+        return row
     for key in _ordered_keys(members, is_metric):
         values = [m.get(key) for m in members]
-        row[key], row[f"{key}.std"] = _mean(values), _std(values)
+        row[key], row[_std_key(key)] = _mean(values), _std(values)
     return row
+
+
+@functools.lru_cache(maxsize=4096)
+def _std_key(key: str) -> str:
+    return f"{key}.std"
 
 
 def group_rows(rows: list[dict]) -> list[dict]:
