@@ -246,7 +246,10 @@ def canonical(value) -> str:
     """One YAML flow text per value (floats as YAML 1.1 reads them back: 1.0e-05), for keys and overrides."""
     text = yaml.safe_dump(_ordered(value), default_flow_style=True, sort_keys=False, width=1 << 30,
                           allow_unicode=True).strip()
-    return text[:-3].rstrip() if text.endswith("\n...") else text
+    text = text[:-3].rstrip() if text.endswith("\n...") else text
+    if parse_yaml(text, "value") != value:  # e.g. the text "1e-3", which the spec loader reads as a float
+        text = json.dumps(_ordered(value), separators=(", ", ": "), ensure_ascii=False)
+    return text
 
 
 @dataclass(frozen=True)
