@@ -31,3 +31,7 @@ clean:
 
 study-one-cycle: $(STAMP)
 	$(BIN)/python scripts/study_one_cycle.py configs/studies/one_cycle.yaml
+
+# The activation and optimizer studies (about 10-15 minutes on 2 free cores); tables in runs/studies/study.md
+study: $(STAMP)
+	$(BIN)/python scripts/study.py --runs-dir runs/studies
