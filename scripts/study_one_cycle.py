@@ -1,9 +1,11 @@
 """The one-cycle study of configs/studies/one_cycle.yaml: range tests, trainings, a Markdown table.
 
-For each dataset and seed: ``mlrun.lr_find`` on the base spec gives the ``minimum`` suggestion m; each
-arm then trains with its schedule and its learning rate as a multiple of m (or ``max_lr: auto``).
-Reported per arm: mean ± sample std over seeds of the test accuracy and of the epochs needed to reach
-``reach`` x the final validation accuracy. Writes runs/studies/one_cycle/results.{json,md}.
+The YAML is the base spec; its ``sweep:`` section gives the datasets (``data.dataset``) and the number
+of seeds. For each dataset and seed, ``mlrun.lr_find`` on the base spec gives the ``minimum``
+suggestion m. Each arm (ARMS below) then trains with its schedule and its learning rate as a multiple
+of m (or with ``max_lr: auto``). Reported per arm: mean ± sample std over seeds of the test accuracy
+and of the epochs needed to reach REACH x the final validation accuracy. Writes
+runs/studies/one_cycle/results.{json,md}.
 
     python scripts/study_one_cycle.py [configs/studies/one_cycle.yaml] [--runs-dir runs/studies/one_cycle]
                                       [--table-only]
@@ -18,9 +20,28 @@ import statistics
 import time
 from pathlib import Path
 
-import yaml
-
 import mlrun
+
+LR_FIND = {"start": 1e-5, "end": 10.0, "steps": 500, "rule": "minimum"}
+REACH = 0.95  # "epochs to 95%": first epoch whose val accuracy >= 0.95 x the run's final one
+ARMS = {  # label: schedule, and the learning rate as a multiple of the minimum suggestion
+    "constant @ minimum": {"schedule": "constant", "optimizer.learning_rate": 1},
+    "1cycle max_lr auto": {"schedule": {"name": "one_cycle", "max_lr": "auto"}},
+    "1cycle @ 3x minimum": {"schedule": "one_cycle", "schedule.max_lr": 3},
+    "1cycle @ 10x minimum": {"schedule": "one_cycle", "schedule.max_lr": 10},
+}
+
+
+def load_study(path) -> dict:
+    """The base spec (validated) and the study's grid: datasets, seeds, arms."""
+    cfg = mlrun.load_config(path)
+    base = cfg.to_dict()
+    sweep = base.pop("sweep") or {}
+    datasets = (sweep.get("parameters") or {}).get("data.dataset", [base["data"]["dataset"]])
+    datasets = datasets["values"] if isinstance(datasets, dict) else datasets
+    seeds = list(range(cfg.seed, cfg.seed + int(sweep.get("seeds") or 1)))
+    return {"name": cfg.name, "spec": base, "datasets": list(datasets), "seeds": seeds, "arms": ARMS,
+            "lr_find": LR_FIND, "reach": REACH}
 
 
 def arm_spec(base: dict, arm: dict, lr_min: float) -> dict:
@@ -53,8 +74,8 @@ def run_study(study: dict, runs_dir: Path) -> list[dict]:
     finder = study["lr_find"]
     for dataset in study["datasets"]:
         for seed in study["seeds"]:
-            base = {**copy.deepcopy(study["spec"]), "name": f"{study['name']}-{dataset}", "seed": seed,
-                    "data": {"dataset": dataset}}
+            base = copy.deepcopy(study["spec"])
+            base.update(name=f"{study['name']}-{dataset}", seed=seed, data={"dataset": dataset})
             res = mlrun.lr_find(base, start=finder["start"], end=finder["end"], steps=finder["steps"],
                                 runs_dir=runs_dir / dataset, rule=finder["rule"])
             for label, arm in study["arms"].items():
@@ -97,7 +118,7 @@ def main() -> None:
     parser.add_argument("--runs-dir", default="runs/studies/one_cycle")
     parser.add_argument("--table-only", action="store_true", help="Re-render the table from results.json.")
     args = parser.parse_args()
-    study = yaml.safe_load(Path(args.study).read_text())
+    study = load_study(args.study)
     runs_dir = Path(args.runs_dir)
     if args.table_only:
         print(markdown(study, json.loads((runs_dir / "results.json").read_text())))
