@@ -10,6 +10,7 @@ needed (CSV data travels with the trial) and no two processes write the same fil
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -834,7 +835,13 @@ def sweep(cfg, grid=None, seeds: int | None = None, jobs: int | None = None, das
         "axes": [a.to_dict() for a in plan.axes], "command": command or sys.argv, "versions": runs.versions(),
         "plots": bool(plots),
     }
-    return _execute(plan, result, manifest, list(range(len(plan.trials))), jobs, dask, fail_fast, on_event)
+    try:
+        everything = list(range(len(plan.trials)))
+        return _execute(plan, result, manifest, everything, jobs, dask, fail_fast, on_event)
+    except SweepError:  # e.g. an unreachable or mismatched Dask cluster: leave no empty sweep folder
+        with contextlib.suppress(OSError):
+            result.path.rmdir()
+        raise
 
 
 def load_manifest(path) -> dict:

@@ -125,6 +125,12 @@ def markdown(study: str, dataset: str, rows: list[dict]) -> str:
         noted = claim.index(r["setting"]) + 1 if r["setting"] in claim else "-"
         lines.append(f"| {i} | {noted} | {r['setting']} | {r['lr']:g} | {r['mean']:.4f} ± {r['std']:.4f} "
                      f"| {r['diverged']} |")
+    ranked = [r["setting"] for r in rows if r["setting"] in claim]
+    if len(ranked) > 2:
+        from scipy.stats import spearmanr
+
+        rho = spearmanr(range(len(ranked)), [claim.index(s) for s in ranked]).statistic
+        lines += ["", f"Spearman rank correlation with the note's order: {rho:+.2f}"]
     return "\n".join(lines)
 
 
