@@ -67,7 +67,10 @@ def matmul_peak(seconds: float = 1.5) -> float:
 
 
 def run_mlrun(X_tr, y_tr, X_te, y_te, seed=0):
-    specs = [{"name": "dense", "units": u, "activation": "relu"} for u in SIZES[1:-1]] + [output_spec(SIZES[-1])]
+    # MLPClassifier initialises with Glorot uniform (sqrt(6 / (fan_in + fan_out))) for ReLU too; the same
+    # initialisation keeps the accuracies comparable (He normal is ~0.02 lower after only 5 epochs here)
+    specs = [{"name": "dense", "units": u, "activation": "relu", "initializer": "glorot_uniform"}
+             for u in SIZES[1:-1]] + [output_spec(SIZES[-1])]
     net = Network(specs, SIZES[0], "float32", np.random.default_rng(seed), np.random.default_rng(seed + 1))
     opt = build("optimizer", {"name": "adam", "learning_rate": LR})
     sched = build("schedule", "constant")
