@@ -157,7 +157,11 @@ class Trainer:
                 return None
             rows = len(xb)
             loss_sum += value * rows
-            grad_sum += rows * net.grads  # row-weighted mean of raw gradients, for grad_norm
+            # row-weighted mean of the raw gradients (for grad_norm), in units of full batches
+            if rows == size:
+                grad_sum += net.grads
+            else:
+                grad_sum += (rows / size) * net.grads
             self._set_hyperparameters()
             self.optimizer.step([net.params], [net.grads], [net.segments])
             self.step += 1
@@ -166,7 +170,7 @@ class Trainer:
             if self._stop_request:
                 self.stop_reason = self._stop_request
                 return None
-        grad_sum /= n
+        grad_sum *= size / n
         return {"train_loss": loss_sum / n, "grad_norm": float(np.sqrt(np.dot(grad_sum, grad_sum)))}
 
     def _evaluate(self, X_val, y_val) -> dict:
