@@ -195,6 +195,18 @@ def graceful_signals(trainer: Trainer, received: list):
             signal.signal(s, h)
 
 
+@contextlib.contextmanager
+def blas_threads(threads: int | None):
+    """Limit BLAS threads for a run (training.threads); None leaves the library's default."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=int(threads), user_api="blas"):
+        yield
+
+
 def _predict_proba(logits: np.ndarray) -> np.ndarray:
     z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -339,7 +351,7 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
     for cb in callbacks:
         if hasattr(cb, "on_setup"):
             cb.on_setup(setup)
-    with graceful_signals(trainer, received):
+    with graceful_signals(trainer, received), blas_threads(cfg.training.threads):
         trainer.fit(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
     from mlrun.metrics import advice
 

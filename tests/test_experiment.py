@@ -158,3 +158,17 @@ def test_regression_metrics_are_in_original_units(tmp_path):
     assert y_true.mean() > 50  # diabetes progression is in the 25-346 range, not standardised
     assert run.metrics["test"]["rmse"] == pytest.approx(np.sqrt(np.mean((y_true - y_pred) ** 2)), rel=1e-9)
     assert (run.path / "plots" / "residuals.png").exists()
+
+
+def test_training_threads_limits_blas_during_the_run(tmp_path):
+    from threadpoolctl import threadpool_info
+
+    seen = []
+
+    class Probe:
+        def on_epoch_end(self, trainer, logs):
+            seen.append({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+
+    spec = {**SMALL, "training": {"epochs": 2, "batch_size": 16, "threads": 1}}
+    mlrun.train(spec, runs_dir=tmp_path, callbacks=[Probe()])
+    assert seen == [{1}, {1}]
