@@ -318,12 +318,18 @@ TORCH_CASES = {
 @pytest.mark.parametrize("name", list(TORCH_CASES))
 def test_matches_torch(name):
     torch = pytest.importorskip("torch")
-    p_t = torch.tensor(THETA0, dtype=torch.float64, requires_grad=True)
-    opt_t = TORCH_CASES[name](torch, p_t)
-    want = []
-    for g in GRADS:
-        p_t.grad = torch.tensor(g, dtype=torch.float64)
-        opt_t.step()
-        want.append(p_t.detach().numpy().copy())
+    # torch keeps scalar state (NAdam's mu_product) in the default dtype: float64 for an exact match
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        p_t = torch.tensor(THETA0, dtype=torch.float64, requires_grad=True)
+        opt_t = TORCH_CASES[name](torch, p_t)
+        want = []
+        for g in GRADS:
+            p_t.grad = torch.tensor(g, dtype=torch.float64)
+            opt_t.step()
+            want.append(p_t.detach().numpy().copy())
+    finally:
+        torch.set_default_dtype(default)
     got = _run(_make(name, learning_rate=0.1), GRADS, [0.1] * len(GRADS))
     np.testing.assert_allclose(got, np.array(want), rtol=1e-10, atol=1e-14)
