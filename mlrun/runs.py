@@ -75,52 +75,51 @@ def display_status(run: dict, now: float | None = None, stale_after: float = 360
 
 
 def find_runs(paths, kind: str | None = None) -> list[Path]:
-    """Every directory at or below each path that holds a run.json, sorted (optionally of one kind).
-
-    One stat per folder and one os.scandir per non-run folder: a run's own folders (plots/) are not
-    entered, nor hidden folders; a symlinked folder is followed once. Same rules as compare.run_dirs.
-    """
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    found: set[str] = set()
-    seen_links: set[tuple[int, int]] = set()
-    for root in paths:
-        root = Path(root)
-        if not root.exists():
-            raise FileNotFoundError(f"no such file or directory: {root}")
-        if root.is_file():
-            if root.name != "run.json":
-                raise NotADirectoryError(f"not a run directory: {root}")
-            root = root.parent
-        _scan(os.fspath(root), found, seen_links)
-    # sorted as Paths sort (part by part), without building 10,000 Path objects to compare
-    runs = [Path(p) for p in sorted(found, key=lambda p: p.split(os.sep))]
+    """Every directory at or below each path that holds a run.json, sorted (optionally of one kind)."""
+    runs = [Path(p) for p in sorted(set(run_dir_paths(paths)), key=lambda p: p.split(os.sep))]
     if kind is not None:
         runs = [p for p in runs if _run_kind(p) == kind]
     return runs
 
 
-def _scan(top: str, found: set[str], seen_links: set[tuple[int, int]]) -> None:
-    """Depth-first over folders as strings; a run directory's subfolders (plots/) are its own: not entered."""
-    st = os.stat(top)
-    seen_links.add((st.st_dev, st.st_ino))  # a link back to the top is a loop
-    stack = [top]
-    while stack:
-        folder = stack.pop()
-        if os.path.exists(os.path.join(folder, "run.json")):  # one stat, no listing of the run's files
-            found.add(folder)
-            continue
-        try:
-            with os.scandir(folder) as it:
-                stack.extend(entry.path for entry in it if _is_dir(entry, seen_links))
-        except OSError:  # unreadable or vanished while we looked
-            continue
+def run_dir_paths(paths) -> list[str]:
+    """Every run directory (one holding run.json) at or below each path, depth-first in name order.
+
+    Strings, not Paths, one stat per folder, and a run's own files are never listed (its subfolders
+    are its own): this is on compare's path over 10,000 runs. Hidden folders are skipped and a
+    symlinked folder is followed once.
+    """
+    found: dict[str, None] = {}
+    seen: set[tuple[int, int]] = set()
+    for root in [paths] if isinstance(paths, (str, os.PathLike)) else paths:
+        root = os.path.normpath(os.fspath(root))
+        if not os.path.exists(root):
+            raise FileNotFoundError(f"no such file or directory: {root}")
+        if os.path.isfile(root):
+            if os.path.basename(root) != "run.json":
+                raise NotADirectoryError(f"not a run directory: {root}")
+            root = os.path.dirname(root) or "."
+        st = os.stat(root)
+        seen.add((st.st_dev, st.st_ino))  # a link back to a root is a loop
+        _walk(root, found, seen)
+    return list(found)
 
 
-def _is_dir(entry: os.DirEntry, seen_links: set[tuple[int, int]]) -> bool:
+def _walk(folder: str, found: dict[str, None], seen: set[tuple[int, int]]) -> None:
+    if os.path.exists(os.path.join(folder, "run.json")):
+        found[folder] = None
+        return
     try:
-        if entry.name.startswith("."):
-            return False
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:  # unreadable or vanished folder: nothing to compare there
+        return
+    for entry in entries:
+        if not entry.name.startswith(".") and _is_dir(entry, seen):
+            _walk(entry.path, found, seen)
+
+
+def _is_dir(entry: os.DirEntry, seen: set[tuple[int, int]]) -> bool:
+    try:
         if not entry.is_symlink():
             return entry.is_dir(follow_symlinks=False)
         if not entry.is_dir():
@@ -129,9 +128,9 @@ def _is_dir(entry: os.DirEntry, seen_links: set[tuple[int, int]]) -> bool:
     except OSError:
         return False
     key = (st.st_dev, st.st_ino)
-    if key in seen_links:
+    if key in seen:
         return False
-    seen_links.add(key)
+    seen.add(key)
     return True
 
 
