@@ -447,7 +447,7 @@ def _sweep_summary(console, result, top: int = 12) -> None:
     except (OSError, ValueError):
         rows = []
     if rows:
-        console.print(_compare_table(rows, rows.columns, 4))
+        _print_table(rows, rows.columns, 4)
     console.print(f"compare: [bold]mlrun compare {result.path} --group[/]")
     if result.interrupted or result.n_failed or result.stopped:
         console.print(f"rerun what did not finish: [bold]mlrun sweep --resume {result.path}[/]")
