@@ -25,7 +25,7 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run([exe, "--help"], check=True, capture_output=True)
         times.append(time.perf_counter() - start)
-    check = "import sys, mlrun.cli; print(','.join(m for m in %r if m in sys.modules))" % (HEAVY,)
+    check = f"import sys, mlrun.cli; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True).stdout.strip()
     median = statistics.median(times)
     print(f"mlrun --help: median {median:.3f} s, best {min(times):.3f} s over {args.repeat} runs "
