@@ -17,7 +17,7 @@ _API = {
     "ConfigError": "mlrun.config",
     "train": "mlrun.experiment",
     "resume": "mlrun.experiment",
-    "load_model": "mlrun.experiment",
+    "load_model": "mlrun.model",
     "lr_find": "mlrun.lr_find",
     "compare": "mlrun.compare",
     "sweep": "mlrun.sweep",

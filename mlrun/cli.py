@@ -92,11 +92,10 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write predictions here (default: stdout).")
 def predict(run_dir, data, output):
     """Apply a trained run to the raw feature rows of DATA.csv (a header row; a target column is ignored)."""
-    from mlrun import experiment
+    from mlrun.model import load_model, predict_csv
 
     with user_errors():
-        model = experiment.load_model(run_dir)
-        result = experiment.predict_csv(model, data)
+        result = predict_csv(load_model(run_dir), data)
     if output:
         from mlrun.runs import atomic_write
 

@@ -1,0 +1,82 @@
+"""A trained run's model: its network plus preprocessing, to predict on raw feature rows.
+
+``mlrun.load_model(RUN_DIR)`` (DESIGN.md section 6) and ``mlrun predict RUN_DIR DATA.csv``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mlrun import runs
+from mlrun.config import ConfigError
+from mlrun.nn.activations import softmax
+from mlrun.nn.network import Network
+
+
+def probabilities(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities from logits, row-wise, in float64 (metrics and predictions read them)."""
+    return softmax(np.asarray(logits, dtype=np.float64))
+
+
+class Model:
+    """A trained run's network with its preprocessing: predict on raw feature rows."""
+
+    def __init__(self, network: Network, data_state: dict) -> None:
+        from mlrun.data import Preprocessor
+
+        self.network = network
+        self.pre = Preprocessor.from_state(data_state)
+
+    @property
+    def task(self) -> str:
+        return self.pre.task
+
+    @property
+    def classes(self):
+        return self.pre.classes
+
+    def _output(self, X) -> np.ndarray:
+        return self.network.predict_output(self.pre.transform(np.asarray(X, dtype=np.float64))).astype(np.float64)
+
+    def predict_proba(self, X) -> np.ndarray:
+        if self.task != "classification":
+            raise ValueError("predict_proba is for classification models")
+        return probabilities(self._output(X))
+
+    def predict(self, X) -> np.ndarray:
+        out = self._output(X)
+        if self.task == "classification":
+            return self.pre.classes[np.argmax(out, axis=1)]
+        return self.pre.inverse_y(out)
+
+
+def predict_csv(model: Model, path) -> str:
+    """Predictions for the rows of a CSV file (header row; columns matched by name), as CSV text."""
+    from mlrun.data import read_feature_csv
+
+    X = read_feature_csv(path, model.pre.feature_names)
+    if model.task == "classification":
+        proba = model.predict_proba(X)
+        labels = [str(c) for c in model.classes]
+        header = ["y_pred"] + [f"score_{c}" for c in labels]
+        rows = [[labels[i], *(f"{p:.6g}" for p in row)] for i, row in zip(np.argmax(proba, axis=1), proba)]
+    else:
+        pred = model.predict(X)
+        names = model.pre.target_names
+        header = [f"y_pred_{n}" for n in names] if len(names) > 1 else ["y_pred"]
+        rows = [[f"{v:.8g}" for v in row] for row in pred]
+    return "\n".join(",".join(map(str, r)) for r in [header, *rows]) + "\n"
+
+
+def load_model(path) -> Model:
+    """The model saved in a run directory (model.npz, loaded with allow_pickle=False)."""
+    file = Path(path) / "model.npz"
+    if not file.exists():
+        raise ConfigError(f"no model.npz in {path} (is it a finished training run?)")
+    arrays = runs.load_npz(file)
+    data_state = {k[len("data."):]: v for k, v in arrays.items() if k.startswith("data.")}
+    return Model(Network.from_arrays(arrays), data_state)
+
+
