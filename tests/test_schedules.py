@@ -71,8 +71,8 @@ def test_power():
 
 def test_piecewise():
     s = build("schedule", {"name": "piecewise", "boundaries": [10, 20], "values": [1.0, 0.5, 0.1]})
-    got = [s(t) for t in (0, 9, 10, 19, 20, 10**6)]
-    assert got == [1.0, 1.0, 0.5, 0.5, 0.1, 0.1]
+    got = [s(t) for t in (0, 9, 10, 11, 19, 20, 21, 10**6)]
+    assert got == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.1, 0.1]  # Keras: the boundary step keeps the earlier value
     with pytest.raises(RegistryError, match="one more value than boundaries"):
         build("schedule", {"name": "piecewise", "boundaries": [10, 20], "values": [1.0, 0.5]})
     with pytest.raises(RegistryError, match="increasing"):

@@ -138,10 +138,9 @@ class Power(_Resolvable):
 
 @register("schedule", "piecewise")
 class Piecewise(_Resolvable):
-    """Piecewise constant: values[i] while boundaries[i-1] <= t < boundaries[i].
+    """Piecewise constant: values[0] while t <= boundaries[0], values[i] while boundaries[i-1] < t <= boundaries[i].
 
-    η_t = values[#{b in boundaries : b <= t}]   (Keras PiecewiseConstantDecay, but step t = b already
-    takes the next value; Keras switches one step later)
+    η_t = values[#{b in boundaries : b < t}]   (= Keras PiecewiseConstantDecay)
     """
 
     def __init__(
@@ -168,7 +167,7 @@ class Piecewise(_Resolvable):
         return False
 
     def __call__(self, step: int) -> float:
-        return self.values[bisect.bisect_right(self.boundaries, step)]
+        return self.values[bisect.bisect_left(self.boundaries, step)]
 
 
 @register("schedule", "plateau")
