@@ -199,3 +199,16 @@ def test_prelu_built_in_float32():
     act = build("activation", "prelu")
     act.build(4, None, np.float32)
     assert act.params["alpha"].dtype == np.float32 and act.params["alpha"].shape == (4,)
+
+
+@pytest.mark.parametrize("name", names("activation"))
+def test_forward_owned_equals_forward(name):
+    """forward_owned may reuse its input; its output and the backward that follows must not change."""
+    x = np.random.default_rng(5).standard_normal((6, 4))
+    dy = np.random.default_rng(6).standard_normal((6, 4))
+    a, b = build("activation", name), build("activation", name)
+    y = a.forward(x.copy(), training=False)
+    dx = a.backward(dy)
+    y_owned = b.forward_owned(x.copy(), training=False)
+    np.testing.assert_array_equal(y_owned, y)
+    np.testing.assert_array_equal(b.backward(dy), dx)

@@ -96,6 +96,11 @@ class Activation(Layer):
         super().__init__()
         self._mask = np.empty(0, dtype=bool)
 
+    def forward_owned(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """forward() on an array the caller owns and will not read again: may reuse it for the output
+        (Dense passes its fresh x W + b, saving an allocation and a pass per batch)."""
+        return self.forward(x, training)
+
     def _positive(self, x: np.ndarray) -> np.ndarray:
         """x > 0 written into a buffer kept from batch to batch (no allocation once shapes settle)."""
         if self._mask.shape != x.shape:
@@ -148,6 +153,10 @@ class ReLU(Activation):
     def forward(self, x, training=False):
         self._positive(x)
         return np.maximum(x, 0)
+
+    def forward_owned(self, x, training=False):
+        self._positive(x)
+        return np.maximum(x, 0, out=x)
 
     def backward(self, dy):
         return np.multiply(dy, self._mask)

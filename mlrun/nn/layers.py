@@ -86,7 +86,7 @@ class Dense(_HostsActivation):
         z = np.matmul(x, self.params["W"])
         if self.use_bias:
             z += self.params["b"]
-        return self.act.forward(z, training)
+        return self.act.forward_owned(z, training)  # z is ours: the activation may write into it
 
     def backward(self, dy):
         self._sync_act()
