@@ -25,6 +25,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_cli.py
+	$(BIN)/python bench/bench_compare.py
+	$(BIN)/python bench/bench_lr_find.py
+	$(BIN)/python bench/bench_sweep.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
