@@ -88,12 +88,19 @@ class Dense(_HostsActivation):
             z += self.params["b"]
         return self.act.forward_owned(z, training)  # z is ours: the activation may write into it
 
+    def _ones(self, n: int, dtype) -> np.ndarray:
+        """A cached row of ones: db = 1ᵀ dz as a BLAS product."""
+        ones = getattr(self, "_ones_cache", None)
+        if ones is None or ones.shape[0] != n or ones.dtype != dtype:
+            ones = self._ones_cache = np.ones(n, dtype=dtype)
+        return ones
+
     def backward(self, dy):
         self._sync_act()
         dz = self.act.backward(dy)
         np.matmul(self._x.T, dz, out=self.grads["W"])
         if self.use_bias:
-            np.sum(dz, axis=0, out=self.grads["b"])
+            np.matmul(self._ones(len(dz), dz.dtype), dz, out=self.grads["b"])  # BLAS gemv: 3x np.sum
         if not self.input_grad:
             return None
         return np.matmul(dz, self.params["W"].T)
