@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,11 +59,6 @@ class EarlyStopping:
 
     def load_state(self, state: dict) -> None:
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
-
-
-@dataclass
-class History:
-    rows: list[dict] = field(default_factory=list)
 
 
 class Trainer:
@@ -145,6 +140,7 @@ class Trainer:
         order = None if full else self.shuffle_rng.permutation(n)
         grad_sum = np.zeros_like(net.grads)
         loss_sum = 0.0
+        batch_hooks = [cb.on_batch_end for cb in self.callbacks if hasattr(cb, "on_batch_end")]
         for start in range(0, n, size):
             if order is None:
                 xb, yb = X, y
@@ -165,8 +161,10 @@ class Trainer:
             self._set_hyperparameters()
             self.optimizer.step([net.params], [net.grads], [net.segments])
             self.step += 1
-            if self.callbacks:
-                self._call("on_batch_end", {"step": self.step, "loss": value, "rows": rows})
+            if batch_hooks:
+                logs = {"step": self.step, "loss": value, "rows": rows}
+                for hook in batch_hooks:
+                    hook(self, logs)
             if self._stop_request:
                 self.stop_reason = self._stop_request
                 return None

@@ -87,8 +87,6 @@ class Network:
             layer.params[key] = self.params[start:stop].reshape(shape)
             layer.grads[key] = self.grads[start:stop].reshape(shape)
         self.segments = offsets[:-1][np.asarray(sizes) > 0]
-        self.tensor_names = [f"{i}.{key}" for layer, key in entries
-                             for i in [self.layers.index(layer)]]
         self.n_regularized = int(sum(s for (l, k), s in zip(entries, sizes) if (id(l), k) in regularized))
 
     @property
@@ -143,6 +141,3 @@ class Network:
         prefix = "network."
         net.set_weights({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
         return net
-
-    def summary(self) -> list[tuple[str, int]]:
-        return [(repr(layer), sum(p.size for p in layer.params.values())) for layer in self.layers]
