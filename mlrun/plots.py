@@ -209,18 +209,26 @@ def _pick_curves(curves, value_of):
     return [c for c in scored if c[0] in keep], f"{MAX_CLASS_CURVES} lowest of {len(scored)} classes"
 
 
-def roc_curve(y_true, proba, labels, positive_class, path, title: str):
-    """ROC: binary → the positive class with its AUC; multiclass → one-vs-rest curves with AUCs."""
-    from sklearn.metrics import roc_auc_score
-    from sklearn.metrics import roc_curve as sk_roc
-
+def _class_figure(y_true, proba, labels, positive_class, value_of):
+    """A square figure and the class curves to draw (none, with a message drawn, when unusable)."""
     curves = _class_scores(y_true, proba, labels, positive_class)
     fig, ax = _figure(size=(6.5, 6.0))
     reason = _usable(curves)
     if reason:
         _message(ax, reason)
+        return fig, ax, [], ""
+    picked, note = _pick_curves(curves, value_of)
+    return fig, ax, picked, note
+
+
+def roc_curve(y_true, proba, labels, positive_class, path, title: str):
+    """ROC: binary → the positive class with its AUC; multiclass → one-vs-rest curves with AUCs."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_curve as sk_roc
+
+    fig, ax, picked, note = _class_figure(y_true, proba, labels, positive_class, roc_auc_score)
+    if not picked:
         return _save(fig, path, title)
-    picked, note = _pick_curves(curves, roc_auc_score)
     for name, pos, score, auc in picked:
         fpr, tpr, _ = sk_roc(pos, score)
         ax.plot(fpr, tpr, linewidth=1.8 if len(picked) == 1 else 1.2, label=f"{name} (AUC = {auc:.3f})")
@@ -233,13 +241,9 @@ def pr_curve(y_true, proba, labels, positive_class, path, title: str):
     """Precision-recall: binary → the positive class with its AP; multiclass → one-vs-rest with APs."""
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
-    curves = _class_scores(y_true, proba, labels, positive_class)
-    fig, ax = _figure(size=(6.5, 6.0))
-    reason = _usable(curves)
-    if reason:
-        _message(ax, reason)
+    fig, ax, picked, note = _class_figure(y_true, proba, labels, positive_class, average_precision_score)
+    if not picked:
         return _save(fig, path, title)
-    picked, note = _pick_curves(curves, average_precision_score)
     for name, pos, score, ap in picked:
         precision, recall, _ = precision_recall_curve(pos, score)
         ax.plot(recall, precision, linewidth=1.8 if len(picked) == 1 else 1.2,
