@@ -217,13 +217,17 @@ class CrossEntropy(Loss):
             raise ValueError(
                 f"cross_entropy needs {n} integer labels in [0, {k}); got y_true of shape {np.shape(y_true)}"
             )
-        rows = np.arange(n)
-        s = z - z.max(axis=1, keepdims=True)
-        picked = s[rows, labels]
+        # class-major (k, n): the per-row max and sum become k-1 vector operations over contiguous rows,
+        # several times faster than reducing the short last axis of (n, k)
+        s = np.ascontiguousarray(z.T)
+        s -= s.max(axis=0)
+        flat = s.reshape(-1)  # a view: s[labels[i], i] is flat[at[i]]
+        at = labels * n + np.arange(n)
+        picked = np.add.reduce(flat[at])
         np.exp(s, out=s)
-        total = s.sum(axis=1)
-        value = float(np.mean(np.log(total) - picked))
-        s /= total[:, None]  # softmax(z)
-        s[rows, labels] -= 1
-        s /= max(n, 1)
-        return value, s
+        total = s.sum(axis=0)
+        value = float(np.add.reduce(np.log(total)) - picked) / max(n, 1)
+        s /= total  # softmax(z)
+        flat[at] -= 1
+        s *= 1.0 / max(n, 1)
+        return value, s.T

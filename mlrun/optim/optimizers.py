@@ -214,10 +214,10 @@ class _AdamFamily(Optimizer):
         s += buf
 
     def _denominator(self, s, buf) -> np.ndarray:
-        """sqrt(ŝ) + ε with ŝ = s / (1-β2^t), into ``buf``."""
+        """sqrt(ŝ) + ε with ŝ = s / (1-β2^t), times sqrt(1-β2^t), into ``buf``: a pass fewer; each
+        caller multiplies its step size by ``_bc2_sqrt`` instead."""
         np.sqrt(s, out=buf)
-        buf *= 1.0 / self._bc2_sqrt
-        buf += self.epsilon
+        buf += self.epsilon * self._bc2_sqrt
         return buf
 
 
@@ -234,7 +234,7 @@ class Adam(_AdamFamily):
         self._update_s(grad, s, buf)
         denom = self._denominator(s, buf)
         np.divide(m, denom, out=buf)
-        buf *= self.learning_rate / self._bc1
+        buf *= self.learning_rate * self._bc2_sqrt / self._bc1
         param -= buf
 
 
@@ -294,7 +294,7 @@ class Nadam(_AdamFamily):
     def update_step(self, param, grad, slots) -> None:
         m, s = slots["m"], slots["s"]
         buf, denom = _scratch(self, param), _scratch(self, param, 1)
-        lr = self.learning_rate
+        lr = self.learning_rate * self._bc2_sqrt  # see _denominator
         self._update_m(grad, m, buf)
         self._update_s(grad, s, buf)
         self._denominator(s, denom)
