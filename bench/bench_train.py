@@ -1,9 +1,10 @@
 """Training speed: mlrun's trainer against scikit-learn's MLPClassifier (and PyTorch when installed).
 
 64-256-256-4 ReLU, Adam, batch 256, 5 epochs on make_classification(25000, 64 features, 4 classes)
-(20,000 training rows). Rounds alternate between the contenders in the same process with equal BLAS
-thread counts; the report gives samples/s, the median ratios, test accuracies, and mlrun's GFLOP/s
-against the float32 peak of the same MLP-shaped matrix products measured in this run.
+(20,000 training rows), with a bare NumPy loop on the same network as the yardstick. Rounds alternate
+between the contenders in the same process with equal BLAS thread counts; the report gives samples/s,
+the median ratios, test accuracies, and mlrun's GFLOP/s against the float32 peak of the same
+MLP-shaped matrix products measured in this run.
 
     python bench/bench_train.py [--rounds 3] [--threads N]
 """
@@ -98,6 +99,49 @@ def run_sklearn(X_tr, y_tr, X_te, y_te, dtype, seed=0):
     return len(X_tr) * EPOCHS / seconds, float(clf.score(X_te.astype(dtype), y_te))
 
 
+def run_numpy_loop(X_tr, y_tr, X_te, y_te, seed=0):
+    """The yardstick the targets were set against: a straightforward NumPy float32 loop (same network,
+    Glorot-uniform init, torch's Adam, fancy-indexed batches) with no schedule, history or stop rules."""
+    rng = np.random.default_rng(seed)
+    shapes = list(zip(SIZES[:-1], SIZES[1:]))
+    Ws = [(rng.uniform(-1, 1, (a, b)) * np.sqrt(6 / (a + b))).astype(np.float32) for a, b in shapes]
+    bs = [np.zeros(b, np.float32) for _, b in shapes]
+    params = Ws + bs
+    m, v = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
+    X, y, n, t = X_tr.astype(np.float32), y_tr, len(X_tr), 0
+    start = time.perf_counter()
+    for _ in range(EPOCHS):
+        order = rng.permutation(n)
+        for i in range(0, n, BATCH):
+            idx = order[i:i + BATCH]
+            acts, yb = [X[idx]], y[idx]
+            for j, (W, b) in enumerate(zip(Ws, bs)):
+                z = acts[-1] @ W + b
+                acts.append(np.maximum(z, 0) if j < len(Ws) - 1 else z)
+            p = np.exp(z - z.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            p[np.arange(len(yb)), yb] -= 1
+            dz = p / len(yb)
+            gWs, gbs = [None] * len(Ws), [None] * len(Ws)
+            for j in reversed(range(len(Ws))):
+                gWs[j], gbs[j] = acts[j].T @ dz, dz.sum(0)
+                if j:
+                    dz = (dz @ Ws[j].T) * (acts[j] > 0)
+            t += 1
+            for p_, g, m_, v_ in zip(params, gWs + gbs, m, v):
+                m_ *= 0.9
+                m_ += 0.1 * g
+                v_ *= 0.999
+                v_ += 0.001 * g * g
+                p_ -= (LR / (1 - 0.9**t)) * m_ / (np.sqrt(v_ / (1 - 0.999**t)) + 1e-7)
+    seconds = time.perf_counter() - start
+    h = X_te.astype(np.float32)
+    for j, (W, b) in enumerate(zip(Ws, bs)):
+        h = h @ W + b
+        h = np.maximum(h, 0) if j < len(Ws) - 1 else h
+    return n * EPOCHS / seconds, float(np.mean(h.argmax(1) == y_te))
+
+
 def run_torch(X_tr, y_tr, X_te, y_te, seed=0):
     import torch
 
@@ -134,6 +178,7 @@ def main() -> None:
         "mlrun": lambda r: run_mlrun(X_tr, y_tr, X_te, y_te, r),
         "sklearn-f64": lambda r: run_sklearn(X_tr, y_tr, X_te, y_te, np.float64, r),
         "sklearn-f32": lambda r: run_sklearn(X_tr, y_tr, X_te, y_te, np.float32, r),
+        "numpy-loop": lambda r: run_numpy_loop(X_tr, y_tr, X_te, y_te, r),
     }
     try:
         import torch
@@ -162,6 +207,8 @@ def main() -> None:
     for other in [k for k in contenders if k != "mlrun"]:
         print(f"mlrun / {other:12s} = {med['mlrun'] / med[other]:.2f}x")
     gflops = med["mlrun"] * matmul_flops_per_sample() / 1e9
+    print(f"numpy-loop / sklearn-f64 = {med['numpy-loop'] / med['sklearn-f64']:.2f}x "
+          "(the issue's machine: 203k / 59k = 3.44x; the 3x target assumes a machine like it)")
     print(f"mlrun {gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of the float32 matmul peak ({peak:.1f} GFLOP/s)")
 
 

@@ -157,3 +157,21 @@ def test_float32_training_stays_float32():
     t = make_trainer(dtype="float32", epochs=2).fit(X, y)
     assert t.network.params.dtype == np.float32 and t.network.grads.dtype == np.float32
     assert t.optimizer.slots[0]["m"].dtype == np.float32
+
+
+def test_batches_are_the_slices_of_the_shuffled_order_whatever_the_gather_block(monkeypatch):
+    import importlib
+
+    loop = importlib.import_module("mlrun.train")  # the module (the package attribute is the train() API)
+    X, y = blobs(n=150)
+    order = np.random.default_rng(5).permutation(150)
+    want = [(X[order[i:i + 16]], y[order[i:i + 16]]) for i in range(0, 150, 16)]
+    for block_bytes in (1, 16 * X[:1].nbytes * 2, 10**9):  # one batch, two batches, all rows per block
+        monkeypatch.setattr(loop, "GATHER_BYTES", block_bytes)
+        got = list(loop._batches(X, y, order, 16))
+        assert len(got) == len(want) == 10
+        for (xg, yg), (xw, yw) in zip(got, want):
+            np.testing.assert_array_equal(xg, xw)
+            np.testing.assert_array_equal(yg, yw)
+    (x_all, y_all), = loop._batches(X, y, None, 150)
+    assert x_all is X and y_all is y
