@@ -105,11 +105,11 @@ class Activation(Layer):
     def _buffer(self, name: str, like: np.ndarray, dtype=None, zeros: bool = False) -> np.ndarray:
         """A work array shaped like ``like``, kept from batch to batch: a view of the rows of one sized
         for the largest batch seen, so an epoch's short last batch allocates nothing."""
-        dtype = np.dtype(dtype or like.dtype)
+        dtype = like.dtype if dtype is None else dtype
         buf = self._buffers.get(name)
-        if buf is None or buf.dtype != dtype or buf.shape[1:] != like.shape[1:] or len(buf) < len(like):
+        if buf is None or buf.shape[1:] != like.shape[1:] or len(buf) < len(like) or buf.dtype != dtype:
             buf = self._buffers[name] = (np.zeros if zeros else np.empty)(like.shape, dtype)
-        return buf[: len(like)] if like.ndim else buf
+        return buf if buf.shape == like.shape else buf[: len(like)]
 
     def _positive(self, x: np.ndarray) -> np.ndarray:
         """x > 0, written into a kept buffer (see ``_buffer``); backward reads it as ``_mask``."""

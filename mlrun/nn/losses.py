@@ -42,7 +42,7 @@ class Loss:
 
 def _as_float(y_pred) -> np.ndarray:
     y_pred = np.asarray(y_pred)
-    return y_pred if np.issubdtype(y_pred.dtype, np.floating) else y_pred.astype(np.float64)
+    return y_pred if y_pred.dtype.kind == "f" else y_pred.astype(np.float64)
 
 
 def errors(y_true, y_pred) -> np.ndarray:
@@ -213,19 +213,20 @@ class CrossEntropy(Loss):
         z = _as_float(y_pred)
         n, k = z.shape
         labels = np.asarray(y_true).reshape(-1).astype(np.intp, copy=False)
-        if labels.shape != (n,) or (n and (labels.min() < 0 or labels.max() >= k)):
+        # as unsigned, a negative label is huge: one max checks both ends
+        if labels.shape != (n,) or (n and np.maximum.reduce(labels.view(np.uintp)) >= k):
             raise ValueError(
                 f"cross_entropy needs {n} integer labels in [0, {k}); got y_true of shape {np.shape(y_true)}"
             )
         # class-major (k, n): the per-row max and sum become k-1 vector operations over contiguous rows,
         # several times faster than reducing the short last axis of (n, k)
         s = np.ascontiguousarray(z.T)
-        s -= s.max(axis=0)
+        s -= np.maximum.reduce(s, axis=0)  # ufunc reductions: no ndarray.max/sum Python wrappers
         flat = s.reshape(-1)  # a view: s[labels[i], i] is flat[at[i]]
         at = labels * n + np.arange(n)
         picked = np.add.reduce(flat[at])
         np.exp(s, out=s)
-        total = s.sum(axis=0)
+        total = np.add.reduce(s, axis=0)
         value = float(np.add.reduce(np.log(total)) - picked) / max(n, 1)
         s /= total  # softmax(z)
         flat[at] -= 1
