@@ -221,8 +221,9 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
 @click.option("--show", is_flag=True, help="Print the resolved spec (every default filled in) as YAML.")
 def validate(specs, overrides, show):
     """Check specs without training: "ok: SPEC" (and warnings), or a one-line error (exit 2)."""
-    from mlrun.config import ConfigError, dump_yaml, load_config
+    from mlrun.config import ConfigError, load_config
     from mlrun.registry import RegistryError
+    from mlrun.spec_yaml import dump_yaml
 
     errors = []
     for spec in specs:
@@ -248,7 +249,7 @@ def schema():
     """Print the spec's JSON Schema (for yaml-language-server: `# yaml-language-server: $schema=...`)."""
     import json
 
-    from mlrun.config import json_schema
+    from mlrun.spec_schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
 

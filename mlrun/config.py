@@ -7,6 +7,10 @@
 Every problem is a ``ConfigError`` of one line naming the key path, what was received and a fix.
 Part specs (activation, initializer, loss, optimizer, schedule, layer) are checked by the registry, so
 a newly registered part needs no schema change here.
+
+Here: the constants, the pydantic models, ``Config`` and ``load_config``. Reading YAML and applying
+``--set`` overrides is ``spec_yaml``; turning pydantic's errors into the one-line message is
+``spec_errors``; the JSON Schema is ``spec_schema``.
 """
 
 from __future__ import annotations
@@ -14,19 +18,18 @@ from __future__ import annotations
 import copy
 import difflib
 import inspect
-import json
 import re
-import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from annotated_types import Ge, Gt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mlrun import registry
+from mlrun.config_error import ConfigError
+from mlrun.spec_yaml import apply_override, read_spec
 
 DATASETS = (
     "iris", "digits", "wine", "breast_cancer", "diabetes", "linnerud",
@@ -45,120 +48,6 @@ PART_KEYS = {
     "loss": "loss", "optimizer": "optimizer", "schedule": "schedule",
 }
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-class ConfigError(ValueError):
-    """A bad spec: one line with the key path, what was received and how to fix it."""
-
-
-# -- YAML ------------------------------------------------------------------------------------------
-# YAML 1.1 needs a dot in a float ("1.0e-3"); users write 1e-3, so exponent forms are floats too.
-_EXP_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
-
-
-class SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """Safe loader (no Python tags) + exponent floats + duplicate keys are errors."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, typing.Hashable):
-                continue  # the base constructor reports unhashable keys
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (each key may appear once)", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
-SpecLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789."))
-
-
-def parse_yaml(text: str, where: str, marks: bool = True) -> Any:
-    """YAML text -> Python data; errors become "where:line:col: problem" (without marks: "where: problem")."""
-    try:
-        return yaml.load(text, Loader=SpecLoader)  # noqa: S506  (SpecLoader is a safe loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        if exc.context and exc.problem and exc.context_mark:
-            problem = f"{exc.context} (line {exc.context_mark.line + 1}): {problem}"
-        if "python/" in problem:
-            problem += "; Python tags are not allowed in a spec (plain YAML data only)"
-        if mark and "\t" in (text.splitlines()[mark.line:mark.line + 1] or [""])[0]:
-            problem += "; indent with spaces, not tabs"
-        at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark and marks else where
-        raise ConfigError(f"{at}: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: {' '.join(str(exc).split())}") from None
-
-
-def dump_yaml(d: Mapping) -> str:
-    """The resolved spec as YAML (key order kept), for config.yaml and ``mlrun validate --show``."""
-    return yaml.safe_dump(dict(d), sort_keys=False, default_flow_style=False, allow_unicode=True)
-
-
-def read_spec(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"spec file not found: {path}")
-    if path.is_dir():
-        raise ConfigError(f"spec path is a directory, not a YAML file: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the spec ({exc})") from None
-    data = parse_yaml(text, str(path))
-    if not isinstance(data, dict):
-        got = "an empty file" if data is None else f"a {type(data).__name__}"
-        raise ConfigError(f"{path}: a spec is a mapping of sections (name, data, model, ...); got {got}")
-    return data
-
-
-# -- overrides ---------------------------------------------------------------------------------------
-def apply_override(raw: dict, text: str) -> str:
-    """Apply "a.b.c=value" (value is YAML) to the raw spec in place; returns the key path."""
-    key, sep, value_text = str(text).partition("=")
-    key = key.strip()
-    parts = key.split(".")
-    if not sep or not all(parts):
-        raise ConfigError(f"--set {text!r}: expected KEY=VALUE with a dotted key, e.g. "
-                          "optimizer.learning_rate=0.01")
-    value = parse_yaml(value_text, f"--set {key}={value_text} (a YAML value)", marks=False)
-    node: Any = raw
-    for i, part in enumerate(parts[:-1]):
-        node = _child(node, part, ".".join(parts[: i + 1]))
-    _assign(node, parts[-1], value, key)
-    return key
-
-
-def _child(node: Any, part: str, path: str) -> Any:
-    if isinstance(node, list):
-        return node[_index(node, part, path)]
-    child = node.get(part)
-    if child is None:
-        child = node[part] = {}
-    elif isinstance(child, str):  # a part given as a bare name gains parameters: elu -> {name: elu, ...}
-        child = node[part] = {"name": child}
-    elif not isinstance(child, (dict, list)):
-        raise ConfigError(f"--set {path}.<key>: {path} is {child!r}, not a mapping; set {path}=... instead")
-    return child
-
-
-def _assign(node: Any, part: str, value: Any, path: str) -> None:
-    if isinstance(node, list):
-        node[_index(node, part, path)] = value
-    else:
-        node[part] = value
-
-
-def _index(node: list, part: str, path: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
-        raise ConfigError(f"--set {path}: the list has {len(node)} items; use an index 0..{len(node) - 1}")
-    return int(part)
 
 
 # -- parts -------------------------------------------------------------------------------------------
@@ -463,120 +352,6 @@ def _check_validation_needed(spec: Spec) -> None:
                          "set data.validation_size > 0 or schedule.monitor: train_loss")
 
 
-# -- pydantic errors -> one line ----------------------------------------------------------------------
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    args = typing.get_args(annotation) or (annotation,)
-    return next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
-
-
-def _walk(loc: tuple) -> tuple[list[str], Any, type[BaseModel] | None, tuple]:
-    """Pydantic's loc -> (field path, the field, the model where the walk stopped, the rest of loc)."""
-    model: type[BaseModel] | None = Spec
-    path: list[str] = []
-    field = None
-    for i, el in enumerate(loc):
-        if model is None or el not in model.model_fields:
-            return path, field, model, loc[i:]
-        path.append(el)
-        field = model.model_fields[el]
-        model = _model_of(field.annotation)
-    return path, field, model, ()
-
-
-def _bounds(metadata: typing.Iterable) -> str:
-    b = {k: getattr(m, k) for m in metadata for k in ("ge", "gt", "le", "lt")
-         if getattr(m, k, None) is not None}
-    low = ("[", b["ge"]) if "ge" in b else ("(", b["gt"]) if "gt" in b else None
-    high = ("]", b["le"]) if "le" in b else (")", b["lt"]) if "lt" in b else None
-    if low and high:
-        return f" in {low[0]}{low[1]:g}, {high[1]:g}{high[0]}"
-    if low:
-        return f" {'>=' if low[0] == '[' else '>'} {low[1]:g}"
-    if high:
-        return f" {'<=' if high[0] == ']' else '<'} {high[1]:g}"
-    return ""
-
-
-_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string",
-          type(None): "null", dict: "a mapping"}
-
-
-def expect(annotation: Any, metadata: typing.Iterable = ()) -> str:
-    """What a field accepts, in words: ``Annotated[int, Ge(1)] | None`` -> "an integer >= 1 or null"."""
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is Annotated:
-        return expect(args[0], args[1:])
-    if origin in (typing.Union, types.UnionType):
-        if {str, bool, int, float} <= set(args):
-            return "a string, a number, true or false" + (" or null" if type(None) in args else "")
-        return " or ".join(expect(a) for a in args)
-    if origin is Literal:
-        return "one of " + ", ".join(map(str, args)) if len(args) > 1 else repr(args[0])
-    if origin is list:
-        item = expect(args[0]).split(" ", 1)
-        return f"a list of {item[1].replace(' ', 's ', 1) if ' ' in item[1] else item[1] + 's'}"
-    if origin is dict:
-        return "a mapping"
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return f"a mapping ({', '.join(annotation.model_fields)})"
-    return _WORDS.get(annotation, getattr(annotation, "__name__", str(annotation))) + _bounds(metadata)
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _lookup(raw: Any, path: list[str]) -> Any:
-    for key in path:
-        raw = raw.get(key) if isinstance(raw, Mapping) else None
-    return raw
-
-
-def _elsewhere(key: str, model: type[BaseModel] = Spec, prefix: str = "") -> list[str]:
-    """Where a misplaced key belongs: "epochs" -> ["training.epochs"]."""
-    found = []
-    for name, field in model.model_fields.items():
-        sub = _model_of(field.annotation)
-        if prefix and name == key:
-            found.append(prefix + name)
-        if sub is not None:
-            found += _elsewhere(key, sub, f"{prefix}{name}.")
-    return found
-
-
-def _message(err: dict, raw: dict) -> tuple[str, str]:
-    """One pydantic error -> (path, one-line message)."""
-    path, field, model, rest = _walk(tuple(err["loc"]))
-    if err["type"] == "extra_forbidden" and model is not None and rest:
-        key = str(rest[0])
-        valid = list(model.model_fields)
-        hint = difflib.get_close_matches(key, valid, n=1) or _elsewhere(key)
-        did = f" (did you mean {hint[0]!r}?)" if hint else ""
-        where = f" under {'.'.join(path)}" if path else ""
-        full = _join(*path, key)
-        return full, f"unknown key {full!r}{did}; valid keys{where}: {', '.join(valid)}"
-    error = (err.get("ctx") or {}).get("error")
-    if err["type"] == "value_error" and error is not None:
-        full = _join(*path, getattr(error, "key", ""))
-        return full, f"{full}: {error}" if full else str(error)
-    dotted = ".".join(path)
-    if field is None:
-        return dotted, f"{dotted or 'spec'}: {err['msg']}"
-    got = _lookup(raw, path) if path else err.get("input")
-    return dotted, f"{dotted} must be {expect(field.annotation, field.metadata)}; got {_show(got)}"
-
-
-def _translate(exc: ValidationError, raw: dict) -> str:
-    messages: dict[str, str] = {}
-    for err in exc.errors():
-        path, text = _message(err, raw)
-        messages.setdefault(path, text)  # union branches report one field several times
-    texts = list(messages.values())
-    more = f" (+{len(texts) - 3} more)" if len(texts) > 3 else ""
-    return " | ".join(texts[:3]) + more
-
-
 # -- the Config object --------------------------------------------------------------------------------
 class Config:
     """A validated spec: sections as attributes (``cfg.model.activation``), ``to_dict()``, ``replace()``.
@@ -643,6 +418,8 @@ def load_config(source: Any, overrides: typing.Iterable[str] = ()) -> Config:
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as exc:
+        from mlrun.spec_errors import _translate  # not at the top: spec_errors imports Spec from this module
+
         raise ConfigError(_translate(exc, raw)) from None
     except _PathError as exc:  # raised outside pydantic's wrapping (defensive)
         raise ConfigError(f"{exc.key}: {exc}") from None
@@ -674,7 +451,7 @@ def _warnings(spec: Spec) -> list[str]:
     return out
 
 
-# -- flat params, JSON schema ------------------------------------------------------------------------
+# -- flat params -----------------------------------------------------------------------------------
 def flatten(d: Mapping, prefix: str = "") -> dict:
     """Dotted keys for run.json params and compare: {"model.activation": "elu", "model.activation.alpha": 1}.
 
@@ -702,51 +479,3 @@ def _flatten_part(kind: str, path: str, spec: Any) -> dict:
         defaults = {}
     values = {**defaults, **given}
     return {path: name, **{f"{path}.{p}": list(v) if isinstance(v, tuple) else v for p, v in values.items()}}
-
-
-def _json_type(annotation: Any) -> dict:
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return {"anyOf": [_json_type(a) for a in args]}
-    if origin in (list, tuple):
-        return {"type": "array", "items": _json_type(args[0]) if args else {}}
-    names = {float: "number", int: "integer", bool: "boolean", str: "string", type(None): "null",
-             dict: "object"}
-    return {"type": names[annotation]} if annotation in names else {}
-
-
-def part_schema(kind: str, auto: bool = False, name_required: bool = True) -> dict:
-    """A part spec: a registered name, or {name: <one of them>, <its parameters>}."""
-    variants = []
-    for row in registry.describe(kind):
-        props: dict = {"name": {"const": row["name"]}}
-        for pname, p in registry.parameters(kind, row["name"]).items():
-            props[pname] = _json_type(p.annotation)
-            if p.default is not inspect.Parameter.empty:
-                props[pname]["default"] = list(p.default) if isinstance(p.default, tuple) else p.default
-        variant = {"type": "object", "properties": props, "additionalProperties": False,
-                   "description": row["summary"]}
-        variants.append({**variant, "required": ["name"]} if name_required else variant)
-    names = registry.names(kind) + (["auto"] if auto else [])
-    return {"anyOf": [{"type": "string", "enum": names}, *variants]}
-
-
-def json_schema() -> dict:
-    """JSON Schema of the spec (for yaml-language-server), with registry names as enums."""
-    schema = Spec.model_json_schema()
-    props, defs = schema["properties"], schema["$defs"]
-    for key, kind, auto in (("loss", "loss", True), ("optimizer", "optimizer", False),
-                            ("schedule", "schedule", False)):
-        props[key] = {**props[key], **part_schema(kind, auto, name_required=key == "loss")}
-        props[key].pop("type", None)
-        props[key].pop("additionalProperties", None)
-    model = defs[ModelSpec.__name__]["properties"]
-    model["activation"] = {**model["activation"], **part_schema("activation")}
-    model["initializer"] = {**model["initializer"], **part_schema("initializer", auto=True)}
-    model["layers"] = {**model["layers"], "anyOf": [{"type": "array", "items": part_schema("layer")},
-                                                    {"type": "null"}]}
-    defs[DataSpec.__name__]["properties"]["dataset"]["enum"] = list(DATASETS)
-    props["metrics"] = {**props["metrics"], "anyOf": [
-        {"const": "auto"}, {"type": "array", "items": {"type": "string", "enum": list(METRICS)}},
-        {"type": "string", "enum": list(METRICS)}]}
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "mlrun spec"}

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mlrun.config import Config, ConfigError, dump_yaml, flatten, load_config
+from mlrun.config import Config, ConfigError, flatten, load_config
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.registry import build
+from mlrun.spec_yaml import dump_yaml
 from mlrun.train import Trainer
 
 RULES = ("minimum", "steepest", "valley")

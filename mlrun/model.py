@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mlrun import runs
-from mlrun.config import ConfigError
+from mlrun.config_error import ConfigError  # not mlrun.config: loading a model needs no pydantic
 from mlrun.nn.activations import softmax
 from mlrun.nn.network import Network
 

@@ -55,7 +55,7 @@ def run_studies(jobs: int | None, runs_dir: str) -> list[Path]:
 
 # -- analysis over sweep.json manifests ----------------------------------------------------------------
 def _part_name(text: str) -> str:
-    from mlrun.config import parse_yaml
+    from mlrun.spec_yaml import parse_yaml
 
     value = parse_yaml(text, "override")
     return value["name"] if isinstance(value, dict) else value

@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlrun.cli import cli
-from mlrun.config import Config, ConfigError, dump_yaml, flatten, json_schema, load_config, parse_yaml
+from mlrun.config import Config, ConfigError, flatten, load_config
+from mlrun.spec_schema import json_schema
+from mlrun.spec_yaml import dump_yaml, parse_yaml
 
 DEFAULTS = {
     "name": "run",
