@@ -13,17 +13,17 @@ from click.testing import CliRunner
 
 from mlrun import experiment, runs
 from mlrun import sweep as sweep_api
-from mlrun.config import load_config, parse_yaml
-from mlrun.sweep import (
+from mlrun.config import load_config
+from mlrun.executors import check_cluster, run_trial
+from mlrun.spec_yaml import parse_yaml
+from mlrun.sweep import resume_sweep
+from mlrun.sweep_plan import (
     Axis,
     SweepError,
     canonical,
-    check_cluster,
     expand,
     make_plan,
     parse_grid,
-    resume_sweep,
-    run_trial,
     spec_axes,
     split_top_level,
 )
@@ -291,7 +291,7 @@ def test_ctrl_c_marks_the_running_trial_interrupted(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return run_trial(index, cfg, csv_text)
 
-    monkeypatch.setattr(sys.modules["mlrun.sweep"], "run_trial", flaky)
+    monkeypatch.setattr(sys.modules["mlrun.executors"], "run_trial", flaky)  # joblib_results looks it up there
     res = sweep_api(MOONS, grid={"model.neurons": [2, 3, 4]}, jobs=1, runs_dir=tmp_path)
     assert res.interrupted and res.exit_code == 130
     assert [t.status for t in res.trials] == ["completed", "interrupted", "pending"]
@@ -346,7 +346,7 @@ class FakeClient:
 
 
 def test_a_cluster_with_other_versions_is_refused():
-    from mlrun.sweep import versions
+    from mlrun.executors import versions
 
     assert check_cluster(FakeClient({"tcp://a": versions(), "tcp://b": versions()})) == 2
     with pytest.raises(SweepError, match=r"tcp://b has mlrun 0\.0\.1 and numpy 1\.0\.0.*same versions"):
