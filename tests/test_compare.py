@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from mlrun import row_formats, row_keys, run_rows
 from mlrun.cli import cli
 
 cmp = importlib.import_module("mlrun.compare")  # `mlrun.compare` the attribute is the function
@@ -94,12 +95,12 @@ def test_columns_show_only_differing_params_and_main_metrics(runs):
 def test_differing_keys_hides_name_and_shows_seed_only_when_it_differs():
     rows = [{"run": "x", "status": "completed", "name": "p", "seed": 0, "lr": 0.1, "test.accuracy": 0.5},
             {"run": "y", "status": "completed", "name": "q", "seed": 0, "lr": 0.2, "test.accuracy": 0.6}]
-    assert cmp.differing_keys(rows) == ["lr"]
+    assert row_keys.differing_keys(rows) == ["lr"]
     rows[1]["seed"] = 1
-    assert cmp.differing_keys(rows) == ["seed", "lr"]
+    assert row_keys.differing_keys(rows) == ["seed", "lr"]
     rows[1]["extra"] = [64, 32]  # present in one row only: that is a difference too
-    assert cmp.differing_keys(rows) == ["seed", "lr", "extra"]
-    assert cmp.differing_keys(rows[:1]) == []
+    assert row_keys.differing_keys(rows) == ["seed", "lr", "extra"]
+    assert row_keys.differing_keys(rows[:1]) == []
 
 
 def test_metrics_option_chooses_columns_and_bare_names_mean_test(runs):
@@ -234,8 +235,8 @@ def test_group_counts_statuses_and_skips_null_metrics(tmp_path):
 
 def test_csv_parses_back_to_the_same_rows(runs):
     rows = cmp.compare([runs])
-    cols = cmp.machine_columns(rows, rows.columns)
-    back = list(csv.DictReader(io.StringIO(cmp.to_csv(rows, cols))))
+    cols = row_formats.machine_columns(rows, rows.columns)
+    back = list(csv.DictReader(io.StringIO(row_formats.to_csv(rows, cols))))
     assert len(back) == len(rows) and list(back[0]) == cols
     for row, parsed in zip(rows, back):
         for key in cols:
@@ -248,13 +249,13 @@ def test_csv_parses_back_to_the_same_rows(runs):
 
 def test_json_parses_back_to_the_same_rows(runs):
     rows = cmp.compare([runs], group=True)
-    cols = cmp.machine_columns(rows, rows.columns)
-    assert json.loads(cmp.to_json(rows, cols)) == [{c: row.get(c) for c in cols} for row in rows]
+    cols = row_formats.machine_columns(rows, rows.columns)
+    assert json.loads(row_formats.to_json(rows, cols)) == [{c: row.get(c) for c in cols} for row in rows]
 
 
 def test_markdown_is_a_github_table_with_the_best_values_bold(runs):
     rows = cmp.compare([runs])
-    lines = cmp.to_markdown(rows, rows.columns, precision=3).splitlines()
+    lines = row_formats.to_markdown(rows, rows.columns, precision=3).splitlines()
     assert len(lines) == 2 + len(rows)
     assert lines[0].startswith("| run | status | duration |")
     assert lines[1].count("|") == len(rows.columns) + 1 and "---:" in lines[1]
@@ -265,17 +266,17 @@ def test_markdown_is_a_github_table_with_the_best_values_bold(runs):
 
 def test_markdown_folds_std_into_mean():
     rows = [{"run": "g", "n": 2, "test.accuracy": 0.912345, "test.accuracy.std": 0.0123456}]
-    text = cmp.to_markdown(rows, ["run", "n", "test.accuracy", "test.accuracy.std"], precision=2)
+    text = row_formats.to_markdown(rows, ["run", "n", "test.accuracy", "test.accuracy.std"], precision=2)
     assert text.splitlines()[0] == "| run | n | test.accuracy |"
     assert "**0.91 ± 0.012**" in text
 
 
 def test_format_value_precision_and_durations():
-    assert cmp.format_value(0.123456, 3) == "0.123"
-    assert cmp.format_value(1234.5678, 2) == "1.2e+03"
-    assert cmp.format_value(None) == "" and cmp.format_value(True) == "true"
-    assert cmp.format_value([64, 32]) == "[64, 32]"
-    assert [cmp.format_duration(s) for s in (12.34, 125, 7500)] == ["12.3s", "2m05s", "2h05m"]
+    assert row_formats.format_value(0.123456, 3) == "0.123"
+    assert row_formats.format_value(1234.5678, 2) == "1.2e+03"
+    assert row_formats.format_value(None) == "" and row_formats.format_value(True) == "true"
+    assert row_formats.format_value([64, 32]) == "[64, 32]"
+    assert [row_formats.format_duration(s) for s in (12.34, 125, 7500)] == ["12.3s", "2m05s", "2h05m"]
 
 
 # ---------------------------------------------------------------- broken and foreign directories, status
@@ -296,7 +297,7 @@ def test_corrupt_json_becomes_an_unreadable_row_and_a_warning(runs):
     assert any("broken" in m and "run.json is not valid JSON" in m for m in seen)
     assert any("half" in m and "metrics.json" in m for m in seen)
     assert names(rows)[-2:] == ["broken", "half"]  # no metrics: last
-    with pytest.warns(cmp.RunWarning) as record:  # the default: Python warnings
+    with pytest.warns(run_rows.RunWarning) as record:  # the default: Python warnings
         cmp.compare([runs])
     assert sorted(str(w.message) for w in record) == sorted(seen)
 
