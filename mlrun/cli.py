@@ -27,7 +27,7 @@ class BadInput(click.ClickException):
 def user_errors():
     """Turn the library's user-facing errors into one-line messages with exit code 2."""
     from mlrun.config import ConfigError
-    from mlrun.data import DataError
+    from mlrun.data_types import DataError
     from mlrun.registry import RegistryError
 
     try:
@@ -109,7 +109,7 @@ def _compare_table(rows, cols, precision):
     """rich table of compare rows: numbers right-aligned and never cut, the best of each metric bold green."""
     from rich.table import Table
 
-    from mlrun.compare import best_values, display_cells, display_columns
+    from mlrun.row_formats import best_values, display_cells, display_columns
 
     status_style = {"completed": "green", "diverged": "red", "failed": "red", "interrupted": "yellow",
                     "stale": "yellow", "running": "cyan", "unreadable": "bold red"}
@@ -140,7 +140,7 @@ def _print_table(rows, cols, precision) -> None:
     from rich.console import Console
     from rich.measure import Measurement
 
-    from mlrun.compare import is_metric
+    from mlrun.row_keys import is_metric
 
     console = Console(highlight=False)
     table = _compare_table(rows, cols, precision)
@@ -187,6 +187,7 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
     import importlib
 
     cmp = importlib.import_module("mlrun.compare")  # `from mlrun import compare` is the function
+    from mlrun import row_formats
 
     def warn(message):
         click.echo(click.style("warning: ", fg="yellow") + message, err=True)
@@ -199,11 +200,11 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
     except (OSError, ValueError) as exc:
         raise BadInput(str(exc).splitlines()[0]) from None
     if fmt == "csv":
-        click.echo(cmp.to_csv(rows, cmp.machine_columns(rows, rows.columns)), nl=False)
+        click.echo(row_formats.to_csv(rows, row_formats.machine_columns(rows, rows.columns)), nl=False)
     elif fmt == "json":
-        click.echo(cmp.to_json(rows, cmp.machine_columns(rows, rows.columns)), nl=False)
+        click.echo(row_formats.to_json(rows, row_formats.machine_columns(rows, rows.columns)), nl=False)
     elif fmt == "markdown":
-        click.echo(cmp.to_markdown(rows, rows.columns, precision), nl=False)
+        click.echo(row_formats.to_markdown(rows, rows.columns, precision), nl=False)
     elif rows:
         _print_table(rows, rows.columns, precision)
     if not rows:
@@ -211,7 +212,7 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
     if plot_out and rows:
         if len(rows) > 12:
             warn(f"plotting the first 12 of {len(rows)} rows (use --top or --filter)")
-        cmp.plot_curves(rows, plot_out, key=plot_key, limit=12)
+        row_formats.plot_curves(rows, plot_out, key=plot_key, limit=12)
         click.echo(f"plot: {plot_out}", err=True)
 
 

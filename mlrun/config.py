@@ -29,17 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mlrun import registry
 from mlrun.config_error import ConfigError
+from mlrun.data import DATASETS
+from mlrun.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS
 from mlrun.spec_yaml import apply_override, read_spec
 
-DATASETS = (
-    "iris", "digits", "wine", "breast_cancer", "diabetes", "linnerud",
-    "make_moons", "make_circles", "make_blobs", "make_classification", "make_regression", "make_friedman1",
-    "csv",
-)
-CLASSIFICATION_METRICS = (
-    "accuracy", "precision", "recall", "f1", "f1_macro", "roc_auc", "pr_auc", "log_loss", "confusion_matrix",
-)
-REGRESSION_METRICS = ("mse", "rmse", "mae", "r2", "minkowski_error")
 METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS  # kept in sync with DESIGN.md section 5
 MONITORS = ("loss", "train_loss", "val_loss", *(f"val_{m}" for m in METRICS if m != "confusion_matrix"))
 # where a part spec sits in the resolved spec (flatten turns these into "key" = name, "key.param" = value)

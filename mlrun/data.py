@@ -1,4 +1,5 @@
-"""Datasets: scikit-learn's offline sets and generators, or a CSV file; split, scale, encode.
+"""Datasets: scikit-learn's offline sets and generators, or a CSV file (read by ``csv_data``);
+split, scale, encode.
 
 ``load_dataset(data)`` takes the spec's ``data:`` section: the test split is taken first (a fraction
 of the whole), then validation (also a fraction of the whole) from the rest; feature scaling and the
@@ -7,15 +8,15 @@ regression-target standardisation are fitted on the training part only.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import inspect
-import io
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from mlrun.csv_data import _from_csv
+from mlrun.data_types import DataError, Dataset, Preprocessor, _join, _label_key, _plain_array, _Raw
 
 # name -> (scikit-learn function, task); tasks are fixed because type_of_target calls diabetes'
 # integral float targets "multiclass".
@@ -50,160 +51,7 @@ DEFAULTS = {
 }
 
 
-class DataError(ValueError):
-    """A one-line, user-facing problem with the data section or the data itself."""
-
-
-@dataclass
-class Preprocessor:
-    """Everything needed to turn raw rows into network inputs and outputs back into labels/units.
-
-    Features: x_scaled = (x - center) / scale; regression targets: y_std = (y - y_mean) / y_scale.
-    """
-
-    task: str
-    classes: np.ndarray | None
-    positive_class: int | None
-    feature_names: list[str]
-    target_names: list[str]
-    scaler: dict
-    y_mean: np.ndarray | None
-    y_scale: np.ndarray | None
-    name: str
-
-    @property
-    def n_features(self) -> int:
-        return len(self.scaler["center"])
-
-    @property
-    def n_outputs(self) -> int:
-        return len(self.classes) if self.task == "classification" else len(self.y_mean)
-
-    def transform(self, X_raw) -> np.ndarray:
-        """Scale raw feature rows (n, n_features) as the training part was: (x - center) / scale."""
-        X = np.asarray(X_raw, dtype=np.float64)
-        X = X.reshape(1, -1) if X.ndim == 1 else X
-        if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise DataError(
-                f"expected {self.n_features} feature columns ({', '.join(self.feature_names)}); "
-                f"got shape {X.shape}"
-            )
-        return (X - self.scaler["center"]) / self.scaler["scale"]
-
-    def inverse_y(self, y_std) -> np.ndarray:
-        """Regression: y = y_std * y_scale + y_mean in original units, shape (n, n_targets).
-
-        Classification outputs are returned unchanged."""
-        if self.task != "regression":
-            return np.asarray(y_std)
-        y = np.asarray(y_std, dtype=np.float64).reshape(-1, len(self.y_mean))
-        return y * self.y_scale + self.y_mean
-
-    def encode_labels(self, y_raw) -> np.ndarray:
-        """Original class labels -> int64 codes 0..k-1 (the order of ``classes``)."""
-        textual = self.classes.dtype.kind in "US"
-        lookup = {_label_key(c, textual): code for code, c in enumerate(self.classes)}
-        codes = []
-        for label in np.asarray(y_raw).ravel():
-            key = _label_key(label, textual)
-            if key not in lookup:
-                raise DataError(f"label '{label}' is not a class; classes: {_join(self.classes)}")
-            codes.append(lookup[key])
-        return np.asarray(codes, dtype=np.int64)
-
-    def decode_labels(self, codes) -> np.ndarray:
-        """int codes -> original class labels."""
-        return self.classes[np.asarray(codes, dtype=np.int64)]
-
-    def state(self, prefix: str = "") -> dict[str, np.ndarray | str]:
-        """Plain arrays and strings (no object dtype) for np.savez; read back by ``from_state``."""
-        state = {
-            "task": self.task, "name": self.name, "scaler_kind": self.scaler["kind"],
-            "scaler_center": np.asarray(self.scaler["center"], dtype=np.float64),
-            "scaler_scale": np.asarray(self.scaler["scale"], dtype=np.float64),
-            "feature_names": np.asarray(self.feature_names, dtype=str),
-            "target_names": np.asarray(self.target_names, dtype=str),
-        }
-        if self.classes is not None:
-            state["classes"] = _plain_array(self.classes)
-        if self.positive_class is not None:
-            state["positive_class"] = np.asarray(self.positive_class, dtype=np.int64)
-        if self.y_mean is not None:
-            state["y_mean"], state["y_scale"] = self.y_mean, self.y_scale
-        return {prefix + key: value for key, value in state.items()}
-
-    @classmethod
-    def from_state(cls, state, prefix: str = "") -> Preprocessor:
-        """Rebuild from ``state()`` (a dict or an opened npz file)."""
-
-        def get(key):
-            value = state[prefix + key] if prefix + key in state else None
-            return np.asarray(value) if value is not None else None
-
-        positive = get("positive_class")
-        kind = str(get("scaler_kind"))
-        return cls(
-            task=str(get("task")), name=str(get("name")), classes=get("classes"),
-            positive_class=None if positive is None else int(positive),
-            feature_names=[str(n) for n in get("feature_names")],
-            target_names=[str(n) for n in get("target_names")],
-            scaler={"kind": kind, "center": get("scaler_center"), "scale": get("scaler_scale")},
-            y_mean=get("y_mean"), y_scale=get("y_scale"),
-        )
-
-
-@dataclass
-class Dataset(Preprocessor):
-    """Scaled splits plus the preprocessing fitted on the training part.
-
-    X_*: float64 (n, n_features); y_*: int64 codes (n,) or float64 standardised targets (n, n_targets).
-    """
-
-    X_train: np.ndarray = field(repr=False, default=None)
-    y_train: np.ndarray = field(repr=False, default=None)
-    X_val: np.ndarray = field(repr=False, default=None)
-    y_val: np.ndarray = field(repr=False, default=None)
-    X_test: np.ndarray = field(repr=False, default=None)
-    y_test: np.ndarray = field(repr=False, default=None)
-
-    def preprocessor(self) -> Preprocessor:
-        """The preprocessing alone (no arrays): what a saved model needs."""
-        return Preprocessor(**{k: getattr(self, k) for k in Preprocessor.__dataclass_fields__})
-
-    @staticmethod
-    def preprocessor_from_state(state, prefix: str = "") -> Preprocessor:
-        return Preprocessor.from_state(state, prefix)
-
-
-def _label_key(label, textual: bool):
-    if textual:
-        return str(label)
-    try:
-        return float(label)
-    except (TypeError, ValueError):
-        return str(label)
-
-
-def _plain_array(values: np.ndarray) -> np.ndarray:
-    values = np.asarray(values)
-    return values.astype(str) if values.dtype.kind in "OUS" else values
-
-
-def _join(values) -> str:
-    return ", ".join(str(v) for v in values)
-
-
 # ----------------------------------------------------------------------------------------- loading
-@dataclass
-class _Raw:
-    X: np.ndarray
-    y: np.ndarray  # (n,) labels, or (n, t) targets
-    feature_names: list[str]
-    target_names: list[str]
-    task: str | None  # fixed by the dataset, or None (csv: decided from the values)
-    where: str
-
-
 def _check_offline(name: str) -> None:
     bare = name.lower().removeprefix("fetch_").removeprefix("load_")
     if name.lower().startswith("fetch_") or bare in NETWORK_ONLY or "openml" in name.lower():
@@ -252,113 +100,6 @@ def _from_generator(name: str, params: dict, seed: int) -> _Raw:
     n_targets = 1 if np.ndim(y) == 1 else np.shape(y)[1]
     targets = ["y"] if n_targets == 1 else [f"y{i}" for i in range(n_targets)]
     return _Raw(X, np.asarray(y), [f"x{i}" for i in range(X.shape[1])], targets, GENERATORS[name], name)
-
-
-def read_text(path) -> str:
-    """A data file's text (what ``csv_text`` carries to remote workers); DataError when unreadable."""
-    try:
-        return Path(path).expanduser().read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"data file not found: {path}") from None
-    except IsADirectoryError:
-        raise DataError(f"data path is a directory, not a file: {path}") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text") from None
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _csv_rows(text: str, where: str) -> tuple[list[str], list[str], list[int]]:
-    """Header, data rows (stripped cells) and their line numbers; blank lines are skipped."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    rows, lines = [], []
-    for row in reader:
-        if row and any(cell.strip() for cell in row):
-            rows.append([cell.strip() for cell in row])
-            lines.append(reader.line_num)
-    if not rows:
-        raise DataError(f"{where} is empty")
-    header, rows, lines = rows[0], rows[1:], lines[1:]
-    if not rows:
-        raise DataError(f"{where} has a header row but no data rows")
-    for row, line in zip(rows, lines):
-        if len(row) != len(header):
-            raise DataError(f"{where}: line {line} has {len(row)} fields, expected {len(header)}")
-    _check_header(header, where)
-    return header, rows, lines
-
-
-def _check_header(header: list[str], where: str) -> None:
-    for i, name in enumerate(header):
-        if not name:
-            raise DataError(f"{where}: column {i + 1} has no name in the header row")
-    dupes = sorted({n for n in header if header.count(n) > 1})
-    if dupes:
-        raise DataError(f"{where}: duplicate column names in the header: {_join(dupes)}")
-
-
-def _numeric_column(cells: np.ndarray, name: str, lines: list[int], where: str) -> np.ndarray:
-    """A column of text cells -> float64, or DataError naming the first bad cell and its line."""
-    try:
-        values = cells.astype(np.float64)
-        if np.all(np.isfinite(values)):
-            return values
-    except ValueError:
-        pass
-    for cell, line in zip(cells, lines):
-        if cell == "":
-            raise DataError(f"{where}: column '{name}' has an empty value on line {line}")
-        try:
-            finite = math.isfinite(float(cell))
-        except ValueError:
-            finite = None
-        if finite is None:
-            raise DataError(f"{where}: column '{name}' is not numeric (e.g. '{cell}' on line {line})")
-        if not finite:
-            raise DataError(f"{where}: column '{name}' has a missing or infinite value "
-                            f"('{cell}' on line {line})")
-    return np.asarray([float(cell) for cell in cells])  # forms numpy rejects but Python reads (1_000)
-
-
-def _target_column(cells: np.ndarray, lines: list[int], name: str, where: str) -> np.ndarray:
-    """Numeric labels when every cell parses (int64 when integral), else text labels."""
-    for i, cell in enumerate(cells):
-        if cell == "":
-            raise DataError(f"{where}: target column '{name}' has an empty value on line {lines[i]}")
-    try:
-        values = cells.astype(np.float64)
-    except ValueError:
-        return cells.astype(str)
-    if not np.all(np.isfinite(values)):
-        return cells.astype(str)
-    return values.astype(np.int64) if np.all(values == np.round(values)) else values
-
-
-def _from_csv(opts: dict, csv_text: str | None) -> _Raw:
-    path = opts["path"]
-    where = str(path) if path is not None else "csv_text"
-    if csv_text is None:
-        if path is None:
-            raise DataError("dataset csv needs data.path (a CSV file with a header row)")
-        csv_text = read_text(path)
-    header, rows, lines = _csv_rows(csv_text, where)
-    targets = opts["target"]
-    targets = [targets] if isinstance(targets, str) else list(targets or [])
-    if not targets:
-        raise DataError(f"dataset csv needs data.target (the label column); columns: {_join(header)}")
-    for t in targets:
-        if t not in header:
-            raise DataError(f"target column '{t}' not in {where}; columns: {_join(header)}")
-    features = [h for h in header if h not in targets]
-    if not features:
-        raise DataError(f"{where} has no feature columns besides the target")
-    cells = np.asarray(rows, dtype=str)
-    X = np.column_stack([_numeric_column(cells[:, header.index(f)], f, lines, where) for f in features])
-    if len(targets) == 1:
-        y = _target_column(cells[:, header.index(targets[0])], lines, targets[0], where)
-    else:  # several targets: multi-target regression
-        y = np.column_stack([_numeric_column(cells[:, header.index(t)], t, lines, where) for t in targets])
-    return _Raw(X, y, features, targets, None, where)
 
 
 def _load_raw(opts: dict, seed: int, csv_text: str | None) -> _Raw:
@@ -564,16 +305,3 @@ def _assemble(raw, task, classes, X, y, parts, opts) -> Dataset:
         splits[f"X_{key}"] = pre.transform(X[idx]) if len(idx) else np.zeros((0, X.shape[1]))
         splits[f"y_{key}"] = y[idx]
     return Dataset(**vars(pre), **splits)
-
-
-def read_feature_csv(path, feature_names: list[str]) -> np.ndarray:
-    """The named feature columns of a CSV file (header row; other columns such as the target ignored)."""
-    where = str(path)
-    header, rows, lines = _csv_rows(read_text(path), where)
-    missing = [f for f in feature_names if f not in header]
-    if missing:
-        raise DataError(f"{where} lacks the model's feature columns {_join(missing)}; "
-                        f"columns: {_join(header)}")
-    cells = np.asarray(rows, dtype=str)
-    columns = [_numeric_column(cells[:, header.index(f)], f, lines, where) for f in feature_names]
-    return np.column_stack(columns)

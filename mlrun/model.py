@@ -24,7 +24,7 @@ class Model:
     """A trained run's network with its preprocessing: predict on raw feature rows."""
 
     def __init__(self, network: Network, data_state: dict) -> None:
-        from mlrun.data import Preprocessor
+        from mlrun.data_types import Preprocessor
 
         self.network = network
         self.pre = Preprocessor.from_state(data_state)
@@ -54,7 +54,7 @@ class Model:
 
 def predict_csv(model: Model, path) -> str:
     """Predictions for the rows of a CSV file (header row; columns matched by name), as CSV text."""
-    from mlrun.data import read_feature_csv
+    from mlrun.csv_data import read_feature_csv
 
     X = read_feature_csv(path, model.pre.feature_names)
     if model.task == "classification":

@@ -10,7 +10,8 @@ import typing
 from typing import Any
 
 from mlrun import registry
-from mlrun.config import DATASETS, METRICS, DataSpec, ModelSpec, Spec
+from mlrun.config import METRICS, DataSpec, ModelSpec, Spec
+from mlrun.data import DATASETS
 
 
 def _json_type(annotation: Any) -> dict:

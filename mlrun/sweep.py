@@ -143,7 +143,7 @@ class _Driver:
     def csv_text(self, cfg: Config) -> str | None:
         if cfg.data.dataset != "csv":
             return None
-        from mlrun.data import read_text
+        from mlrun.csv_data import read_text
 
         if cfg.data.path not in self.csv:
             self.csv[cfg.data.path] = read_text(cfg.data.path)

@@ -1,4 +1,4 @@
-"""Loading, splitting, scaling and encoding (mlrun.data)."""
+"""Loading, splitting, scaling and encoding (mlrun.data, mlrun.csv_data, mlrun.data_types)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import datasets as skd
 
-from mlrun.data import (
-    DATASETS,
-    DataError,
-    Dataset,
-    Preprocessor,
-    load_dataset,
-    read_feature_csv,
-    read_text,
-)
+from mlrun.csv_data import read_feature_csv, read_text
+from mlrun.data import DATASETS, load_dataset
+from mlrun.data_types import DataError, Dataset, Preprocessor
 
 PENGUINS = Path(__file__).resolve().parents[1] / "configs" / "examples" / "penguins_small.csv"
 

@@ -1,0 +1,166 @@
+"""The records data passes through, and ``DataError``, the one exception bad data raises.
+
+``_Raw``: rows as a loader read them; ``Preprocessor``: the scaling and label encoding fitted on the
+training part (what a saved model keeps); ``Dataset``: the scaled splits plus that preprocessing.
+Their own module so the loaders (``data``, ``csv_data``) and ``model`` share them without importing
+each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class DataError(ValueError):
+    """A one-line, user-facing problem with the data section or the data itself."""
+
+
+@dataclass
+class Preprocessor:
+    """Everything needed to turn raw rows into network inputs and outputs back into labels/units.
+
+    Features: x_scaled = (x - center) / scale; regression targets: y_std = (y - y_mean) / y_scale.
+    """
+
+    task: str
+    classes: np.ndarray | None
+    positive_class: int | None
+    feature_names: list[str]
+    target_names: list[str]
+    scaler: dict
+    y_mean: np.ndarray | None
+    y_scale: np.ndarray | None
+    name: str
+
+    @property
+    def n_features(self) -> int:
+        return len(self.scaler["center"])
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes) if self.task == "classification" else len(self.y_mean)
+
+    def transform(self, X_raw) -> np.ndarray:
+        """Scale raw feature rows (n, n_features) as the training part was: (x - center) / scale."""
+        X = np.asarray(X_raw, dtype=np.float64)
+        X = X.reshape(1, -1) if X.ndim == 1 else X
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise DataError(
+                f"expected {self.n_features} feature columns ({', '.join(self.feature_names)}); "
+                f"got shape {X.shape}"
+            )
+        return (X - self.scaler["center"]) / self.scaler["scale"]
+
+    def inverse_y(self, y_std) -> np.ndarray:
+        """Regression: y = y_std * y_scale + y_mean in original units, shape (n, n_targets).
+
+        Classification outputs are returned unchanged."""
+        if self.task != "regression":
+            return np.asarray(y_std)
+        y = np.asarray(y_std, dtype=np.float64).reshape(-1, len(self.y_mean))
+        return y * self.y_scale + self.y_mean
+
+    def encode_labels(self, y_raw) -> np.ndarray:
+        """Original class labels -> int64 codes 0..k-1 (the order of ``classes``)."""
+        textual = self.classes.dtype.kind in "US"
+        lookup = {_label_key(c, textual): code for code, c in enumerate(self.classes)}
+        codes = []
+        for label in np.asarray(y_raw).ravel():
+            key = _label_key(label, textual)
+            if key not in lookup:
+                raise DataError(f"label '{label}' is not a class; classes: {_join(self.classes)}")
+            codes.append(lookup[key])
+        return np.asarray(codes, dtype=np.int64)
+
+    def decode_labels(self, codes) -> np.ndarray:
+        """int codes -> original class labels."""
+        return self.classes[np.asarray(codes, dtype=np.int64)]
+
+    def state(self, prefix: str = "") -> dict[str, np.ndarray | str]:
+        """Plain arrays and strings (no object dtype) for np.savez; read back by ``from_state``."""
+        state = {
+            "task": self.task, "name": self.name, "scaler_kind": self.scaler["kind"],
+            "scaler_center": np.asarray(self.scaler["center"], dtype=np.float64),
+            "scaler_scale": np.asarray(self.scaler["scale"], dtype=np.float64),
+            "feature_names": np.asarray(self.feature_names, dtype=str),
+            "target_names": np.asarray(self.target_names, dtype=str),
+        }
+        if self.classes is not None:
+            state["classes"] = _plain_array(self.classes)
+        if self.positive_class is not None:
+            state["positive_class"] = np.asarray(self.positive_class, dtype=np.int64)
+        if self.y_mean is not None:
+            state["y_mean"], state["y_scale"] = self.y_mean, self.y_scale
+        return {prefix + key: value for key, value in state.items()}
+
+    @classmethod
+    def from_state(cls, state, prefix: str = "") -> Preprocessor:
+        """Rebuild from ``state()`` (a dict or an opened npz file)."""
+
+        def get(key):
+            value = state[prefix + key] if prefix + key in state else None
+            return np.asarray(value) if value is not None else None
+
+        positive = get("positive_class")
+        kind = str(get("scaler_kind"))
+        return cls(
+            task=str(get("task")), name=str(get("name")), classes=get("classes"),
+            positive_class=None if positive is None else int(positive),
+            feature_names=[str(n) for n in get("feature_names")],
+            target_names=[str(n) for n in get("target_names")],
+            scaler={"kind": kind, "center": get("scaler_center"), "scale": get("scaler_scale")},
+            y_mean=get("y_mean"), y_scale=get("y_scale"),
+        )
+
+
+@dataclass
+class Dataset(Preprocessor):
+    """Scaled splits plus the preprocessing fitted on the training part.
+
+    X_*: float64 (n, n_features); y_*: int64 codes (n,) or float64 standardised targets (n, n_targets).
+    """
+
+    X_train: np.ndarray = field(repr=False, default=None)
+    y_train: np.ndarray = field(repr=False, default=None)
+    X_val: np.ndarray = field(repr=False, default=None)
+    y_val: np.ndarray = field(repr=False, default=None)
+    X_test: np.ndarray = field(repr=False, default=None)
+    y_test: np.ndarray = field(repr=False, default=None)
+
+    def preprocessor(self) -> Preprocessor:
+        """The preprocessing alone (no arrays): what a saved model needs."""
+        return Preprocessor(**{k: getattr(self, k) for k in Preprocessor.__dataclass_fields__})
+
+    @staticmethod
+    def preprocessor_from_state(state, prefix: str = "") -> Preprocessor:
+        return Preprocessor.from_state(state, prefix)
+
+
+def _label_key(label, textual: bool):
+    if textual:
+        return str(label)
+    try:
+        return float(label)
+    except (TypeError, ValueError):
+        return str(label)
+
+
+def _plain_array(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values)
+    return values.astype(str) if values.dtype.kind in "OUS" else values
+
+
+def _join(values) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+@dataclass
+class _Raw:
+    X: np.ndarray
+    y: np.ndarray  # (n,) labels, or (n, t) targets
+    feature_names: list[str]
+    target_names: list[str]
+    task: str | None  # fixed by the dataset, or None (csv: decided from the values)
+    where: str
