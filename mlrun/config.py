@@ -31,6 +31,7 @@ from mlrun import registry
 from mlrun.config_error import ConfigError
 from mlrun.data import DATASETS
 from mlrun.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS
+from mlrun.runs import sanitize_name
 from mlrun.spec_yaml import apply_override, read_spec
 
 METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS  # kept in sync with DESIGN.md section 5
@@ -376,10 +377,6 @@ class Config:
 
     def __repr__(self) -> str:
         return f"Config(name={self.name!r}, source={str(self.source) if self.source else None!r})"
-
-
-def sanitize_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "run"
 
 
 def _read_source(source: Any) -> tuple[dict, Path | None]:
