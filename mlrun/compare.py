@@ -14,18 +14,18 @@ from collections.abc import Callable, Iterable
 
 from mlrun.row_filters import apply_filters
 from mlrun.row_keys import (
-    _NUMBER,
-    _is_number,
+    NUMBER_TYPES,
     all_keys,
     columns,
     direction,
     is_metric,
+    is_number,
     is_param,
     main_metric,
     metric_columns,
     resolve_key,
 )
-from mlrun.run_rows import _python_warning, load_rows
+from mlrun.run_rows import load_rows, python_warning
 
 SEED_KEYS = ("seed", "name")  # runs equal but for these are one group (name: the spec's run prefix)
 
@@ -43,7 +43,7 @@ class Rows(list):
 
 def _sort_value(value):
     # numbers before text so a mixed column still sorts; bools as numbers
-    if isinstance(value, _NUMBER):
+    if isinstance(value, NUMBER_TYPES):
         return (0, float(value), "")
     return (1, 0.0, json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else str(value))
 
@@ -95,7 +95,7 @@ def _status_count(rows: list[dict]) -> str:
 
 def _mean(values: list) -> float | None:
     """mean = fsum(x) / n over the numbers (nulls left out); None if there are none."""
-    values = [v for v in values if _is_number(v)]
+    values = [v for v in values if is_number(v)]
     return math.fsum(values) / len(values) if values else None
 
 
@@ -103,7 +103,7 @@ def _std(values: list) -> float | None:
     """Sample standard deviation sqrt(fsum((x - mean)²) / (n - 1)) (= numpy std(ddof=1)); None when
     fewer than two values (it is undefined). Two-pass in floats: statistics.stdev's Fractions cost
     seconds over thousands of groups."""
-    values = [v for v in values if _is_number(v)]
+    values = [v for v in values if is_number(v)]
     if len(values) < 2:
         return None
     mean = math.fsum(values) / len(values)
@@ -134,7 +134,7 @@ def merge_group(members: list[dict]) -> dict:
     if len(members) == 1:  # most groups of a sweep without seeds: no arithmetic to do
         for key, value in first.items():
             if is_metric(key):
-                row[key], row[_std_key(key)] = (value if _is_number(value) else None), None
+                row[key], row[_std_key(key)] = (value if is_number(value) else None), None
         return row
     for key in _ordered_keys(members, is_metric):
         values = [m.get(key) for m in members]
@@ -197,7 +197,7 @@ def compare(
 
     def warn(message: str) -> None:
         messages.append(message)
-        (on_warning or _python_warning)(message)
+        (on_warning or python_warning)(message)
 
     rows = load_rows(paths, kind, include_smoke, warn, now, stale_after)
     if metrics is not None:  # validated against every run loaded, not only those the filters keep

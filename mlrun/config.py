@@ -53,7 +53,7 @@ class _PathError(ValueError):
         self.key = key
 
 
-def _join(*keys: Any) -> str:
+def join_path(*keys: Any) -> str:
     return ".".join(str(k) for k in keys if k != "")
 
 
@@ -77,7 +77,7 @@ def check_part(kind: str, spec: Any, key: str = "") -> Any:
     for pname, value in params.items():
         sub = _nested_kind(pname)
         if sub and value is not None and value != "auto":
-            params[pname] = check_part(sub, value, _join(key, pname))
+            params[pname] = check_part(sub, value, join_path(key, pname))
     accepted = registry.parameters(kind, name)
     empty = inspect.Parameter.empty
     missing = [p for p, info in accepted.items() if info.default is empty and p not in params]

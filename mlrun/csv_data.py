@@ -1,7 +1,7 @@
 """The user's CSV file: read it, check it (one-line ``DataError`` naming the line and column), and
 turn it into feature and target columns.
 
-``_from_csv`` serves ``data.dataset: csv`` (training); ``read_feature_csv`` serves ``mlrun predict``.
+``raw_from_csv`` serves ``data.dataset: csv`` (training); ``read_feature_csv`` serves ``mlrun predict``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlrun.data_types import DataError, _join, _Raw
+from mlrun.data_types import DataError, RawData, join_values
 
 
 def read_text(path) -> str:
@@ -56,7 +56,7 @@ def _check_header(header: list[str], where: str) -> None:
             raise DataError(f"{where}: column {i + 1} has no name in the header row")
     dupes = sorted({n for n in header if header.count(n) > 1})
     if dupes:
-        raise DataError(f"{where}: duplicate column names in the header: {_join(dupes)}")
+        raise DataError(f"{where}: duplicate column names in the header: {join_values(dupes)}")
 
 
 def _numeric_column(cells: np.ndarray, name: str, lines: list[int], where: str) -> np.ndarray:
@@ -96,7 +96,7 @@ def _target_column(cells: np.ndarray, lines: list[int], name: str, where: str) -
     return values.astype(np.int64) if np.all(values == np.round(values)) else values
 
 
-def _from_csv(opts: dict, csv_text: str | None) -> _Raw:
+def raw_from_csv(opts: dict, csv_text: str | None) -> RawData:
     path = opts["path"]
     where = str(path) if path is not None else "csv_text"
     if csv_text is None:
@@ -107,10 +107,10 @@ def _from_csv(opts: dict, csv_text: str | None) -> _Raw:
     targets = opts["target"]
     targets = [targets] if isinstance(targets, str) else list(targets or [])
     if not targets:
-        raise DataError(f"dataset csv needs data.target (the label column); columns: {_join(header)}")
+        raise DataError(f"dataset csv needs data.target (the label column); columns: {join_values(header)}")
     for t in targets:
         if t not in header:
-            raise DataError(f"target column '{t}' not in {where}; columns: {_join(header)}")
+            raise DataError(f"target column '{t}' not in {where}; columns: {join_values(header)}")
     features = [h for h in header if h not in targets]
     if not features:
         raise DataError(f"{where} has no feature columns besides the target")
@@ -120,7 +120,7 @@ def _from_csv(opts: dict, csv_text: str | None) -> _Raw:
         y = _target_column(cells[:, header.index(targets[0])], lines, targets[0], where)
     else:  # several targets: multi-target regression
         y = np.column_stack([_numeric_column(cells[:, header.index(t)], t, lines, where) for t in targets])
-    return _Raw(X, y, features, targets, None, where)
+    return RawData(X, y, features, targets, None, where)
 
 
 def read_feature_csv(path, feature_names: list[str]) -> np.ndarray:
@@ -129,8 +129,8 @@ def read_feature_csv(path, feature_names: list[str]) -> np.ndarray:
     header, rows, lines = _csv_rows(read_text(path), where)
     missing = [f for f in feature_names if f not in header]
     if missing:
-        raise DataError(f"{where} lacks the model's feature columns {_join(missing)}; "
-                        f"columns: {_join(header)}")
+        raise DataError(f"{where} lacks the model's feature columns {join_values(missing)}; "
+                        f"columns: {join_values(header)}")
     cells = np.asarray(rows, dtype=str)
     columns = [_numeric_column(cells[:, header.index(f)], f, lines, where) for f in feature_names]
     return np.column_stack(columns)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlrun.csv_data import _from_csv
-from mlrun.data_types import DataError, Dataset, Preprocessor, _join, _label_key, _plain_array, _Raw
+from mlrun.csv_data import raw_from_csv
+from mlrun.data_types import DataError, Dataset, Preprocessor, RawData, join_values, label_key, plain_array
 
 # name -> (scikit-learn function, task); tasks are fixed because type_of_target calls diabetes'
 # integral float targets "multiclass".
@@ -57,26 +57,26 @@ def _check_offline(name: str) -> None:
     if name.lower().startswith("fetch_") or bare in NETWORK_ONLY or "openml" in name.lower():
         raise DataError(
             f"dataset '{name}' needs the network; mlrun only uses offline sets and generators "
-            f"({_join(DATASETS[:-1])}) or csv"
+            f"({join_values(DATASETS[:-1])}) or csv"
         )
     if name not in DATASETS:
         near = difflib.get_close_matches(name, DATASETS, n=1)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise DataError(f"unknown dataset '{name}'{hint}; choose from {_join(DATASETS)}")
+        raise DataError(f"unknown dataset '{name}'{hint}; choose from {join_values(DATASETS)}")
 
 
 def _call_sklearn(name: str, func, params: dict):
     accepted = list(inspect.signature(func).parameters)
     for key in params:
         if key not in accepted:
-            raise DataError(f"unknown parameter '{key}' for {name}; it takes: {_join(accepted)}")
+            raise DataError(f"unknown parameter '{key}' for {name}; it takes: {join_values(accepted)}")
     try:
         return func(**params)
     except (TypeError, ValueError) as exc:
         raise DataError(f"{name}: {str(exc).splitlines()[0]}") from None
 
 
-def _from_loader(name: str, params: dict) -> _Raw:
+def _from_loader(name: str, params: dict) -> RawData:
     from sklearn import datasets
 
     func_name, task = LOADERS[name]
@@ -87,11 +87,11 @@ def _from_loader(name: str, params: dict) -> _Raw:
     if task == "classification" and len(names) and np.issubdtype(y.dtype, np.integer):
         y = np.asarray(bunch.target_names)[y]  # readable labels: 'setosa', 'malignant', ...
         names = ["target"]
-    return _Raw(np.asarray(bunch.data, dtype=np.float64), y, [str(n) for n in bunch.feature_names],
+    return RawData(np.asarray(bunch.data, dtype=np.float64), y, [str(n) for n in bunch.feature_names],
                 names or ["target"], task, name)
 
 
-def _from_generator(name: str, params: dict, seed: int) -> _Raw:
+def _from_generator(name: str, params: dict, seed: int) -> RawData:
     from sklearn import datasets
 
     params = {"random_state": seed, **params}
@@ -99,15 +99,15 @@ def _from_generator(name: str, params: dict, seed: int) -> _Raw:
     X = np.asarray(X, dtype=np.float64)
     n_targets = 1 if np.ndim(y) == 1 else np.shape(y)[1]
     targets = ["y"] if n_targets == 1 else [f"y{i}" for i in range(n_targets)]
-    return _Raw(X, np.asarray(y), [f"x{i}" for i in range(X.shape[1])], targets, GENERATORS[name], name)
+    return RawData(X, np.asarray(y), [f"x{i}" for i in range(X.shape[1])], targets, GENERATORS[name], name)
 
 
-def _load_raw(opts: dict, seed: int, csv_text: str | None) -> _Raw:
+def _load_raw(opts: dict, seed: int, csv_text: str | None) -> RawData:
     name = str(opts["dataset"])
     _check_offline(name)
     params = dict(opts["params"] or {})
     if name == "csv":
-        return _from_csv(opts, csv_text)
+        return raw_from_csv(opts, csv_text)
     if name in LOADERS:
         return _from_loader(name, params)
     return _from_generator(name, params, seed)
@@ -129,7 +129,7 @@ def _auto_task(y: np.ndarray) -> str:
     raise DataError(f"cannot tell the task from the target values (type '{kind}'); set task explicitly")
 
 
-def _resolve_task(requested: str, raw: _Raw) -> str:
+def _resolve_task(requested: str, raw: RawData) -> str:
     from sklearn.utils.multiclass import type_of_target
 
     if requested not in ("auto", "classification", "regression"):
@@ -157,7 +157,7 @@ def _encode(y: np.ndarray, task: str) -> tuple[np.ndarray | None, np.ndarray]:
     classes, codes = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise DataError(f"the target has a single class ('{classes[0]}'); classification needs two or more")
-    return _plain_array(classes), codes.astype(np.int64).ravel()
+    return plain_array(classes), codes.astype(np.int64).ravel()
 
 
 # ------------------------------------------------------------------------------------------ splits
@@ -245,9 +245,9 @@ def _positive_class(configured, classes, y_train) -> int | None:
         return 0 if counts[0] < counts[1] else 1
     textual = classes.dtype.kind in "US"
     for code, label in enumerate(classes):
-        if _label_key(label, textual) == _label_key(configured, textual):
+        if label_key(label, textual) == label_key(configured, textual):
             return code
-    raise DataError(f"data.positive_class {configured!r} is not a class; classes: {_join(classes)}")
+    raise DataError(f"data.positive_class {configured!r} is not a class; classes: {join_values(classes)}")
 
 
 # ------------------------------------------------------------------------------------------ public
@@ -256,12 +256,12 @@ def _options(data: dict) -> dict:
     if unknown:
         near = difflib.get_close_matches(unknown[0], DEFAULTS, n=1)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise DataError(f"unknown data key '{unknown[0]}'{hint}; keys: {_join(DEFAULTS)}")
+        raise DataError(f"unknown data key '{unknown[0]}'{hint}; keys: {join_values(DEFAULTS)}")
     opts = {**DEFAULTS, **{k: v for k, v in data.items() if v is not None}}
     if opts["dataset"] is None:
-        raise DataError(f"data.dataset is required; choose from {_join(DATASETS)}")
+        raise DataError(f"data.dataset is required; choose from {join_values(DATASETS)}")
     if opts["scale"] not in SCALERS:
-        raise DataError(f"data.scale must be one of {_join(SCALERS)}; got {opts['scale']!r}")
+        raise DataError(f"data.scale must be one of {join_values(SCALERS)}; got {opts['scale']!r}")
     for key in ("test_size", "validation_size"):
         if not 0 <= opts[key] < 1:
             raise DataError(f"data.{key} must be in [0, 1); got {opts[key]}")

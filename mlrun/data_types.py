@@ -1,6 +1,6 @@
 """The records data passes through, and ``DataError``, the one exception bad data raises.
 
-``_Raw``: rows as a loader read them; ``Preprocessor``: the scaling and label encoding fitted on the
+``RawData``: rows as a loader read them; ``Preprocessor``: the scaling and label encoding fitted on the
 training part (what a saved model keeps); ``Dataset``: the scaled splits plus that preprocessing.
 Their own module so the loaders (``data``, ``csv_data``) and ``model`` share them without importing
 each other.
@@ -65,12 +65,12 @@ class Preprocessor:
     def encode_labels(self, y_raw) -> np.ndarray:
         """Original class labels -> int64 codes 0..k-1 (the order of ``classes``)."""
         textual = self.classes.dtype.kind in "US"
-        lookup = {_label_key(c, textual): code for code, c in enumerate(self.classes)}
+        lookup = {label_key(c, textual): code for code, c in enumerate(self.classes)}
         codes = []
         for label in np.asarray(y_raw).ravel():
-            key = _label_key(label, textual)
+            key = label_key(label, textual)
             if key not in lookup:
-                raise DataError(f"label '{label}' is not a class; classes: {_join(self.classes)}")
+                raise DataError(f"label '{label}' is not a class; classes: {join_values(self.classes)}")
             codes.append(lookup[key])
         return np.asarray(codes, dtype=np.int64)
 
@@ -88,7 +88,7 @@ class Preprocessor:
             "target_names": np.asarray(self.target_names, dtype=str),
         }
         if self.classes is not None:
-            state["classes"] = _plain_array(self.classes)
+            state["classes"] = plain_array(self.classes)
         if self.positive_class is not None:
             state["positive_class"] = np.asarray(self.positive_class, dtype=np.int64)
         if self.y_mean is not None:
@@ -138,7 +138,7 @@ class Dataset(Preprocessor):
         return Preprocessor.from_state(state, prefix)
 
 
-def _label_key(label, textual: bool):
+def label_key(label, textual: bool):
     if textual:
         return str(label)
     try:
@@ -147,17 +147,17 @@ def _label_key(label, textual: bool):
         return str(label)
 
 
-def _plain_array(values: np.ndarray) -> np.ndarray:
+def plain_array(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values)
     return values.astype(str) if values.dtype.kind in "OUS" else values
 
 
-def _join(values) -> str:
+def join_values(values) -> str:
     return ", ".join(str(v) for v in values)
 
 
 @dataclass
-class _Raw:
+class RawData:
     X: np.ndarray
     y: np.ndarray  # (n,) labels, or (n, t) targets
     feature_names: list[str]

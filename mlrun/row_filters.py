@@ -8,7 +8,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable
 
-from mlrun.row_keys import _NUMBER, _is_number, all_keys, resolve_key
+from mlrun.row_keys import NUMBER_TYPES, all_keys, is_number, resolve_key
 
 _YAML_TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"})
 _YAML_FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"})
@@ -34,8 +34,8 @@ def parse_scalar(text: str):
 def _equal(value, target, raw: str) -> bool:
     if target is None or isinstance(target, bool):
         return value is target
-    if type(target) in _NUMBER:
-        return _is_number(value) and math.isclose(value, target, rel_tol=1e-12, abs_tol=0.0)
+    if type(target) in NUMBER_TYPES:
+        return is_number(value) and math.isclose(value, target, rel_tol=1e-12, abs_tol=0.0)
     if isinstance(value, (list, dict)):  # model.neurons=[64,32]
         return json.dumps(value, separators=(",", ":")) == raw.replace(" ", "")
     return value == target or (value is not None and str(value) == raw)
@@ -62,10 +62,10 @@ def parse_filter(expr: str, known: Iterable[str]) -> Callable[[dict], bool]:
         return lambda row: not _equal(row.get(key), target, raw)
     if op == "~":
         return lambda row: row.get(key) is not None and raw.lower() in str(row.get(key)).lower()
-    if not _is_number(target):
+    if not is_number(target):
         raise ValueError(f"bad filter {expr!r}: {op} needs a number; got {raw!r}")
     test = _ORDER[op]
-    return lambda row: _is_number(row.get(key)) and test(row.get(key), target)
+    return lambda row: is_number(row.get(key)) and test(row.get(key), target)
 
 
 def apply_filters(rows: list[dict], filters: Iterable[str]) -> list[dict]:

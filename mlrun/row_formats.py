@@ -12,7 +12,7 @@ import math
 import os
 from collections.abc import Iterable
 
-from mlrun.row_keys import _is_number, differing_keys, direction, is_metric
+from mlrun.row_keys import differing_keys, direction, is_metric, is_number
 
 # ---------------------------------------------------------------- text formats
 
@@ -30,7 +30,7 @@ def best_values(rows: list[dict], cols: Iterable[str]) -> dict[str, float]:
         good = direction(key)
         if not is_metric(key) or key.endswith(".std") or good is None:
             continue
-        values = [row.get(key) for row in rows if _is_number(row.get(key))]
+        values = [row.get(key) for row in rows if is_number(row.get(key))]
         if values:
             best[key] = max(values) if good else min(values)
     return best
@@ -38,7 +38,7 @@ def best_values(rows: list[dict], cols: Iterable[str]) -> dict[str, float]:
 
 def format_duration(seconds) -> str:
     """12.3s, 4m05s, 2h03m."""
-    if not _is_number(seconds):
+    if not is_number(seconds):
         return ""
     if seconds < 60:
         return f"{seconds:.1f}s"
@@ -115,7 +115,7 @@ def to_markdown(rows: list[dict], cols: list[str], precision: int = 4) -> str:
     """A GitHub table (for CI comments): numbers right-aligned, the best value of each metric in bold."""
     shown = display_columns(cols)
     best = best_values(rows, cols)
-    numeric = {c for c in shown if any(_is_number(row.get(c)) for row in rows)}
+    numeric = {c for c in shown if any(is_number(row.get(c)) for row in rows)}
     rule = "|" + "|".join("---:" if c in numeric else "---" for c in shown) + "|"
     lines = ["| " + " | ".join(shown) + " |", rule]
     for row in rows:

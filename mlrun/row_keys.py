@@ -17,7 +17,7 @@ MAIN = {  # the main metric of a task (the default sort key) and the columns sho
     "test.accuracy": ("test.accuracy", "test.f1_macro", "test.roc_auc", "test.log_loss"),
     "test.rmse": ("test.rmse", "test.mae", "test.r2"),
 }
-_NUMBER = (int, float)
+NUMBER_TYPES = (int, float)
 
 
 @functools.lru_cache(maxsize=4096)  # a few dozen distinct keys, asked about for every row
@@ -132,5 +132,5 @@ def _nest(keys: list[str]) -> list[str]:
     return out
 
 
-def _is_number(value) -> bool:
-    return type(value) in _NUMBER and not (type(value) is float and math.isnan(value))
+def is_number(value) -> bool:
+    return type(value) in NUMBER_TYPES and not (type(value) is float and math.isnan(value))

@@ -134,7 +134,7 @@ def load_rows(paths, kind="train", include_smoke=False, warn=None, now=None, sta
 
     Unreadable rows are kept whatever the kind (their kind is unknown) so they are never silently lost.
     """
-    warn = warn or _python_warning
+    warn = warn or python_warning
     now = time.time() if now is None else now
     rows = []
     for run_dir in run_dirs(paths):
@@ -150,5 +150,5 @@ def load_rows(paths, kind="train", include_smoke=False, warn=None, now=None, sta
     return rows
 
 
-def _python_warning(message: str) -> None:
+def python_warning(message: str) -> None:
     warnings.warn(message, RunWarning, stacklevel=4)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from mlrun.config import Spec, _join
+from mlrun.config import Spec, join_path
 
 
 # -- pydantic errors -> one line ----------------------------------------------------------------------
@@ -107,11 +107,11 @@ def _message(err: dict, raw: dict) -> tuple[str, str]:
         hint = difflib.get_close_matches(key, valid, n=1) or _elsewhere(key)
         did = f" (did you mean {hint[0]!r}?)" if hint else ""
         where = f" under {'.'.join(path)}" if path else ""
-        full = _join(*path, key)
+        full = join_path(*path, key)
         return full, f"unknown key {full!r}{did}; valid keys{where}: {', '.join(valid)}"
     error = (err.get("ctx") or {}).get("error")
     if err["type"] == "value_error" and error is not None:
-        full = _join(*path, getattr(error, "key", ""))
+        full = join_path(*path, getattr(error, "key", ""))
         return full, f"{full}: {error}" if full else str(error)
     dotted = ".".join(path)
     if field is None:
