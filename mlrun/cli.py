@@ -220,9 +220,13 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (YAML value).")
 @click.option("--show", is_flag=True, help="Print the resolved spec (every default filled in) as YAML.")
-def validate(specs, overrides, show):
+@click.option("--data", "check_data", is_flag=True,
+              help="Also load the data (read and check the CSV, or build the dataset) and print its splits.")
+def validate(specs, overrides, show, check_data):
     """Check specs without training: "ok: SPEC" (and warnings), or a one-line error (exit 2)."""
+    from mlrun import experiment
     from mlrun.config import ConfigError, load_config
+    from mlrun.data_types import DataError
     from mlrun.registry import RegistryError
     from mlrun.spec_yaml import dump_yaml
 
@@ -230,13 +234,14 @@ def validate(specs, overrides, show):
     for spec in specs:
         try:
             cfg = load_config(spec, overrides)
-        except (ConfigError, RegistryError) as exc:
+            dataset = experiment.load_data(cfg) if check_data else None
+        except (ConfigError, DataError, RegistryError) as exc:
             text = str(exc) if str(exc).startswith(str(spec)) else f"{spec}: {exc}"
             errors.append(text)
             if len(specs) > 1:
                 click.echo(f"error: {text}", err=True)
             continue
-        click.echo(f"ok: {spec}")
+        click.echo(f"ok: {spec}" + (f" (data: {dataset.summary()})" if dataset is not None else ""))
         for warning in cfg.warnings:
             click.echo(click.style("warning: ", fg="yellow") + f"{spec}: {warning}", err=True)
         if show:

@@ -129,6 +129,17 @@ class Dataset(Preprocessor):
     X_test: np.ndarray = field(repr=False, default=None)
     y_test: np.ndarray = field(repr=False, default=None)
 
+    def summary(self) -> str:
+        """One line: split sizes, features and classes (or targets)."""
+        sizes = [f"{len(X)} {split}" for X, split in
+                 ((self.X_train, "train"), (self.X_val, "validation"), (self.X_test, "test")) if X is not None]
+        if self.task == "classification":
+            outputs = f"{len(self.classes)} classes ({join_values(self.classes[:10])}"
+            outputs += ", ...)" if len(self.classes) > 10 else ")"
+        else:
+            outputs = f"{len(self.target_names)} regression target{'s' * (len(self.target_names) != 1)}"
+        return f"{' / '.join(sizes)} rows, {self.n_features} features, {outputs}"
+
     def preprocessor(self) -> Preprocessor:
         """The preprocessing alone (no arrays): what a saved model needs."""
         return Preprocessor(**{k: getattr(self, k) for k in Preprocessor.__dataclass_fields__})

@@ -348,6 +348,30 @@ def test_cli_validate_many_specs_reports_each_and_fails_at_the_end(tmp_path):
     assert "1 of 2 specs are invalid" in result.output
 
 
+def test_cli_validate_data_loads_and_summarises_the_data_or_fails_on_a_bad_csv(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,kind\n" + "".join(f"{i},{i % 3},{'xy'[i % 2]}\n" for i in range(40)))
+    spec = write(tmp_path, f"data:\n  dataset: csv\n  path: {table}\n  target: kind\n  test_size: 0.25\n"
+                           "  validation_size: 0.1\n", "csv.yaml")
+    result = CliRunner().invoke(cli, ["validate", "--data", str(spec)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"ok: {spec} (data: 26 train / 4 validation / 10 test rows, 2 features, "
+                                    "2 classes (x, y))")
+    table.write_text("a,b,kind\n1,2,x\n3,oops,y\n")
+    assert CliRunner().invoke(cli, ["validate", str(spec)]).exit_code == 0  # the spec alone is fine
+    result = CliRunner().invoke(cli, ["validate", "--data", str(spec)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip() == f"error: {spec}: {table}: column 'b' is not numeric (e.g. 'oops' on line 3)"
+
+
+def test_dataset_summary_for_regression():
+    from mlrun.data import load_dataset
+
+    dataset = load_dataset({"dataset": "make_regression", "params": {"n_samples": 100, "n_targets": 2}},
+                           task="regression")
+    assert dataset.summary().endswith("rows, 100 features, 2 regression targets")
+
+
 def test_cli_schema_and_registry():
     runner = CliRunner()
     result = runner.invoke(cli, ["schema"])
