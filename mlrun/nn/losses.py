@@ -230,5 +230,4 @@ class CrossEntropy(Loss):
         value = float(np.add.reduce(np.log(total)) - picked) / max(n, 1)
         s /= total  # softmax(z)
         flat[at] -= 1
-        s *= 1.0 / max(n, 1)
-        return value, s.T
+        return value, np.multiply(s.T, 1.0 / max(n, 1), order="C")  # back to (n, k), C-ordered, in the scaling pass
