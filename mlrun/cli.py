@@ -105,64 +105,6 @@ def predict(run_dir, data, output):
         click.echo(result, nl=False)
 
 
-def _compare_table(rows, cols, precision):
-    """rich table of compare rows: numbers right-aligned and never cut, the best of each metric bold green."""
-    from rich.table import Table
-
-    from mlrun.row_formats import best_values, display_cells, display_columns
-
-    status_style = {"completed": "green", "diverged": "red", "failed": "red", "interrupted": "yellow",
-                    "stale": "yellow", "running": "cyan", "unreadable": "bold red"}
-    shown = display_columns(cols)
-    best = best_values(rows, cols)
-    texts = [display_cells(row, cols, precision) for row in rows]
-    table = Table(header_style="bold", pad_edge=False)
-    for i, key in enumerate(shown):
-        numeric = key not in ("run", "status") and any(isinstance(r.get(key), (int, float)) for r in rows)
-        width = max([len(t[i]) for t in texts] or [1])
-        # a truncated number would be a lie: numbers keep their width; text folds when space is short
-        table.add_column(key, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold",
-                         min_width=width if numeric else min(width, 16))
-    for row, cells in zip(rows, texts):
-        for i, key in enumerate(shown):
-            if key in best and row.get(key) == best[key]:
-                cells[i] = f"[bold green]{cells[i]}[/]"
-            elif key == "status":
-                cells[i] = f"[{status_style.get(row['status'], '')}]{cells[i]}[/]"
-        table.add_row(*cells)
-    return table
-
-
-def _print_table(rows, cols, precision) -> None:
-    """Piped (CI logs, files): all the width the table needs. On a terminal too narrow for it, columns
-    are dropped (parameters from the right, then epochs and duration, then metrics) and a note says so:
-    rich would otherwise squeeze every column, cutting numbers."""
-    from rich.console import Console
-    from rich.measure import Measurement
-
-    from mlrun.row_keys import is_metric
-
-    console = Console(highlight=False)
-    table = _compare_table(rows, cols, precision)
-    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
-    if not console.is_terminal:
-        Console(highlight=False, width=max(console.width, needed)).print(table)
-        return
-    kept = list(cols)
-    order = [c for c in reversed(cols) if c not in ("run", "n", "status") and not is_metric(c)]
-    order += [c for c in reversed(cols) if is_metric(c)][:-1]  # the first metric always stays
-    while needed > console.width and order:
-        drop = order.pop(0)
-        kept = [c for c in kept if c != drop]
-        table = _compare_table(rows, kept, precision)
-        needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
-    console.print(table)
-    hidden = [c for c in cols if c not in kept and not c.endswith(".std")]
-    if hidden:
-        console.print(f"[dim]{len(hidden)} column(s) hidden to fit the terminal: {', '.join(hidden)} "
-                      "(--metrics, --format markdown/csv, or a wider window)[/]")
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--sort", "sort_key", metavar="KEY", help="Sort key (default: test.accuracy or test.rmse).")
@@ -188,6 +130,7 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
 
     cmp = importlib.import_module("mlrun.compare")  # `from mlrun import compare` is the function
     from mlrun import row_formats
+    from mlrun.console_compare import print_table
 
     def warn(message):
         click.echo(click.style("warning: ", fg="yellow") + message, err=True)
@@ -206,7 +149,7 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
     elif fmt == "markdown":
         click.echo(row_formats.to_markdown(rows, rows.columns, precision), nl=False)
     elif rows:
-        _print_table(rows, rows.columns, precision)
+        print_table(rows, rows.columns, precision)
     if not rows:
         click.echo(f"no runs found under {', '.join(paths or ('runs',))}", err=True)
     if plot_out and rows:
@@ -286,67 +229,6 @@ def registry_cmd(kind):
         console.print(table)
 
 
-def _lr_find_curve(lrs, smoothed, found: dict, width: int = 64, height: int = 10) -> list[str]:
-    """The smoothed loss over log10(lr) as text, one letter per suggestion under the axis."""
-    import numpy as np
-
-    ok = np.isfinite(smoothed)
-    x, y = np.log10(lrs[ok]), smoothed[ok]
-    if len(x) < 2:
-        return []
-    low, first = float(y.min()), float(np.median(y[: max(1, len(y) // 20)]))
-    high = first + 0.5 * (first - low) if first > low else low + (abs(low) * 0.1 or 1.0)
-    col = lambda v: int(round((v - x[0]) / (x[-1] - x[0]) * (width - 1)))  # noqa: E731
-    rows = np.rint((np.clip(y, low, high) - low) / (high - low) * (height - 1)).astype(int)
-    grid = [[" "] * width for _ in range(height)]
-    for xi, r in zip(x, rows):
-        grid[height - 1 - r][col(xi)] = "•"
-    marks = [" "] * width
-    for name, lr in found.items():
-        if lr is not None:
-            marks[min(max(col(np.log10(lr)), 0), width - 1)] = name[0]
-    labels = {0: f"{high:.3g}", height - 1: f"{low:.3g}"}
-    lines = [f"{labels.get(i, ''):>8} │{''.join(row)}" for i, row in enumerate(grid)]
-    lines.append(f"{'':>8} └{'─' * width}")
-    lines.append(f"{'':>8}  {''.join(marks)}")
-    lines.append(f"{'':>8}  {f'{lrs[0]:.0e}':<{width // 2}}{f'{lrs[-1]:.1e}':>{width - width // 2}}")
-    return lines
-
-
-def _render_lr_find(console, res, cfg, spec, overrides) -> None:
-    import shlex
-
-    from rich.table import Table
-
-    from mlrun.console import fmt
-    from mlrun.lr_find import override_for
-
-    last = fmt(float(res.lrs[-1]), 3) if len(res.lrs) else "-"
-    console.print(f"[green]{res.status}[/] ({res.stop_reason}) after {len(res.losses)} of {res.steps} steps,"
-                  f" learning rate {fmt(res.start, 3)} → {last}")
-    for line in _lr_find_curve(res.lrs, res.smoothed, res.suggestions):
-        console.print(line, markup=False)
-    table = Table(title="suggestions (smoothed loss vs log learning rate)", title_justify="left")
-    for column, justify in (("rule", "left"), ("learning rate", "right"), ("", "left")):
-        table.add_column(column, justify=justify)
-    notes = {"minimum": "lr at the loss minimum / 10", "steepest": "steepest descent",
-             "valley": "2/3 down the longest valley"}
-    for rule, lr in res.suggestions.items():
-        chosen = rule == res.rule
-        table.add_row(f"[bold]{rule} ({rule[0]})[/]" if chosen else f"{rule} ({rule[0]})", fmt(lr, 3),
-                      notes[rule] + ("  [bold green]← --rule[/]" if chosen else ""))
-    console.print(table)
-    if res.suggestion is None:
-        console.print("[yellow]no suggestion:[/] the loss was not finite from the first step; lower --start")
-    else:
-        words = ["mlrun", "train", spec, *[w for o in overrides for w in ("--set", o)],
-                 "--set", override_for(cfg, res.suggestion)]
-        console.print("train with: [bold]" + " ".join(shlex.quote(w) for w in words) + "[/]", soft_wrap=True)
-    for warning in res.warnings:
-        console.print(f"[dim]warning: {warning}[/]")
-    console.print(f"run directory: [bold]{res.path}[/]")
-
-
 @cli.command("lr-find")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--start", default=1e-5, show_default=True, type=float, help="First learning rate.")
@@ -362,6 +244,7 @@ def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
     """Learning-rate range test: train under an exponential ramp from --start to --end, suggest a rate."""
     from mlrun.config import load_config
     from mlrun.console import make_console
+    from mlrun.console_lr_find import render_lr_find
     from mlrun.lr_find import check_range, lr_find, spec_text
 
     console = make_console()
@@ -371,7 +254,7 @@ def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
         for warning in cfg.warnings:
             console.print(f"[yellow]warning:[/] {warning}")
         res = lr_find(cfg, start=start, end=end, steps=steps, runs_dir=runs_dir, rule=rule, command=sys.argv)
-    _render_lr_find(console, res, cfg, spec, overrides)
+    render_lr_find(console, res, cfg, spec, overrides)
     if write_spec and res.suggestion is not None:
         from mlrun.runs import atomic_write
 
@@ -379,84 +262,6 @@ def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
         console.print(f"wrote {write_spec}")
     if res.status == "interrupted":
         sys.exit(130)
-
-
-class _SweepProgress:
-    """on_event callback of a sweep: a live bar over trials (done / running / failed, best so far) on a
-    terminal, one line per trial elsewhere; a failed trial is reported the moment it happens."""
-
-    def __init__(self, console, quiet: bool = False) -> None:
-        self.console, self.quiet = console, quiet
-        self.progress = self.task = None
-        self.done = 0
-
-    @staticmethod
-    def label(trial) -> str:
-        return "  ".join([*trial.overrides, f"seed={trial.seed}"])
-
-    def info(self, result) -> str:
-        from mlrun.console import fmt
-
-        parts = [f"running {result.running}", f"failed {result.n_failed}"]
-        best = result.best()
-        if best is not None:
-            parts.append(f"best {result.metric} {fmt(best.metrics[result.metric])} ({self.label(best)})")
-        return "  ".join(parts)
-
-    def __call__(self, event, result, trial=None) -> None:
-        getattr(self, f"on_{event}")(result, trial)
-
-    def on_start(self, result, trial) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        total, todo = len(result.trials), len(result.to_run)
-        skipped = f" ({total - todo} already done)" if todo < total else ""
-        self.console.print(f"sweep [bold]{result.name}[/]: {todo} trials{skipped} on {result.executor} "
-                           f"-> {result.path}")
-        if self.console.is_terminal and not self.quiet and todo:
-            self.progress = Progress(TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), TextColumn("{task.fields[info]}"),
-                                     console=self.console, transient=False)
-            self.progress.start()
-            self.task = self.progress.add_task("trials", total=todo, info=self.info(result))
-
-    def on_trial(self, result, trial) -> None:
-        from mlrun.console import STATUS_STYLE, fmt
-
-        self.done += 1
-        style = STATUS_STYLE.get(trial.status, "")
-        if trial.status == "failed":
-            self.console.print(f"[red]failed[/] {self.label(trial)}: {trial.error} ({trial.run})")
-        if self.progress is not None:
-            self.progress.update(self.task, completed=self.done, info=self.info(result))
-        elif not self.quiet and trial.status != "failed":
-            value = trial.metrics.get(result.metric or "")
-            metric = f"  {result.metric} {fmt(value)}" if value is not None else ""
-            self.console.print(f"[{self.done}/{len(result.to_run)}] [{style}]{trial.status}[/] "
-                               f"{self.label(trial)}{metric}  ({fmt(trial.seconds, 3)} s)")
-
-    def on_end(self, result, trial) -> None:
-        if self.progress is not None:
-            self.progress.update(self.task, info=self.info(result))
-            self.progress.stop()
-
-
-def _sweep_summary(console, result, top: int = 12) -> None:
-    """Counts, the seed-grouped comparison of the sweep's runs, and the commands to go further."""
-    import importlib
-
-    cmp = importlib.import_module("mlrun.compare")
-    counts = ", ".join(f"{n} {s}" for s, n in result.counts.items())
-    console.print(f"{len(result.trials)} trials: {counts}")
-    try:
-        rows = cmp.compare([str(result.path)], group=True, top=top, on_warning=lambda message: None)
-    except (OSError, ValueError):
-        rows = []
-    if rows:
-        _print_table(rows, rows.columns, 4)
-    console.print(f"compare: [bold]mlrun compare {result.path} --group[/]")
-    if result.interrupted or result.n_failed or result.stopped:
-        console.print(f"rerun what did not finish: [bold]mlrun sweep --resume {result.path}[/]")
 
 
 @cli.command()
@@ -482,6 +287,7 @@ def sweep(spec, grids, n_random, seeds, jobs, dask, runs_dir, fail_fast, dry_run
     import signal
 
     from mlrun.console import make_console
+    from mlrun.console_sweep import SweepProgress, render_dry_run, sweep_summary
 
     sw = importlib.import_module("mlrun.sweep")  # `from mlrun import sweep` is the function
     console = make_console()
@@ -490,7 +296,7 @@ def sweep(spec, grids, n_random, seeds, jobs, dask, runs_dir, fail_fast, dry_run
     if resume_dir and (grids or n_random or seeds or dry_run or plots):
         raise BadInput("--resume reruns a sweep as it was: --grid, --random, --seeds, --dry-run and --plots "
                        "do not apply")
-    progress = _SweepProgress(console, quiet)
+    progress = SweepProgress(console, quiet)
     received = []
 
     def on_term(signum, frame):
@@ -510,22 +316,12 @@ def sweep(spec, grids, n_random, seeds, jobs, dask, runs_dir, fail_fast, dry_run
     finally:
         signal.signal(signal.SIGTERM, previous)
     if dry_run:
-        _render_dry_run(console, result)
+        render_dry_run(console, result)
         return
-    _sweep_summary(console, result)
+    sweep_summary(console, result)
     if result.interrupted:
         sys.exit(143 if received else 130)
     sys.exit(result.exit_code)
-
-
-def _render_dry_run(console, result, first: int = 10) -> None:
-    n = len(result.trials)
-    console.print(f"{n} trial{'s' if n != 1 else ''} of sweep [bold]{result.name}[/] "
-                  f"(fingerprint {result.fingerprint[:12]})")
-    for trial in result.trials[:first]:
-        console.print(f"  {trial.index:>4}  {_SweepProgress.label(trial)}")
-    if n > first:
-        console.print(f"  ... and {n - first} more")
 
 
 def main() -> None:

@@ -1,0 +1,61 @@
+"""compare's terminal table: the rich table of compare rows, fitted to the terminal width."""
+
+from __future__ import annotations
+
+
+def _compare_table(rows, cols, precision):
+    """rich table of compare rows: numbers right-aligned and never cut, the best of each metric bold green."""
+    from rich.table import Table
+
+    from mlrun.console import STATUS_STYLE
+    from mlrun.row_formats import best_values, display_cells, display_columns
+
+    status_style = {**STATUS_STYLE, "unreadable": "bold red"}
+    shown = display_columns(cols)
+    best = best_values(rows, cols)
+    texts = [display_cells(row, cols, precision) for row in rows]
+    table = Table(header_style="bold", pad_edge=False)
+    for i, key in enumerate(shown):
+        numeric = key not in ("run", "status") and any(isinstance(r.get(key), (int, float)) for r in rows)
+        width = max([len(t[i]) for t in texts] or [1])
+        # a truncated number would be a lie: numbers keep their width; text folds when space is short
+        table.add_column(key, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold",
+                         min_width=width if numeric else min(width, 16))
+    for row, cells in zip(rows, texts):
+        for i, key in enumerate(shown):
+            if key in best and row.get(key) == best[key]:
+                cells[i] = f"[bold green]{cells[i]}[/]"
+            elif key == "status":
+                cells[i] = f"[{status_style.get(row['status'], '')}]{cells[i]}[/]"
+        table.add_row(*cells)
+    return table
+
+
+def print_table(rows, cols, precision) -> None:
+    """Piped (CI logs, files): all the width the table needs. On a terminal too narrow for it, columns
+    are dropped (parameters from the right, then epochs and duration, then metrics) and a note says so:
+    rich would otherwise squeeze every column, cutting numbers."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    from mlrun.row_keys import is_metric
+
+    console = Console(highlight=False)
+    table = _compare_table(rows, cols, precision)
+    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if not console.is_terminal:
+        Console(highlight=False, width=max(console.width, needed)).print(table)
+        return
+    kept = list(cols)
+    order = [c for c in reversed(cols) if c not in ("run", "n", "status") and not is_metric(c)]
+    order += [c for c in reversed(cols) if is_metric(c)][:-1]  # the first metric always stays
+    while needed > console.width and order:
+        drop = order.pop(0)
+        kept = [c for c in kept if c != drop]
+        table = _compare_table(rows, kept, precision)
+        needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    console.print(table)
+    hidden = [c for c in cols if c not in kept and not c.endswith(".std")]
+    if hidden:
+        console.print(f"[dim]{len(hidden)} column(s) hidden to fit the terminal: {', '.join(hidden)} "
+                      "(--metrics, --format markdown/csv, or a wider window)[/]")

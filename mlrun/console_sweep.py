@@ -1,0 +1,94 @@
+"""sweep's terminal output: live progress over trials, the dry-run listing and the final summary."""
+
+from __future__ import annotations
+
+from mlrun.console_compare import print_table
+
+
+class SweepProgress:
+    """on_event callback of a sweep: a live bar over trials (done / running / failed, best so far) on a
+    terminal, one line per trial elsewhere; a failed trial is reported the moment it happens."""
+
+    def __init__(self, console, quiet: bool = False) -> None:
+        self.console, self.quiet = console, quiet
+        self.progress = self.task = None
+        self.done = 0
+
+    @staticmethod
+    def label(trial) -> str:
+        return "  ".join([*trial.overrides, f"seed={trial.seed}"])
+
+    def info(self, result) -> str:
+        from mlrun.console import fmt
+
+        parts = [f"running {result.running}", f"failed {result.n_failed}"]
+        best = result.best()
+        if best is not None:
+            parts.append(f"best {result.metric} {fmt(best.metrics[result.metric])} ({self.label(best)})")
+        return "  ".join(parts)
+
+    def __call__(self, event, result, trial=None) -> None:
+        getattr(self, f"on_{event}")(result, trial)
+
+    def on_start(self, result, trial) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        total, todo = len(result.trials), len(result.to_run)
+        skipped = f" ({total - todo} already done)" if todo < total else ""
+        self.console.print(f"sweep [bold]{result.name}[/]: {todo} trials{skipped} on {result.executor} "
+                           f"-> {result.path}")
+        if self.console.is_terminal and not self.quiet and todo:
+            self.progress = Progress(TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("{task.fields[info]}"),
+                                     console=self.console, transient=False)
+            self.progress.start()
+            self.task = self.progress.add_task("trials", total=todo, info=self.info(result))
+
+    def on_trial(self, result, trial) -> None:
+        from mlrun.console import STATUS_STYLE, fmt
+
+        self.done += 1
+        style = STATUS_STYLE.get(trial.status, "")
+        if trial.status == "failed":
+            self.console.print(f"[red]failed[/] {self.label(trial)}: {trial.error} ({trial.run})")
+        if self.progress is not None:
+            self.progress.update(self.task, completed=self.done, info=self.info(result))
+        elif not self.quiet and trial.status != "failed":
+            value = trial.metrics.get(result.metric or "")
+            metric = f"  {result.metric} {fmt(value)}" if value is not None else ""
+            self.console.print(f"[{self.done}/{len(result.to_run)}] [{style}]{trial.status}[/] "
+                               f"{self.label(trial)}{metric}  ({fmt(trial.seconds, 3)} s)")
+
+    def on_end(self, result, trial) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, info=self.info(result))
+            self.progress.stop()
+
+
+def sweep_summary(console, result, top: int = 12) -> None:
+    """Counts, the seed-grouped comparison of the sweep's runs, and the commands to go further."""
+    import importlib
+
+    cmp = importlib.import_module("mlrun.compare")
+    counts = ", ".join(f"{n} {s}" for s, n in result.counts.items())
+    console.print(f"{len(result.trials)} trials: {counts}")
+    try:
+        rows = cmp.compare([str(result.path)], group=True, top=top, on_warning=lambda message: None)
+    except (OSError, ValueError):
+        rows = []
+    if rows:
+        print_table(rows, rows.columns, 4)
+    console.print(f"compare: [bold]mlrun compare {result.path} --group[/]")
+    if result.interrupted or result.n_failed or result.stopped:
+        console.print(f"rerun what did not finish: [bold]mlrun sweep --resume {result.path}[/]")
+
+
+def render_dry_run(console, result, first: int = 10) -> None:
+    """What --dry-run shows: the trial count, the fingerprint and the first trials' overrides."""
+    n = len(result.trials)
+    console.print(f"{n} trial{'s' if n != 1 else ''} of sweep [bold]{result.name}[/] "
+                  f"(fingerprint {result.fingerprint[:12]})")
+    for trial in result.trials[:first]:
+        console.print(f"  {trial.index:>4}  {SweepProgress.label(trial)}")
+    if n > first:
+        console.print(f"  ... and {n - first} more")
