@@ -13,8 +13,12 @@ from rich.table import Table
 
 def make_console(stderr: bool = False) -> Console:
     # rich honours NO_COLOR itself; highlight=False keeps numbers in plain colour
-    return Console(stderr=stderr, highlight=False, soft_wrap=False,
-                   no_color=bool(os.environ.get("NO_COLOR")) or None)
+    console = Console(stderr=stderr, highlight=False, soft_wrap=False,
+                      no_color=bool(os.environ.get("NO_COLOR")) or None)
+    # piped (CI logs, scripts): no hard line breaks at 80 columns inside text, so a printed run
+    # directory stays one line that grep and copy-paste get whole; tables keep their own layout
+    console.soft_wrap = not console.is_terminal
+    return console
 
 
 def fmt(value, precision: int = 4) -> str:
