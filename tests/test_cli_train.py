@@ -54,6 +54,13 @@ def test_every_shipped_spec_smoke_runs(spec, tmp_path):
     assert info["epochs"] <= 2
 
 
+def test_piped_output_keeps_a_long_run_directory_on_one_line(tiny, tmp_path):
+    runs_dir = tmp_path.joinpath(*["a-rather-long-directory-name"] * 4)  # the line is far over 80 columns
+    result = run_cli("train", tiny, "--runs-dir", runs_dir, "--set", "training.epochs=1")
+    assert result.exit_code == 0, result.output
+    assert f"run directory: {only_run(runs_dir)}\n" in result.output
+
+
 def test_train_prints_metrics_and_the_run_directory(tiny, tmp_path):
     result = run_cli("train", tiny, "--runs-dir", tmp_path / "runs", "--set", "training.epochs=3")
     assert result.exit_code == 0, result.output
