@@ -167,7 +167,6 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
               help="Also load the data (read and check the CSV, or build the dataset) and print its splits.")
 def validate(specs, overrides, show, check_data):
     """Check specs without training: "ok: SPEC" (and warnings), or a one-line error (exit 2)."""
-    from mlrun import experiment
     from mlrun.config import ConfigError, load_config
     from mlrun.data_types import DataError
     from mlrun.registry import RegistryError
@@ -177,7 +176,11 @@ def validate(specs, overrides, show, check_data):
     for spec in specs:
         try:
             cfg = load_config(spec, overrides)
-            dataset = experiment.load_data(cfg) if check_data else None
+            dataset = None
+            if check_data:
+                from mlrun.experiment import load_data  # only --data needs the training modules
+
+                dataset = load_data(cfg)
         except (ConfigError, DataError, RegistryError) as exc:
             text = str(exc) if str(exc).startswith(str(spec)) else f"{spec}: {exc}"
             errors.append(text)
