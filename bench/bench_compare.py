@@ -112,8 +112,8 @@ def build_tree(root: str, n: int = 10_000, seed: int = 0) -> list[str]:
 
 
 def main(n: int = 10_000, repeats: int = 3) -> bool:
-    from mlrun.compare import compare
-    from mlrun.row_formats import to_csv
+    from mlrun.comparison.formats import to_csv
+    from mlrun.comparison.select import compare
 
     with tempfile.TemporaryDirectory(prefix="mlrun-bench-compare-") as root:
         t0 = time.perf_counter()

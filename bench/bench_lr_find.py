@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlrun.config import load_config
-from mlrun.experiment import load_data
-from mlrun.lr_find import lr_find, range_test
+from mlrun.experiment.run import load_data
+from mlrun.lr_finder.range_test import lr_find, range_test
+from mlrun.spec.models import load_config
 
 FALLBACK = {"name": "quickstart", "data": {"dataset": "digits"},
             "model": {"hidden_layers": 2, "neurons": 64, "activation": "elu"},
@@ -48,7 +48,7 @@ def main() -> None:
           f"{1e3 * seconds / len(res.losses):.2f} ms/step)")
     with tempfile.TemporaryDirectory() as runs_dir:
         seconds, res = best_of(args.rounds, lambda: lr_find(cfg, runs_dir=runs_dir, command=["bench"]))
-    print(f"mlrun.lr_find (data, run directory, CSV, plot): {seconds:6.3f} s  (target: well under 5 s)")
+    print(f"mlrun.lr_finder.range_test (data, run directory, CSV, plot): {seconds:6.3f} s  (target: well under 5 s)")
 
 
 if __name__ == "__main__":

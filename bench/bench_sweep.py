@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from mlrun.sweep import sweep
+from mlrun.sweeps.driver import sweep
 
 SPEC = {
     "name": "bench-sweep",

@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from mlrun.nn.network import Network, output_spec
 from mlrun.registry import build
-from mlrun.train import Trainer
+from mlrun.training.trainer import Trainer
 
 SIZES = (64, 256, 256, 4)
 BATCH, EPOCHS, LR = 256, 5, 1e-3

@@ -35,7 +35,7 @@ def progress(event, result, trial=None) -> None:
 
 
 def run_studies(jobs: int | None, runs_dir: str) -> list[Path]:
-    from mlrun.sweep import sweep
+    from mlrun.sweeps.driver import sweep
 
     studies = [
         (ROOT / "configs/studies/activations.yaml", None),
@@ -55,7 +55,7 @@ def run_studies(jobs: int | None, runs_dir: str) -> list[Path]:
 
 # -- analysis over sweep.json manifests ----------------------------------------------------------------
 def _part_name(text: str) -> str:
-    from mlrun.spec_yaml import parse_yaml
+    from mlrun.spec.yaml_text import parse_yaml
 
     value = parse_yaml(text, "override")
     return value["name"] if isinstance(value, dict) else value
@@ -74,7 +74,7 @@ def factor(overrides: dict) -> tuple[str, str] | None:
 
 def collect(paths) -> dict:
     """{(study, dataset): {setting: {lr: [(val, test, status), ...]}}} from the sweeps' manifests."""
-    from mlrun.sweep import load_manifest
+    from mlrun.sweeps.driver import load_manifest
 
     table: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for path in paths:

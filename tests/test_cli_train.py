@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from mlrun.cli import cli
+from mlrun.cli.app import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p for p in (ROOT / "configs").rglob("*.yaml"))
@@ -133,8 +133,8 @@ def test_predict_equals_the_runs_own_test_predictions(tmp_path):
     assert {r["y_pred"] for r in predicted} <= {str(c) for c in model.classes}
     features = model.pre.feature_names
     by_features = {tuple(float(r[f]) for f in features): p for r, p in zip(source, predicted)}
-    from mlrun import experiment
-    from mlrun.config import load_config
+    from mlrun.experiment import run as experiment
+    from mlrun.spec.models import load_config
 
     data_set = experiment.load_data(load_config(spec))
     X_raw = data_set.X_test * data_set.scaler["scale"] + data_set.scaler["center"]

@@ -17,10 +17,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from mlrun import row_formats, row_keys, run_rows
-from mlrun.cli import cli
+from mlrun.cli.app import cli
+from mlrun.comparison import formats as row_formats
+from mlrun.comparison import keys as row_keys
+from mlrun.comparison import rows as run_rows
+from mlrun.comparison import select as cmp
 
-cmp = importlib.import_module("mlrun.compare")  # `mlrun.compare` the attribute is the function
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_compare.py"
 BASE = {"name": "digits", "seed": 0, "data.dataset": "digits", "model.activation": "relu",
         "optimizer": "adam", "optimizer.learning_rate": 0.001, "training.epochs": 20}

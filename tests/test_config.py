@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlrun.cli import cli
-from mlrun.config import Config, ConfigError, flatten, load_config
-from mlrun.spec_schema import json_schema
-from mlrun.spec_yaml import dump_yaml, parse_yaml
+from mlrun.cli.app import cli
+from mlrun.spec.models import Config, ConfigError, flatten, load_config
+from mlrun.spec.schema import json_schema
+from mlrun.spec.yaml_text import dump_yaml, parse_yaml
 
 DEFAULTS = {
     "name": "run",
@@ -365,7 +365,7 @@ def test_cli_validate_data_loads_and_summarises_the_data_or_fails_on_a_bad_csv(t
 
 
 def test_dataset_summary_for_regression():
-    from mlrun.data import load_dataset
+    from mlrun.data.sources import load_dataset
 
     dataset = load_dataset({"dataset": "make_regression", "params": {"n_samples": 100, "n_targets": 2}},
                            task="regression")

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import datasets as skd
 
-from mlrun.csv_data import read_feature_csv, read_text
-from mlrun.data import DATASETS, load_dataset
-from mlrun.data_types import DataError, Dataset, Preprocessor
+from mlrun.data.dataset import DataError, Dataset, Preprocessor
+from mlrun.data.sources import DATASETS, load_dataset
+from mlrun.data.user_csv import read_feature_csv, read_text
 
 PENGUINS = Path(__file__).resolve().parents[1] / "configs" / "examples" / "penguins_small.csv"
 

@@ -1,4 +1,4 @@
-"""mlrun.train / resume / load_model through the public API: run directories, metrics, determinism."""
+"""mlrun.training.trainer / resume / load_model through the public API: run directories, metrics, determinism."""
 
 import json
 
@@ -7,9 +7,9 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
 import mlrun
-from mlrun import experiment
-from mlrun.config import load_config
-from mlrun.runs import load_npz
+from mlrun.experiment import run as experiment
+from mlrun.runs.directory import load_npz
+from mlrun.spec.models import load_config
 
 SMALL = {
     "name": "small",
@@ -40,7 +40,7 @@ def test_train_writes_a_complete_run_directory(tmp_path):
 
 
 def _read_history(path):
-    from mlrun.runs import read_history
+    from mlrun.runs.directory import read_history
 
     return [{k: v for k, v in row.items()} for row in read_history(path / "history.csv")]
 

@@ -14,10 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mlrun
-from mlrun import experiment
-from mlrun.cli import cli
-from mlrun.config import ConfigError, load_config
-from mlrun.lr_find import (
+from mlrun.cli.app import cli
+from mlrun.experiment import run as experiment
+from mlrun.lr_finder.range_test import (
     EMA,
     auto_max_lr,
     check_range,
@@ -31,6 +30,7 @@ from mlrun.lr_find import (
     suggestions,
     window,
 )
+from mlrun.spec.models import ConfigError, load_config
 
 SPEC = {"name": "lrf", "seed": 3, "data": {"dataset": "digits"},
         "model": {"hidden_layers": 1, "neurons": 16, "activation": "relu"},
@@ -276,7 +276,7 @@ def test_resolved_max_lr_is_reused_never_recomputed(dataset, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("the range test ran again")
 
-    monkeypatch.setattr(sys.modules["mlrun.lr_find"], "auto_max_lr", fail)
+    monkeypatch.setattr(sys.modules["mlrun.lr_finder.range_test"], "auto_max_lr", fail)
     setup = experiment.build_setup(load_config(AUTO), dataset, resolved={"max_lr": 0.0123})
     assert setup.schedule.max_lr == 0.0123 and setup.schedule(0) == pytest.approx(0.00123)
 

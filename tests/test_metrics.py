@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from mlrun.data import load_dataset
-from mlrun.metrics import (
+from mlrun.data.sources import load_dataset
+from mlrun.metrics.scores import (
     CLASSIFICATION_METRICS,
     MAIN_METRIC,
     REGRESSION_METRICS,

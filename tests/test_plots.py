@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from mlrun import plots
+from mlrun.runs import plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

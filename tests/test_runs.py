@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 import yaml
 
-from mlrun import runs
-from mlrun.runs import (
+from mlrun.runs import directory as runs
+from mlrun.runs.directory import (
     RunDir,
     atomic_write,
     display_status,
@@ -232,7 +232,7 @@ def _claim_in_process(runs_dir: str, start_at: float, n: int) -> list[str]:
 
     import numpy as _np
 
-    from mlrun import runs as _runs
+    from mlrun.runs import directory as _runs
 
     rng = _np.random.default_rng()
     _runs.secrets.token_hex = lambda nbytes: f"{int(rng.integers(0, 24)):04x}"

@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from mlrun import experiment, runs
 from mlrun import sweep as sweep_api
-from mlrun.config import load_config
-from mlrun.executors import check_cluster, run_trial
-from mlrun.spec_yaml import parse_yaml
-from mlrun.sweep import resume_sweep
-from mlrun.sweep_plan import (
+from mlrun.experiment import run as experiment
+from mlrun.runs import directory as runs
+from mlrun.spec.models import load_config
+from mlrun.spec.yaml_text import parse_yaml
+from mlrun.sweeps.driver import resume_sweep
+from mlrun.sweeps.executors import check_cluster, run_trial
+from mlrun.sweeps.plan import (
     Axis,
     SweepError,
     canonical,
@@ -291,7 +292,7 @@ def test_ctrl_c_marks_the_running_trial_interrupted(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return run_trial(index, cfg, csv_text)
 
-    monkeypatch.setattr(sys.modules["mlrun.executors"], "run_trial", flaky)  # joblib_results looks it up there
+    monkeypatch.setattr(sys.modules["mlrun.sweeps.executors"], "run_trial", flaky)  # joblib_results looks it up there
     res = sweep_api(MOONS, grid={"model.neurons": [2, 3, 4]}, jobs=1, runs_dir=tmp_path)
     assert res.interrupted and res.exit_code == 130
     assert [t.status for t in res.trials] == ["completed", "interrupted", "pending"]
@@ -346,7 +347,7 @@ class FakeClient:
 
 
 def test_a_cluster_with_other_versions_is_refused():
-    from mlrun.executors import versions
+    from mlrun.sweeps.executors import versions
 
     assert check_cluster(FakeClient({"tcp://a": versions(), "tcp://b": versions()})) == 2
     with pytest.raises(SweepError, match=r"tcp://b has mlrun 0\.0\.1 and numpy 1\.0\.0.*same versions"):
@@ -364,7 +365,7 @@ def spec_file(tmp_path):
 
 
 def test_cli_dry_run(spec_file):
-    from mlrun.cli import cli
+    from mlrun.cli.app import cli
 
     out = CliRunner().invoke(cli, ["sweep", str(spec_file), "--grid", "optimizer={name: sgd},{name: adam}",
                                    "--grid", "model.neurons=range(2,8)", "--seeds", "2", "--dry-run"])
@@ -375,7 +376,7 @@ def test_cli_dry_run(spec_file):
 
 
 def test_cli_exit_codes(spec_file, tmp_path):
-    from mlrun.cli import cli
+    from mlrun.cli.app import cli
 
     runner = CliRunner()
     bad = runner.invoke(cli, ["sweep", str(spec_file), "--grid", "model.neurons=1,,2"])

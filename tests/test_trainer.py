@@ -5,7 +5,7 @@ import pytest
 
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.registry import build
-from mlrun.train import Trainer
+from mlrun.training.trainer import Trainer
 
 
 def blobs(n=200, seed=0):
@@ -162,7 +162,7 @@ def test_float32_training_stays_float32():
 def test_batches_are_the_slices_of_the_shuffled_order_whatever_the_gather_block(monkeypatch):
     import importlib
 
-    loop = importlib.import_module("mlrun.train")  # the module (the package attribute is the train() API)
+    loop = importlib.import_module("mlrun.training.trainer")  # the module (the package attribute is the train() API)
     X, y = blobs(n=150)
     order = np.random.default_rng(5).permutation(150)
     want = [(X[order[i:i + 16]], y[order[i:i + 16]]) for i in range(0, 150, 16)]

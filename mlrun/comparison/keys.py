@@ -7,7 +7,7 @@ import itertools
 import math
 from collections.abc import Iterable
 
-from mlrun.run_rows import FIXED
+from mlrun.comparison.rows import FIXED
 
 SPLITS = ("train", "validation", "test")
 GROUP_FIXED = ("run", "n", "status", "duration", "epochs", "seeds", "runs", "paths")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mlrun import runs
-from mlrun.config_error import ConfigError  # not mlrun.config: loading a model needs no pydantic
 from mlrun.nn.activations import softmax
 from mlrun.nn.network import Network
+from mlrun.runs import directory as runs
+from mlrun.spec.errors import ConfigError  # not mlrun.config: loading a model needs no pydantic
 
 
 def probabilities(logits: np.ndarray) -> np.ndarray:
@@ -24,7 +24,7 @@ class Model:
     """A trained run's network with its preprocessing: predict on raw feature rows."""
 
     def __init__(self, network: Network, data_state: dict) -> None:
-        from mlrun.data_types import Preprocessor
+        from mlrun.data.dataset import Preprocessor
 
         self.network = network
         self.pre = Preprocessor.from_state(data_state)
@@ -54,7 +54,7 @@ class Model:
 
 def predict_csv(model: Model, path) -> str:
     """Predictions for the rows of a CSV file (header row; columns matched by name), as CSV text."""
-    from mlrun.csv_data import read_feature_csv
+    from mlrun.data.user_csv import read_feature_csv
 
     X = read_feature_csv(path, model.pre.feature_names)
     if model.task == "classification":

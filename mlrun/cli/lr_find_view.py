@@ -36,8 +36,8 @@ def render_lr_find(console, res, cfg, spec, overrides) -> None:
 
     from rich.table import Table
 
-    from mlrun.console import fmt
-    from mlrun.lr_find import override_for
+    from mlrun.cli.console import fmt
+    from mlrun.lr_finder.range_test import override_for
 
     last = fmt(float(res.lrs[-1]), 3) if len(res.lrs) else "-"
     console.print(f"[green]{res.status}[/] ({res.stop_reason}) after {len(res.losses)} of {res.steps} steps,"

@@ -26,9 +26,9 @@ class BadInput(click.ClickException):
 @contextlib.contextmanager
 def user_errors():
     """Turn the library's user-facing errors into one-line messages with exit code 2."""
-    from mlrun.config import ConfigError
-    from mlrun.data_types import DataError
+    from mlrun.data.dataset import DataError
     from mlrun.registry import RegistryError
+    from mlrun.spec.models import ConfigError
 
     try:
         yield
@@ -57,9 +57,9 @@ EXIT_BY_SIGNAL = {2: 130, 15: 143}
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue an interrupted run.")
 def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
     """Train the network a YAML SPEC describes and write a run directory."""
-    from mlrun import experiment
-    from mlrun.config import load_config
-    from mlrun.console import TrainProgress, make_console, render_run
+    from mlrun.cli.console import TrainProgress, make_console, render_run
+    from mlrun.experiment import run as experiment
+    from mlrun.spec.models import load_config
 
     console = make_console()
     if bool(spec) == bool(resume_dir):
@@ -92,12 +92,12 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write predictions here (default: stdout).")
 def predict(run_dir, data, output):
     """Apply a trained run to the raw feature rows of DATA.csv (a header row; a target column is ignored)."""
-    from mlrun.model import load_model, predict_csv
+    from mlrun.experiment.model import load_model, predict_csv
 
     with user_errors():
         result = predict_csv(load_model(run_dir), data)
     if output:
-        from mlrun.runs import atomic_write
+        from mlrun.runs.directory import atomic_write
 
         atomic_write(output, result)
         click.echo(f"wrote {output}", err=True)
@@ -126,11 +126,10 @@ def predict(run_dir, data, output):
 def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, all_params, group, kind,
             include_smoke, plot_out, plot_key):
     """One table over the runs below PATHS (default: runs/): differing parameters and main metrics."""
-    import importlib
 
-    cmp = importlib.import_module("mlrun.compare")  # `from mlrun import compare` is the function
-    from mlrun import row_formats
-    from mlrun.console_compare import print_table
+    from mlrun.cli.compare_view import print_table
+    from mlrun.comparison import formats as row_formats
+    from mlrun.comparison import select as cmp
 
     def warn(message):
         click.echo(click.style("warning: ", fg="yellow") + message, err=True)
@@ -167,10 +166,10 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
               help="Also load the data (read and check the CSV, or build the dataset) and print its splits.")
 def validate(specs, overrides, show, check_data):
     """Check specs without training: "ok: SPEC" (and warnings), or a one-line error (exit 2)."""
-    from mlrun.config import ConfigError, load_config
-    from mlrun.data_types import DataError
+    from mlrun.data.dataset import DataError
     from mlrun.registry import RegistryError
-    from mlrun.spec_yaml import dump_yaml
+    from mlrun.spec.models import ConfigError, load_config
+    from mlrun.spec.yaml_text import dump_yaml
 
     errors = []
     for spec in specs:
@@ -178,7 +177,7 @@ def validate(specs, overrides, show, check_data):
             cfg = load_config(spec, overrides)
             dataset = None
             if check_data:
-                from mlrun.experiment import load_data  # only --data needs the training modules
+                from mlrun.experiment.run import load_data  # only --data needs the training modules
 
                 dataset = load_data(cfg)
         except (ConfigError, DataError, RegistryError) as exc:
@@ -201,7 +200,7 @@ def schema():
     """Print the spec's JSON Schema (for yaml-language-server: `# yaml-language-server: $schema=...`)."""
     import json
 
-    from mlrun.spec_schema import json_schema
+    from mlrun.spec.schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
 
@@ -245,10 +244,10 @@ def registry_cmd(kind):
               help="Write the spec with the suggestion filled in to this YAML file.")
 def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
     """Learning-rate range test: train under an exponential ramp from --start to --end, suggest a rate."""
-    from mlrun.config import load_config
-    from mlrun.console import make_console
-    from mlrun.console_lr_find import render_lr_find
-    from mlrun.lr_find import check_range, lr_find, spec_text
+    from mlrun.cli.console import make_console
+    from mlrun.cli.lr_find_view import render_lr_find
+    from mlrun.lr_finder.range_test import check_range, lr_find, spec_text
+    from mlrun.spec.models import load_config
 
     console = make_console()
     with user_errors():
@@ -259,7 +258,7 @@ def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
         res = lr_find(cfg, start=start, end=end, steps=steps, runs_dir=runs_dir, rule=rule, command=sys.argv)
     render_lr_find(console, res, cfg, spec, overrides)
     if write_spec and res.suggestion is not None:
-        from mlrun.runs import atomic_write
+        from mlrun.runs.directory import atomic_write
 
         atomic_write(write_spec, spec_text(cfg, res.suggestion))
         console.print(f"wrote {write_spec}")
@@ -286,13 +285,11 @@ def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (failures are still reported).")
 def sweep(spec, grids, n_random, seeds, jobs, dask, runs_dir, fail_fast, dry_run, plots, resume_dir, quiet):
     """Run SPEC over --grid axes (or its sweep: section) x --seeds, in parallel; exit 1 if a trial failed."""
-    import importlib
     import signal
 
-    from mlrun.console import make_console
-    from mlrun.console_sweep import SweepProgress, render_dry_run, sweep_summary
-
-    sw = importlib.import_module("mlrun.sweep")  # `from mlrun import sweep` is the function
+    from mlrun.cli.console import make_console
+    from mlrun.cli.sweep_view import SweepProgress, render_dry_run, sweep_summary
+    from mlrun.sweeps import driver as sw
     console = make_console()
     if bool(spec) == bool(resume_dir):
         raise BadInput("give a SPEC to sweep, or --resume SWEEP_DIR (not both)")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlrun.config import Config
-from mlrun.sweep_plan import SweepError
+from mlrun.spec.models import Config
+from mlrun.sweeps.plan import SweepError
 
 
 # -- the worker (top level: it is pickled by reference to loky and Dask workers) ---------------------
@@ -46,7 +46,7 @@ def run_trial(index: int, cfg: Config, csv_text: str | None = None) -> WorkerRes
     for a failing trial (its error comes back instead), so one bad trial cannot stop the sweep."""
     from threadpoolctl import threadpool_limits
 
-    from mlrun import experiment
+    from mlrun.experiment import run as experiment
 
     started = time.time()
     host = socket.gethostname()

@@ -8,7 +8,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable
 
-from mlrun.row_keys import NUMBER_TYPES, all_keys, is_number, resolve_key
+from mlrun.comparison.keys import NUMBER_TYPES, all_keys, is_number, resolve_key
 
 _YAML_TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"})
 _YAML_FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"})

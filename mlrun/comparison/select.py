@@ -12,8 +12,8 @@ import math
 import os
 from collections.abc import Callable, Iterable
 
-from mlrun.row_filters import apply_filters
-from mlrun.row_keys import (
+from mlrun.comparison.filters import apply_filters
+from mlrun.comparison.keys import (
     NUMBER_TYPES,
     all_keys,
     columns,
@@ -25,7 +25,7 @@ from mlrun.row_keys import (
     metric_columns,
     resolve_key,
 )
-from mlrun.run_rows import load_rows, python_warning
+from mlrun.comparison.rows import load_rows, python_warning
 
 SEED_KEYS = ("seed", "name")  # runs equal but for these are one group (name: the spec's run prefix)
 

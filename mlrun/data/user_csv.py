@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlrun.data_types import DataError, RawData, join_values
+from mlrun.data.dataset import DataError, RawData, join_values
 
 
 def read_text(path) -> str:

@@ -28,11 +28,11 @@ from annotated_types import Ge, Gt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mlrun import registry
-from mlrun.config_error import ConfigError
-from mlrun.data import DATASETS
-from mlrun.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS
-from mlrun.runs import sanitize_name
-from mlrun.spec_yaml import apply_override, read_spec
+from mlrun.data.sources import DATASETS
+from mlrun.metrics.scores import CLASSIFICATION_METRICS, REGRESSION_METRICS
+from mlrun.runs.directory import sanitize_name
+from mlrun.spec.errors import ConfigError
+from mlrun.spec.yaml_text import apply_override, read_spec
 
 METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS  # kept in sync with DESIGN.md section 5
 MONITORS = ("loss", "train_loss", "val_loss", *(f"val_{m}" for m in METRICS if m != "confusion_matrix"))
@@ -408,7 +408,7 @@ def load_config(source: Any, overrides: typing.Iterable[str] = ()) -> Config:
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as exc:
-        from mlrun.spec_errors import _translate  # not at the top: spec_errors imports Spec from this module
+        from mlrun.spec.messages import _translate  # not at the top: spec_errors imports Spec from this module
 
         raise ConfigError(_translate(exc, raw)) from None
     except _PathError as exc:  # raised outside pydantic's wrapping (defensive)

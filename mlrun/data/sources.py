@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlrun.csv_data import raw_from_csv
-from mlrun.data_types import DataError, Dataset, Preprocessor, RawData, join_values, label_key, plain_array
+from mlrun.data.dataset import DataError, Dataset, Preprocessor, RawData, join_values, label_key, plain_array
+from mlrun.data.user_csv import raw_from_csv
 
 # name -> (scikit-learn function, task); tasks are fixed because type_of_target calls diabetes'
 # integral float targets "multiclass".

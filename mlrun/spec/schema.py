@@ -10,8 +10,8 @@ import typing
 from typing import Any
 
 from mlrun import registry
-from mlrun.config import METRICS, DataSpec, ModelSpec, Spec
-from mlrun.data import DATASETS
+from mlrun.data.sources import DATASETS
+from mlrun.spec.models import METRICS, DataSpec, ModelSpec, Spec
 
 
 def _json_type(annotation: Any) -> dict:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from mlrun.config import Spec, join_path
+from mlrun.spec.models import Spec, join_path
 
 
 # -- pydantic errors -> one line ----------------------------------------------------------------------

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mlrun import runs
-from mlrun.config import Config, ConfigError, flatten, load_config
-from mlrun.model import probabilities
+from mlrun.experiment.model import probabilities
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.registry import build
-from mlrun.train import Trainer
+from mlrun.runs import directory as runs
+from mlrun.spec.models import Config, ConfigError, flatten, load_config
+from mlrun.training.trainer import Trainer
 
 SEED_PURPOSES = ("split", "init", "shuffle", "noise", "lr_find")
 SMOKE_ROWS, SMOKE_EPOCHS = 512, 2
@@ -83,7 +83,7 @@ def _loss_spec(cfg: Config, task: str):
 
 
 def load_data(cfg: Config, smoke: bool = False, csv_text: str | None = None):
-    from mlrun.data import load_dataset
+    from mlrun.data.sources import load_dataset
 
     return load_dataset(cfg.to_dict()["data"], task=cfg.task, random_state=split_state(cfg),
                         max_rows=SMOKE_ROWS if smoke else None, csv_text=csv_text)
@@ -135,7 +135,7 @@ def build_setup(cfg: Config, dataset, callbacks=(), resolved: dict | None = None
 
 def _auto_max_lr(cfg: Config, dataset) -> dict:
     """``one_cycle`` with ``max_lr: auto``: a range test on the training data picks the peak."""
-    from mlrun.lr_find import auto_max_lr
+    from mlrun.lr_finder.range_test import auto_max_lr
 
     return auto_max_lr(cfg, dataset)
 
@@ -149,7 +149,9 @@ class RunRecorder:
         self.header = runs.history_header(metric_names)
 
     def on_setup(self, setup: Setup) -> None:
-        from mlrun.lr_find import keep_curve  # max_lr: auto: its curve and plot, resolved into run.json now
+        from mlrun.lr_finder.range_test import (
+            keep_curve,  # max_lr: auto: its curve and plot, resolved into run.json now
+        )
 
         keep_curve(self.run_dir, setup.resolved)
 
@@ -210,7 +212,7 @@ def blas_threads(threads: int | None):
 
 def evaluate(network: Network, dataset, names="auto") -> tuple[dict, list[str], dict]:
     """Metrics for each split (original units for regression); returns (metrics, warnings, outputs)."""
-    from mlrun.metrics import compute_metrics
+    from mlrun.metrics.scores import compute_metrics
 
     metrics, warnings, outputs = {}, [], {}
     for split, X, y in (("train", dataset.X_train, dataset.y_train),
@@ -250,7 +252,7 @@ def _write_predictions(run_dir: runs.RunDir, outcome: Outcome) -> None:
 
 def _draw_plots(run_dir: runs.RunDir, outcome: Outcome) -> list[str]:
     """Draw the run's figures; a failing figure becomes a warning, never a lost run."""
-    from mlrun import plots
+    from mlrun.runs import plots
 
     title, pdir = run_dir.name, run_dir.plots_dir
     try:
@@ -348,7 +350,7 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
             cb.on_setup(setup)
     with graceful_signals(trainer, received), blas_threads(cfg.training.threads):
         trainer.fit(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
-    from mlrun.metrics import advice
+    from mlrun.metrics.scores import advice
 
     metrics, warnings, outputs = evaluate(setup.network, dataset, cfg.metrics)
     tips = advice(metrics, dataset)
@@ -378,7 +380,9 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
     run_dir.write_json("metrics.json", outcome.metrics)
     _write_predictions(run_dir, outcome)
     run_dir.write_npz("model.npz", **outcome.model_arrays)
-    from mlrun.lr_find import keep_curve  # an auto max_lr curve not yet written (trained without RunRecorder)
+    from mlrun.lr_finder.range_test import (
+        keep_curve,  # an auto max_lr curve not yet written (trained without RunRecorder)
+    )
 
     warnings = outcome.warnings + keep_curve(run_dir, outcome.resolved)
     warnings += _draw_plots(run_dir, outcome) if plots else []

@@ -12,7 +12,7 @@ import math
 import os
 from collections.abc import Iterable
 
-from mlrun.row_keys import differing_keys, direction, is_metric, is_number
+from mlrun.comparison.keys import differing_keys, direction, is_metric, is_number
 
 # ---------------------------------------------------------------- text formats
 
@@ -141,8 +141,8 @@ def plot_curves(rows: list[dict], out, key: str = "val_loss", limit: int = 12, t
 
     Returns the labels drawn; runs without a readable history.csv are skipped.
     """
-    from mlrun.plots import overlay_learning_curves
-    from mlrun.runs import read_history
+    from mlrun.runs.directory import read_history
+    from mlrun.runs.plots import overlay_learning_curves
 
     shown = list(rows)[:limit]
     keys = differing_keys(shown)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlrun.console_compare import print_table
+from mlrun.cli.compare_view import print_table
 
 
 class SweepProgress:
@@ -19,7 +19,7 @@ class SweepProgress:
         return "  ".join([*trial.overrides, f"seed={trial.seed}"])
 
     def info(self, result) -> str:
-        from mlrun.console import fmt
+        from mlrun.cli.console import fmt
 
         parts = [f"running {result.running}", f"failed {result.n_failed}"]
         best = result.best()
@@ -45,7 +45,7 @@ class SweepProgress:
             self.task = self.progress.add_task("trials", total=todo, info=self.info(result))
 
     def on_trial(self, result, trial) -> None:
-        from mlrun.console import STATUS_STYLE, fmt
+        from mlrun.cli.console import STATUS_STYLE, fmt
 
         self.done += 1
         style = STATUS_STYLE.get(trial.status, "")
@@ -67,9 +67,8 @@ class SweepProgress:
 
 def sweep_summary(console, result, top: int = 12) -> None:
     """Counts, the seed-grouped comparison of the sweep's runs, and the commands to go further."""
-    import importlib
 
-    cmp = importlib.import_module("mlrun.compare")
+    from mlrun.comparison import select as cmp
     counts = ", ".join(f"{n} {s}" for s, n in result.counts.items())
     console.print(f"{len(result.trials)} trials: {counts}")
     try:

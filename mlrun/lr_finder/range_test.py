@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mlrun.config import Config, ConfigError, flatten, load_config
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.registry import build
-from mlrun.spec_yaml import dump_yaml
-from mlrun.train import Trainer
+from mlrun.spec.models import Config, ConfigError, flatten, load_config
+from mlrun.spec.yaml_text import dump_yaml
+from mlrun.training.trainer import Trainer
 
 RULES = ("minimum", "steepest", "valley")
 AUTO_RULE = "valley"  # the rule fastai pairs with one-cycle training
@@ -189,7 +189,7 @@ def check_range(start, end, steps, rule: str = "minimum") -> None:
 def _trainer(cfg: Config, dataset, schedule, steps: int, callbacks) -> Trainer:
     """The spec's network, loss and optimizer, with init, shuffling and noise from the ``lr_find``
     seed child, so a training run's own streams are untouched by a range test run before it."""
-    from mlrun.experiment import _loss_spec, seeds
+    from mlrun.experiment.run import _loss_spec, seeds
 
     init, shuffle, noise = (np.random.default_rng(s) for s in seeds(cfg.seed)["lr_find"].spawn(3))
     specs = expand_model(cfg.to_dict()["model"]) + [output_spec(dataset.n_outputs)]
@@ -204,7 +204,7 @@ def _trainer(cfg: Config, dataset, schedule, steps: int, callbacks) -> Trainer:
 def range_test(cfg: Config, dataset, start: float = 1e-5, end: float = 10.0, steps: int = 500,
                rule: str = "minimum", callbacks=()) -> LRFindResult:
     """Run the range test on ``dataset``'s training part (no validation passes, no files)."""
-    from mlrun.experiment import graceful_signals
+    from mlrun.experiment.run import graceful_signals
 
     check_range(start, end, steps, rule)
     schedule = build("schedule", {"name": "lr_range", "start": start, "end": end, "steps": steps})
@@ -229,7 +229,7 @@ def range_test(cfg: Config, dataset, start: float = 1e-5, end: float = 10.0, ste
 # -- run directory ------------------------------------------------------------------------------
 def write_curve(run_dir, lrs, losses, smoothed, found: dict, chosen: str, title: str) -> list[str]:
     """lr_find.csv and plots/lr_find.png in ``run_dir``; a failing figure becomes a warning."""
-    from mlrun import plots
+    from mlrun.runs import plots
 
     rows = [[t, float(a), float(b), float(c)] for t, (a, b, c) in enumerate(zip(lrs, losses, smoothed))]
     run_dir.write_csv("lr_find.csv", CSV_HEADER, rows)
@@ -252,8 +252,8 @@ def lr_find(cfg, start: float = 1e-5, end: float = 10.0, steps: int = 500, runs_
     """Range test of the spec ``cfg`` (Config, dict or path) written to a run directory of kind lr_find."""
     import sys
 
-    from mlrun import runs
-    from mlrun.experiment import load_data
+    from mlrun.experiment.run import load_data
+    from mlrun.runs import directory as runs
 
     cfg = cfg if isinstance(cfg, Config) else load_config(cfg)
     check_range(start, end, steps, rule)

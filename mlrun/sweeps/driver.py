@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlrun import runs
-from mlrun.config import Config, flatten
-from mlrun.executors import DaskExecutor, WorkerResult, default_jobs, joblib_results, versions
-from mlrun.sweep_plan import Axis, Plan, SweepError, make_plan, plan_from
+from mlrun.runs import directory as runs
+from mlrun.spec.models import Config, flatten
+from mlrun.sweeps.executors import DaskExecutor, WorkerResult, default_jobs, joblib_results, versions
+from mlrun.sweeps.plan import Axis, Plan, SweepError, make_plan, plan_from
 
 MANIFEST = "sweep.json"
 FINISHED = ("completed", "diverged")  # results: --resume keeps them
@@ -143,7 +143,7 @@ class _Driver:
     def csv_text(self, cfg: Config) -> str | None:
         if cfg.data.dataset != "csv":
             return None
-        from mlrun.csv_data import read_text
+        from mlrun.data.user_csv import read_text
 
         if cfg.data.path not in self.csv:
             self.csv[cfg.data.path] = read_text(cfg.data.path)
@@ -170,7 +170,7 @@ class _Driver:
         return trial
 
     def _write_run(self, run_dir: runs.RunDir, trial: TrialRecord, cfg: Config, res: WorkerResult) -> None:
-        from mlrun import experiment
+        from mlrun.experiment import run as experiment
 
         spec = cfg.to_dict()
         run_dir.write_yaml("config.yaml", spec)

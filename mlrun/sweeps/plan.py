@@ -19,8 +19,8 @@ import numpy as np
 import yaml
 
 from mlrun import registry
-from mlrun.config import PART_KEYS, Config, ConfigError, load_config
-from mlrun.spec_yaml import parse_yaml, read_spec
+from mlrun.spec.models import PART_KEYS, Config, ConfigError, load_config
+from mlrun.spec.yaml_text import parse_yaml, read_spec
 
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")

@@ -7,8 +7,8 @@ def _compare_table(rows, cols, precision):
     """rich table of compare rows: numbers right-aligned and never cut, the best of each metric bold green."""
     from rich.table import Table
 
-    from mlrun.console import STATUS_STYLE
-    from mlrun.row_formats import best_values, display_cells, display_columns
+    from mlrun.cli.console import STATUS_STYLE
+    from mlrun.comparison.formats import best_values, display_cells, display_columns
 
     status_style = {**STATUS_STYLE, "unreadable": "bold red"}
     shown = display_columns(cols)
@@ -38,7 +38,7 @@ def print_table(rows, cols, precision) -> None:
     from rich.console import Console
     from rich.measure import Measurement
 
-    from mlrun.row_keys import is_metric
+    from mlrun.comparison.keys import is_metric
 
     console = Console(highlight=False)
     table = _compare_table(rows, cols, precision)

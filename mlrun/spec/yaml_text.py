@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from mlrun.config_error import ConfigError
+from mlrun.spec.errors import ConfigError
 
 # -- YAML ------------------------------------------------------------------------------------------
 # YAML 1.1 needs a dot in a float ("1.0e-3"); users write 1e-3, so exponent forms are floats too.
