@@ -10,17 +10,14 @@ import pytest
 from sklearn import metrics as skm
 
 from mlrun.data.sources import load_dataset
+from mlrun.metrics.names import CLASSIFICATION_METRICS, MAIN_METRIC, REGRESSION_METRICS, higher_is_better
 from mlrun.metrics.scores import (
-    CLASSIFICATION_METRICS,
-    MAIN_METRIC,
-    REGRESSION_METRICS,
     Metrics,
     advice,
     classification_metrics,
     compute_metrics,
     cosine,
     hamming,
-    higher_is_better,
     minkowski,
     regression_metrics,
 )
@@ -193,7 +190,9 @@ def test_main_metric_and_direction():
     for name in ("accuracy", "f1", "roc_auc", "pr_auc", "r2", "test.accuracy"):
         assert higher_is_better(name)
     for name in ("mse", "rmse", "mae", "minkowski_error", "log_loss", "val_loss", "test.rmse", "loss"):
-        assert not higher_is_better(name)
+        assert higher_is_better(name) is False
+    for name in ("seed", "model.activation", "status"):
+        assert higher_is_better(name) is None
 
 
 # -------------------------------------------------------------------------------------- distances

@@ -59,6 +59,7 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
     """Train the network a YAML SPEC describes and write a run directory."""
     from mlrun.cli.console import TrainProgress, make_console, render_run
     from mlrun.experiment import run as experiment
+    from mlrun.metrics.names import main_metric
     from mlrun.spec.models import load_config
 
     console = make_console()
@@ -73,7 +74,7 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
             cfg = load_config(spec, overrides=[*overrides, *([f"seed={seed}"] if seed is not None else [])])
         for warning in cfg.warnings:
             console.print(f"[yellow]warning:[/] {warning}")
-        metric = "accuracy" if cfg.task != "regression" else "rmse"
+        metric = main_metric(cfg.task)
         callbacks = [] if quiet else [TrainProgress(console, cfg.training.epochs, metric, name or cfg.name)]
         if resume_dir:
             run = experiment.resume(resume_dir, callbacks=callbacks)

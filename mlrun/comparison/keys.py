@@ -8,14 +8,12 @@ import math
 from collections.abc import Iterable
 
 from mlrun.comparison.rows import FIXED
+from mlrun.metrics.names import MAIN_COLUMNS, higher_is_better, main_metric
 
 SPLITS = ("train", "validation", "test")
 GROUP_FIXED = ("run", "n", "status", "duration", "epochs", "seeds", "runs", "paths")
-HIGHER = frozenset({"accuracy", "precision", "recall", "f1", "f1_macro", "roc_auc", "pr_auc", "r2"})
-LOWER = frozenset({"loss", "log_loss", "mse", "rmse", "mae", "minkowski_error", "duration", "epochs"})
 MAIN = {  # the main metric of a task (the default sort key) and the columns shown with it
-    "test.accuracy": ("test.accuracy", "test.f1_macro", "test.roc_auc", "test.log_loss"),
-    "test.rmse": ("test.rmse", "test.mae", "test.r2"),
+    f"test.{main_metric(task)}": tuple(f"test.{m}" for m in columns) for task, columns in MAIN_COLUMNS.items()
 }
 NUMBER_TYPES = (int, float)
 
@@ -59,12 +57,7 @@ def direction(key: str) -> bool | None:
     """True if higher is better (scores), False if lower is (losses, errors, time), None otherwise."""
     if key.endswith(".std"):
         return False if is_metric(key) else None
-    last = key.rsplit(".", 1)[-1]
-    if last in HIGHER or last.startswith("f1"):
-        return True
-    if last in LOWER or "loss" in last or "error" in last:
-        return False
-    return None
+    return higher_is_better(key)
 
 
 def resolve_key(key: str, known: Iterable[str], what: str = "key") -> str:

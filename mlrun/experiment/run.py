@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mlrun.experiment.model import probabilities
+from mlrun.metrics.names import main_metric
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.registry import build
 from mlrun.runs import directory as runs
@@ -374,7 +375,7 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
 def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
                    plots: bool = True) -> Run:
     """Write everything a finished training leaves in its run directory, status last (sweeps: plots=False)."""
-    metric_names = ["accuracy"] if outcome.task == "classification" else ["rmse"]
+    metric_names = [main_metric(outcome.task)]
     header = runs.history_header(metric_names)
     run_dir.write_csv("history.csv", header, [[row.get(k) for k in header] for row in outcome.history])
     run_dir.write_json("metrics.json", outcome.metrics)
@@ -395,7 +396,7 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
 
 
 def _train_in(run_dir, cfg, dataset, callbacks, started, smoke=False, resume_from=None, previous_total=0.0) -> Run:
-    metric_names = ["accuracy"] if dataset.task == "classification" else ["rmse"]
+    metric_names = [main_metric(dataset.task)]
     recorder = RunRecorder(run_dir, metric_names)
     try:
         checkpoint = load_checkpoint(run_dir) if resume_from is not None else None

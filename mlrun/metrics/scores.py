@@ -14,13 +14,8 @@ import warnings
 
 import numpy as np
 
-CLASSIFICATION_METRICS = (
-    "accuracy", "precision", "recall", "f1", "f1_macro", "roc_auc", "pr_auc", "log_loss",
-    "confusion_matrix",
-)
-REGRESSION_METRICS = ("mse", "rmse", "mae", "r2", "minkowski_error")
-MAIN_METRIC = {"classification": "accuracy", "regression": "rmse"}
-LOWER_IS_BETTER = frozenset({"mse", "rmse", "mae", "minkowski_error", "log_loss", "loss"})
+from mlrun.metrics.names import CLASSIFICATION_METRICS, REGRESSION_METRICS, main_metric
+
 MINKOWSKI_P = 3
 RARE_POSITIVE = 0.20  # advice: below this share of training rows, read PR AUC (Géron, ch. 3)
 GAP_ACCURACY = 0.10  # advice: train - validation accuracy above this suggests overfitting
@@ -33,12 +28,6 @@ class Metrics(dict):
     def __init__(self, *args, warnings=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.warnings = list(warnings)
-
-
-def higher_is_better(metric_name: str) -> bool:
-    """False for losses and errors (mse, rmse, mae, minkowski_error, log_loss, *loss, *error)."""
-    base = metric_name.rsplit(".", 1)[-1]
-    return not (base in LOWER_IS_BETTER or base.endswith("loss") or base.endswith("error"))
 
 
 def _selected(names, task: str) -> tuple[str, ...]:
@@ -227,7 +216,7 @@ def _rare_positive(metrics_by_split, dataset) -> list[str]:
 
 
 def _generalisation_gap(metrics_by_split, dataset) -> list[str]:
-    metric = MAIN_METRIC[dataset.task]
+    metric = main_metric(dataset.task)
     train = _value(metrics_by_split, "train", metric)
     split = "validation" if _value(metrics_by_split, "validation", metric) is not None else "test"
     other = _value(metrics_by_split, split, metric)

@@ -29,12 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mlrun import registry
 from mlrun.data.sources import DATASETS
-from mlrun.metrics.scores import CLASSIFICATION_METRICS, REGRESSION_METRICS
+from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
 from mlrun.runs.directory import sanitize_name
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.yaml_text import apply_override, read_spec
 
-METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS  # kept in sync with DESIGN.md section 5
 MONITORS = ("loss", "train_loss", "val_loss", *(f"val_{m}" for m in METRICS if m != "confusion_matrix"))
 # where a part spec sits in the resolved spec (flatten turns these into "key" = name, "key.param" = value)
 PART_KEYS = {

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlrun.metrics.names import higher_is_better
+
 DIVERGENCE_FACTOR = 1e4
 
 
@@ -34,7 +36,7 @@ class EarlyStopping:
 
     @property
     def mode_min(self) -> bool:
-        return "loss" in self.monitor or any(e in self.monitor for e in ("mse", "mae", "error"))
+        return higher_is_better(self.monitor) is not True
 
     def improved(self, value: float) -> bool:
         if self.best is None:
