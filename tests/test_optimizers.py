@@ -1,13 +1,16 @@
 """Optimizers against DESIGN section 4: formulas re-derived here element by element, golden values,
-dtype, state round-trips, validation, and (when PyTorch happens to be installed) torch itself."""
+dtype, state round-trips, validation, and torch itself: live when PyTorch happens to be installed, and
+always against torch's numbers frozen in tests/golden/torch_reference.json."""
 
 import copy
 import inspect
 import json
 import math
+import types
 
 import numpy as np
 import pytest
+from golden import torch_reference
 
 from mlrun.optim import optimizers as O
 from mlrun.registry import build, names, parameters
@@ -303,7 +306,7 @@ def test_set_momentum_targets_momentum_or_beta_1():
     assert (sgd_m.momentum, adam.beta_1, rms.get_momentum()) == (0.5, 0.7, None)
 
 
-# -- PyTorch itself (not installed in CI) ----------------------------------------------------------
+# -- PyTorch itself (live where installed; its frozen numbers always) ------------------------------
 TORCH_CASES = {
     "sgd": lambda torch, p: torch.optim.SGD([p], lr=0.1),
     "momentum": lambda torch, p: torch.optim.SGD([p], lr=0.1, momentum=0.8),
@@ -333,3 +336,29 @@ def test_matches_torch(name):
         torch.set_default_dtype(default)
     got = _run(_make(name, learning_rate=0.1), GRADS, [0.1] * len(GRADS))
     np.testing.assert_allclose(got, np.array(want), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", list(TORCH_CASES))
+def test_matches_frozen_torch(name):
+    """test_matches_torch without torch: its numbers from scripts/freeze_torch_goldens.py."""
+    frozen = torch_reference("optimizers")
+    assert frozen["inputs"] == {"theta0": THETA0, "grads": GRADS}  # else run the script again
+    got = _run(_make(name, learning_rate=0.1), GRADS, [0.1] * len(GRADS))
+    np.testing.assert_allclose(got, np.array(frozen["cases"][name]["params"]), rtol=1e-10, atol=1e-14)
+
+
+class _RecordingOptim:
+    """Stands in for torch.optim: torch.optim.Adam([p], **kw) gives ("torch.optim.Adam", kw)."""
+
+    def __getattr__(self, cls):
+        return lambda params, **kw: (f"torch.optim.{cls}", kw)
+
+
+def test_frozen_torch_settings_are_the_live_tests():
+    """The script froze every torch case, with the live test's settings (else run it again)."""
+    cases = torch_reference("optimizers")["cases"]
+    assert list(cases) == list(TORCH_CASES)
+    for name, make in TORCH_CASES.items():
+        cls, kw = make(types.SimpleNamespace(optim=_RecordingOptim()), None)
+        kw = {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()}
+        assert (cases[name]["torch_class"], cases[name]["torch_kwargs"]) == (cls, kw), name

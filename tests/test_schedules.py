@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from golden import torch_reference
 
 from mlrun.registry import RegistryError, build, names
 
@@ -158,20 +159,41 @@ def test_one_cycle_without_momentum_cycling():
     assert build("schedule", "constant").momentum(3) is None
 
 
+# torch's OneCycleLR set to mlrun's one_cycle defaults, and the SGD whose param group it drives
+TORCH_SGD = {"lr": 0.1, "momentum": 0.9}
+TORCH_ONE_CYCLE = {
+    "max_lr": 0.5, "total_steps": 37, "pct_start": 0.45, "anneal_strategy": "linear", "div_factor": 10.0,
+    "final_div_factor": 1000.0, "three_phase": True, "base_momentum": 0.85, "max_momentum": 0.95,
+}
+
+
+def _one_cycle_as_torch():
+    return build("schedule", {"name": "one_cycle", "max_lr": TORCH_ONE_CYCLE["max_lr"],
+                              "total_steps": TORCH_ONE_CYCLE["total_steps"]})
+
+
 def test_one_cycle_matches_torch():
     torch = pytest.importorskip("torch")
     p = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.SGD([p], lr=0.1, momentum=0.9)
-    T = 37
-    ref = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=0.5, total_steps=T, pct_start=0.45, anneal_strategy="linear", div_factor=10.0,
-        final_div_factor=1000.0, three_phase=True, base_momentum=0.85, max_momentum=0.95)
-    s = build("schedule", {"name": "one_cycle", "max_lr": 0.5, "total_steps": T})
-    for t in range(T):
+    opt = torch.optim.SGD([p], **TORCH_SGD)
+    ref = torch.optim.lr_scheduler.OneCycleLR(opt, **TORCH_ONE_CYCLE)
+    s = _one_cycle_as_torch()
+    for t in range(TORCH_ONE_CYCLE["total_steps"]):
         assert s(t) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12)
         assert s.momentum(t) == pytest.approx(opt.param_groups[0]["momentum"], rel=1e-12)
         opt.step()
         ref.step()
+
+
+def test_one_cycle_matches_frozen_torch():
+    """test_one_cycle_matches_torch without torch: its numbers from scripts/freeze_torch_goldens.py."""
+    frozen = torch_reference("one_cycle")
+    assert (frozen["sgd_kwargs"], frozen["torch_kwargs"]) == (TORCH_SGD, TORCH_ONE_CYCLE)  # else run it again
+    assert len(frozen["lr"]) == len(frozen["momentum"]) == TORCH_ONE_CYCLE["total_steps"]
+    s = _one_cycle_as_torch()
+    for t, (lr, momentum) in enumerate(zip(frozen["lr"], frozen["momentum"])):
+        assert s(t) == pytest.approx(lr, rel=1e-12), t
+        assert s.momentum(t) == pytest.approx(momentum, rel=1e-12), t
 
 
 # -- plateau ---------------------------------------------------------------------------------------
