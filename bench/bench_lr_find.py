@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mlrun.experiment.run import load_data
 from mlrun.lr_finder.range_test import lr_find, range_test
-from mlrun.spec.models import load_config
+from mlrun.spec.loading import load_config
 
 FALLBACK = {"name": "quickstart", "data": {"dataset": "digits"},
             "model": {"hidden_layers": 2, "neurons": 64, "activation": "elu"},

@@ -134,7 +134,7 @@ def test_predict_equals_the_runs_own_test_predictions(tmp_path):
     features = model.pre.feature_names
     by_features = {tuple(float(r[f]) for f in features): p for r, p in zip(source, predicted)}
     from mlrun.experiment import run as experiment
-    from mlrun.spec.models import load_config
+    from mlrun.spec.loading import load_config
 
     data_set = experiment.load_data(load_config(spec))
     X_raw = data_set.X_test * data_set.scaler["scale"] + data_set.scaler["center"]

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlrun.cli.app import cli
-from mlrun.spec.models import Config, ConfigError, flatten, load_config
+from mlrun.spec.errors import ConfigError
+from mlrun.spec.loading import Config, flatten, load_config
 from mlrun.spec.schema import json_schema
 from mlrun.spec.yaml_text import dump_yaml, parse_yaml
 

@@ -9,7 +9,7 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss
 import mlrun
 from mlrun.experiment import run as experiment
 from mlrun.runs.directory import load_npz
-from mlrun.spec.models import load_config
+from mlrun.spec.loading import load_config
 
 SMALL = {
     "name": "small",

@@ -30,7 +30,8 @@ from mlrun.lr_finder.range_test import (
     suggestions,
     window,
 )
-from mlrun.spec.models import ConfigError, load_config
+from mlrun.spec.errors import ConfigError
+from mlrun.spec.loading import load_config
 
 SPEC = {"name": "lrf", "seed": 3, "data": {"dataset": "digits"},
         "model": {"hidden_layers": 1, "neurons": 16, "activation": "relu"},

@@ -27,13 +27,13 @@ from mlrun.runs.directory import (
     load_npz,
     read_history,
     read_json,
-    sanitize_name,
     write_csv,
     write_history,
     write_json,
     write_npz,
     write_yaml,
 )
+from mlrun.spec.names import sanitize_name
 
 NAME_RE = re.compile(r"^(?P<prefix>[A-Za-z0-9_-]+)-(?P<stamp>\d{8}-\d{6})-(?P<hex>[0-9a-f]{4})$")
 

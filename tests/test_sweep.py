@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from mlrun import sweep as sweep_api
 from mlrun.experiment import run as experiment
 from mlrun.runs import directory as runs
-from mlrun.spec.models import load_config
+from mlrun.spec.loading import load_config
 from mlrun.spec.yaml_text import parse_yaml
 from mlrun.sweeps.driver import resume_sweep
 from mlrun.sweeps.executors import check_cluster, run_trial

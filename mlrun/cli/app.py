@@ -28,7 +28,7 @@ def user_errors():
     """Turn the library's user-facing errors into one-line messages with exit code 2."""
     from mlrun.data.dataset import DataError
     from mlrun.registry import RegistryError
-    from mlrun.spec.models import ConfigError
+    from mlrun.spec.errors import ConfigError
 
     try:
         yield
@@ -60,7 +60,7 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
     from mlrun.cli.console import TrainProgress, make_console, render_run
     from mlrun.experiment import run as experiment
     from mlrun.metrics.names import main_metric
-    from mlrun.spec.models import load_config
+    from mlrun.spec.loading import load_config
 
     console = make_console()
     if bool(spec) == bool(resume_dir):
@@ -169,7 +169,8 @@ def validate(specs, overrides, show, check_data):
     """Check specs without training: "ok: SPEC" (and warnings), or a one-line error (exit 2)."""
     from mlrun.data.dataset import DataError
     from mlrun.registry import RegistryError
-    from mlrun.spec.models import ConfigError, load_config
+    from mlrun.spec.errors import ConfigError
+    from mlrun.spec.loading import load_config
     from mlrun.spec.yaml_text import dump_yaml
 
     errors = []
@@ -248,7 +249,7 @@ def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
     from mlrun.cli.console import make_console
     from mlrun.cli.lr_find_view import render_lr_find
     from mlrun.lr_finder.range_test import check_range, lr_find, spec_text
-    from mlrun.spec.models import load_config
+    from mlrun.spec.loading import load_config
 
     console = make_console()
     with user_errors():

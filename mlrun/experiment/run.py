@@ -23,7 +23,8 @@ from mlrun.metrics.names import main_metric
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.registry import build
 from mlrun.runs import directory as runs
-from mlrun.spec.models import Config, ConfigError, flatten, load_config
+from mlrun.spec.errors import ConfigError
+from mlrun.spec.loading import Config, flatten, load_config
 from mlrun.training.trainer import Trainer
 
 SEED_PURPOSES = ("split", "init", "shuffle", "noise", "lr_find")

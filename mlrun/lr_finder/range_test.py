@@ -24,7 +24,8 @@ import numpy as np
 
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.registry import build
-from mlrun.spec.models import Config, ConfigError, flatten, load_config
+from mlrun.spec.errors import ConfigError
+from mlrun.spec.loading import Config, flatten, load_config
 from mlrun.spec.yaml_text import dump_yaml
 from mlrun.training.trainer import Trainer
 

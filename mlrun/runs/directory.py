@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from mlrun.spec.names import sanitize_name
+
 STATUSES = ("running", "completed", "diverged", "interrupted", "failed")
 HISTORY_HEAD = ("epoch", "learning_rate", "momentum", "train_loss", "val_loss", "grad_norm")
 
@@ -37,13 +39,6 @@ _FILE_MODE = 0o666 & ~_read_umask()
 
 
 # ---------------------------------------------------------------- names and status
-
-
-def sanitize_name(name: str) -> str:
-    """Run-name prefix: letters, digits, - and _ only; any other run of characters becomes one "-"."""
-    name = re.sub(r"[^A-Za-z0-9_-]+", "-", str(name))
-    name = re.sub(r"-{2,}", "-", name).strip("-")
-    return name or "run"
 
 
 def _pid_alive(pid: int) -> bool:

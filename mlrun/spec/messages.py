@@ -120,7 +120,7 @@ def _message(err: dict, raw: dict) -> tuple[str, str]:
     return dotted, f"{dotted} must be {expect(field.annotation, field.metadata)}; got {_show(got)}"
 
 
-def _translate(exc: ValidationError, raw: dict) -> str:
+def translate(exc: ValidationError, raw: dict) -> str:
     messages: dict[str, str] = {}
     for err in exc.errors():
         path, text = _message(err, raw)

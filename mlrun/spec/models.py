@@ -15,24 +15,19 @@ Here: the constants, the pydantic models, ``Config`` and ``load_config``. Readin
 
 from __future__ import annotations
 
-import copy
 import difflib
 import inspect
-import re
-import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Gt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlrun import registry
 from mlrun.data.sources import DATASETS
 from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
-from mlrun.runs.directory import sanitize_name
-from mlrun.spec.errors import ConfigError
-from mlrun.spec.yaml_text import apply_override, read_spec
+from mlrun.spec.names import NAME_PATTERN, sanitize_name
 
 MONITORS = ("loss", "train_loss", "val_loss", *(f"val_{m}" for m in METRICS if m != "confusion_matrix"))
 # where a part spec sits in the resolved spec (flatten turns these into "key" = name, "key.param" = value)
@@ -40,11 +35,10 @@ PART_KEYS = {
     "model.activation": "activation", "model.initializer": "initializer",
     "loss": "loss", "optimizer": "optimizer", "schedule": "schedule",
 }
-_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 # -- parts -------------------------------------------------------------------------------------------
-class _PathError(ValueError):
+class PathError(ValueError):
     """A validator's error for a sub-key (joined to pydantic's location by the translator)."""
 
     def __init__(self, key: str, message: str) -> None:
@@ -72,7 +66,7 @@ def check_part(kind: str, spec: Any, key: str = "") -> Any:
     try:
         name, params = registry.validate(kind, spec)
     except registry.RegistryError as exc:
-        raise _PathError(key, str(exc)) from None
+        raise PathError(key, str(exc)) from None
     for pname, value in params.items():
         sub = _nested_kind(pname)
         if sub and value is not None and value != "auto":
@@ -81,11 +75,11 @@ def check_part(kind: str, spec: Any, key: str = "") -> Any:
     empty = inspect.Parameter.empty
     missing = [p for p, info in accepted.items() if info.default is empty and p not in params]
     if missing:
-        raise _PathError(key, f"{kind} {name!r} needs {', '.join(missing)}; it takes: {', '.join(accepted)}")
+        raise PathError(key, f"{kind} {name!r} needs {', '.join(missing)}; it takes: {', '.join(accepted)}")
     try:
         registry.build(kind, {"name": name, **params})  # constructor-level ranges surface now
     except registry.RegistryError as exc:
-        raise _PathError(key, str(exc)) from None
+        raise PathError(key, str(exc)) from None
     return name if isinstance(spec, str) else {"name": name, **params}
 
 
@@ -139,15 +133,15 @@ class DataSpec(_Section):
     @model_validator(mode="after")
     def _consistent(self) -> DataSpec:
         if self.test_size + self.validation_size >= 1:
-            raise _PathError("validation_size", f"test_size + validation_size must be < 1 (something "
+            raise PathError("validation_size", f"test_size + validation_size must be < 1 (something "
                              f"must be left to train on); got {self.test_size} + {self.validation_size}")
         if self.dataset == "csv":
             for key in ("path", "target"):
                 if getattr(self, key) is None:
-                    raise _PathError(key, f"dataset csv needs data.{key} (path: the CSV file, "
+                    raise PathError(key, f"dataset csv needs data.{key} (path: the CSV file, "
                                           "target: its label column)")
             if not Path(self.path).is_file():
-                raise _PathError("path", f"CSV file not found: {self.path}")
+                raise PathError("path", f"CSV file not found: {self.path}")
         elif self.params:
             _check_dataset_params(self.dataset, self.params)
         return self
@@ -163,7 +157,7 @@ def _check_dataset_params(dataset: str, params: dict) -> None:
         if key not in accepted:
             hint = difflib.get_close_matches(str(key), accepted, n=1)
             did = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise _PathError(f"params.{key}", f"{dataset} has no parameter {key!r}{did}; it takes: "
+            raise PathError(f"params.{key}", f"{dataset} has no parameter {key!r}{did}; it takes: "
                                                f"{', '.join(accepted) or 'nothing'}")
 
 
@@ -197,7 +191,7 @@ class ModelSpec(_Section):
         if self.layers:  # long form wins; the short-form sizes are cleared so nobody reads them
             for key in ("hidden_layers", "neurons"):
                 if key in given and getattr(self, key) is not None:
-                    raise _PathError(key, f"use either layers (long form) or hidden_layers/neurons "
+                    raise PathError(key, f"use either layers (long form) or hidden_layers/neurons "
                                           f"(short form), not both; remove model.{key} or model.layers")
             self.hidden_layers = self.neurons = None
             return self
@@ -205,11 +199,11 @@ class ModelSpec(_Section):
             self.hidden_layers = 0  # "layers: []" asks for no hidden layer at all
         self.layers = None
         if self.neurons is None:
-            raise _PathError("neurons", "must be an integer >= 1 or a list of them (null only with layers)")
+            raise PathError("neurons", "must be an integer >= 1 or a list of them (null only with layers)")
         if isinstance(self.neurons, list):
             n = len(self.neurons)
             if "hidden_layers" in given and self.hidden_layers is not None and self.hidden_layers != n:
-                raise _PathError("hidden_layers", f"is {self.hidden_layers} but neurons lists {n} widths; "
+                raise PathError("hidden_layers", f"is {self.hidden_layers} but neurons lists {n} widths; "
                                                   f"set hidden_layers: {n} or omit it")
             self.hidden_layers = n
         elif self.hidden_layers is None:
@@ -271,7 +265,7 @@ class Spec(_Section):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not _NAME.match(v):
+        if not NAME_PATTERN.match(v):
             raise ValueError(f"only letters, digits, '-' and '_' are allowed (it prefixes run directories); "
                              f"got {v!r}; try {sanitize_name(v)!r}")
         return v
@@ -316,7 +310,7 @@ class Spec(_Section):
             if m not in METRICS:
                 hint = difflib.get_close_matches(m, METRICS, n=1)
                 did = f" (did you mean {hint[0]!r}?)" if hint else ""
-                raise _PathError(str(i), f"unknown metric {m!r}{did}; valid: {', '.join(METRICS)}")
+                raise PathError(str(i), f"unknown metric {m!r}{did}; valid: {', '.join(METRICS)}")
         return v if v == "auto" else list(dict.fromkeys(v))
 
     @model_validator(mode="after")
@@ -326,7 +320,7 @@ class Spec(_Section):
             fit = CLASSIFICATION_METRICS if self.task == "classification" else REGRESSION_METRICS
             wrong = [m for m in self.metrics if m not in fit]
             if wrong:
-                raise _PathError("metrics", f"{', '.join(wrong)} do not apply to task {self.task}; "
+                raise PathError("metrics", f"{', '.join(wrong)} do not apply to task {self.task}; "
                                             f"valid for it: {', '.join(fit)}")
         return self
 
@@ -337,134 +331,9 @@ def _check_validation_needed(spec: Spec) -> None:
         return
     stop = spec.training.early_stopping
     if stop is not None and stop.monitor.startswith("val_"):
-        raise _PathError("training.early_stopping.monitor", f"monitors {stop.monitor!r} but data."
+        raise PathError("training.early_stopping.monitor", f"monitors {stop.monitor!r} but data."
                          "validation_size is 0; set data.validation_size > 0 (e.g. 0.1) or monitor: loss")
     monitor = spec.schedule.get("monitor", "val_loss")
     if spec.schedule["name"] == "plateau" and str(monitor).startswith("val_"):
-        raise _PathError("schedule", f"plateau watches {monitor!r} but data.validation_size is 0; "
+        raise PathError("schedule", f"plateau watches {monitor!r} but data.validation_size is 0; "
                          "set data.validation_size > 0 or schedule.monitor: train_loss")
-
-
-# -- the Config object --------------------------------------------------------------------------------
-class Config:
-    """A validated spec: sections as attributes (``cfg.model.activation``), ``to_dict()``, ``replace()``.
-
-    ``cfg.optimizer`` and ``cfg.schedule`` are part specs as dicts with a ``name``.
-    """
-
-    def __init__(self, spec: Spec, source: Path | None = None, warnings: typing.Iterable[str] = ()) -> None:
-        self._spec = spec
-        self.source = source
-        self.warnings = list(warnings)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._spec, name)
-
-    def to_dict(self) -> dict:
-        """The resolved spec as plain JSON/YAML-safe data (every default filled in, ``auto`` kept)."""
-        return self._spec.model_dump(mode="json")
-
-    def replace(self, overrides: typing.Iterable[str] = ()) -> Config:
-        return load_config(self, overrides)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Config) and self.to_dict() == other.to_dict()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Config(name={self.name!r}, source={str(self.source) if self.source else None!r})"
-
-
-def _read_source(source: Any) -> tuple[dict, Path | None]:
-    if isinstance(source, Config):
-        return source.to_dict(), source.source
-    if isinstance(source, (str, Path)):
-        return read_spec(source), Path(source)
-    if isinstance(source, Mapping):
-        return copy.deepcopy(dict(source)), None
-    raise ConfigError(f"a spec is a YAML file path, a mapping or a Config; got {type(source).__name__}")
-
-
-def _resolve_csv_path(raw: dict, base: Path) -> None:
-    data = raw.get("data")
-    if isinstance(data, dict) and isinstance(data.get("path"), str):
-        path = Path(data["path"]).expanduser()
-        data["path"] = str(path if path.is_absolute() else (base / path).resolve())
-
-
-def load_config(source: Any, overrides: typing.Iterable[str] = ()) -> Config:
-    """Read, override, validate: a YAML path, a dict or a Config -> Config (or ConfigError)."""
-    raw, path = _read_source(source)
-    keys = [apply_override(raw, text) for text in ([overrides] if isinstance(overrides, str) else overrides)]
-    if "name" not in raw:
-        raw["name"] = sanitize_name(path.stem) if path else "run"
-    # a csv path is relative to the spec's folder; one typed on the command line, to the current folder
-    from_cli = any(k in ("data", "data.path") for k in keys)
-    _resolve_csv_path(raw, path.parent if path and not from_cli else Path.cwd())
-    try:
-        spec = Spec.model_validate(raw)
-    except ValidationError as exc:
-        from mlrun.spec.messages import _translate  # not at the top: spec_errors imports Spec from this module
-
-        raise ConfigError(_translate(exc, raw)) from None
-    except _PathError as exc:  # raised outside pydantic's wrapping (defensive)
-        raise ConfigError(f"{exc.key}: {exc}") from None
-    return Config(spec, source=path, warnings=_warnings(spec))
-
-
-def _warnings(spec: Spec) -> list[str]:
-    """Legal but probably unintended combinations."""
-    out = []
-    model = spec.model
-    layer_names = [registry.split_spec("layer", s)[0] for s in model.layers or ()]
-    acts = [registry.split_spec("activation", model.activation)[0]] if not model.layers else [
-        registry.split_spec("activation", s.get("activation", ""))[0] if isinstance(s, dict) else ""
-        for s in model.layers]
-    if "selu" in acts:
-        if spec.data.scale != "standard":
-            out.append(f"model.activation: selu self-normalises only with standardised inputs; "
-                       f"data.scale is {spec.data.scale!r} (use standard)")
-        if model.batch_norm or "batch_norm" in layer_names:
-            out.append("model.batch_norm: batch normalisation breaks selu's self-normalisation; "
-                       "use selu without it, or another activation")
-    if spec.data.dataset != "csv":
-        out += [f"data.{k} is ignored unless data.dataset is csv" for k in ("path", "target")
-                if getattr(spec.data, k) is not None]
-    ignored = [k for k, default in (("activation", "elu"), ("batch_norm", False), ("dropout", 0.0))
-               if getattr(model, k) != default]
-    if model.layers and ignored:
-        out.append(f"model.layers is given: model.{', model.'.join(ignored)} (short form) are ignored")
-    return out
-
-
-# -- flat params -----------------------------------------------------------------------------------
-def flatten(d: Mapping, prefix: str = "") -> dict:
-    """Dotted keys for run.json params and compare: {"model.activation": "elu", "model.activation.alpha": 1}.
-
-    Sections become "section.key"; a part spec at key k becomes k = name and "k.param" = value, with the
-    part's own defaults filled in so equal settings compare equal; lists stay lists.
-    """
-    out: dict = {}
-    for key, value in d.items():
-        path = f"{prefix}{key}"
-        if path in PART_KEYS and value != "auto" and isinstance(value, (str, Mapping)):
-            out.update(_flatten_part(PART_KEYS[path], path, value))
-        elif isinstance(value, Mapping) and value:
-            out.update(flatten(value, path + "."))
-        else:
-            out[path] = value
-    return out
-
-
-def _flatten_part(kind: str, path: str, spec: Any) -> dict:
-    name, given = registry.split_spec(kind, spec)
-    try:
-        defaults = {p: info.default for p, info in registry.parameters(kind, name).items()
-                    if info.default is not inspect.Parameter.empty}
-    except registry.RegistryError:
-        defaults = {}
-    values = {**defaults, **given}
-    return {path: name, **{f"{path}.{p}": list(v) if isinstance(v, tuple) else v for p, v in values.items()}}

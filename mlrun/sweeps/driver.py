@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlrun.runs import directory as runs
-from mlrun.spec.models import Config, flatten
+from mlrun.spec.loading import Config, flatten
+from mlrun.spec.names import sanitize_name
 from mlrun.sweeps.executors import DaskExecutor, WorkerResult, default_jobs, joblib_results, versions
 from mlrun.sweeps.plan import Axis, Plan, SweepError, make_plan, plan_from
 
@@ -117,7 +118,7 @@ def _claim_dir(runs_dir, name: str) -> Path:
     """runs/<name>-<YYYYmmdd-HHMMSS>/ claimed with os.mkdir (a collision adds 4 hex digits)."""
     root = Path(runs_dir)
     root.mkdir(parents=True, exist_ok=True)
-    base = f"{runs.sanitize_name(name)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    base = f"{sanitize_name(name)}-{time.strftime('%Y%m%d-%H%M%S')}"
     for suffix in ["", *(f"-{secrets.token_hex(2)}" for _ in range(1000))]:
         try:
             os.mkdir(root / (base + suffix))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlrun.spec.models import Config
+from mlrun.spec.loading import Config
 from mlrun.sweeps.plan import SweepError
 
 

@@ -19,7 +19,9 @@ import numpy as np
 import yaml
 
 from mlrun import registry
-from mlrun.spec.models import PART_KEYS, Config, ConfigError, load_config
+from mlrun.spec.errors import ConfigError
+from mlrun.spec.loading import Config, load_config
+from mlrun.spec.models import PART_KEYS
 from mlrun.spec.yaml_text import parse_yaml, read_spec
 
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform")
