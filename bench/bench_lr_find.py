@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlrun.experiment.run import load_data
 from mlrun.lr_finder.range_test import lr_find, range_test
 from mlrun.spec.loading import load_config
+from mlrun.training.setup import load_data
 
 FALLBACK = {"name": "quickstart", "data": {"dataset": "digits"},
             "model": {"hidden_layers": 2, "neurons": 64, "activation": "elu"},

@@ -25,8 +25,9 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from mlrun.nn.network import Network, output_spec
+from mlrun.optim.schedules import build_schedule
 from mlrun.registry import build
-from mlrun.training.trainer import Trainer
+from mlrun.training.trainer import Trainer, batches_per_epoch
 
 SIZES = (64, 256, 256, 4)
 BATCH, EPOCHS, LR = 256, 5, 1e-3
@@ -74,10 +75,9 @@ def run_mlrun(X_tr, y_tr, X_te, y_te, seed=0):
              for u in SIZES[1:-1]] + [output_spec(SIZES[-1])]
     net = Network(specs, SIZES[0], "float32", np.random.default_rng(seed), np.random.default_rng(seed + 1))
     opt = build("optimizer", {"name": "adam", "learning_rate": LR})
-    sched = build("schedule", "constant")
+    sched, _ = build_schedule("constant", LR, EPOCHS * batches_per_epoch(len(X_tr), BATCH))
     trainer = Trainer(net, build("loss", "cross_entropy"), opt, sched, epochs=EPOCHS, batch_size=BATCH,
                       shuffle_rng=np.random.default_rng(seed))
-    sched.resolve(initial_learning_rate=LR, total_steps=EPOCHS * trainer.batches_per_epoch(len(X_tr)))
     X32 = X_tr.astype(np.float32)
     start = time.perf_counter()
     trainer.fit(X32, y_tr)

@@ -133,10 +133,10 @@ def test_predict_equals_the_runs_own_test_predictions(tmp_path):
     assert {r["y_pred"] for r in predicted} <= {str(c) for c in model.classes}
     features = model.pre.feature_names
     by_features = {tuple(float(r[f]) for f in features): p for r, p in zip(source, predicted)}
-    from mlrun.experiment import run as experiment
     from mlrun.spec.loading import load_config
+    from mlrun.training.setup import load_data
 
-    data_set = experiment.load_data(load_config(spec))
+    data_set = load_data(load_config(spec))
     X_raw = data_set.X_test * data_set.scaler["scale"] + data_set.scaler["center"]
     for x, row in zip(X_raw, own):
         match = min(by_features, key=lambda k: sum((a - b) ** 2 for a, b in zip(k, x)))

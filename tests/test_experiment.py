@@ -7,9 +7,9 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
 import mlrun
-from mlrun.experiment import run as experiment
 from mlrun.runs.directory import load_npz
 from mlrun.spec.loading import load_config
+from mlrun.training.setup import load_data
 
 SMALL = {
     "name": "small",
@@ -96,7 +96,7 @@ def test_interrupt_then_resume_equals_an_uninterrupted_run(tmp_path):
 def test_load_model_predicts_the_runs_own_test_predictions(tmp_path):
     run = mlrun.train(SMALL, runs_dir=tmp_path)
     cfg = load_config(SMALL)
-    data = experiment.load_data(cfg)
+    data = load_data(cfg)
     X_raw = data.X_test * data.scaler["scale"] + data.scaler["center"]
     model = mlrun.load_model(run.path)
     import csv
@@ -124,7 +124,7 @@ def test_full_batch_gd_stops_by_tolerance_at_the_least_squares_solution(tmp_path
     }
     run = mlrun.train(spec, runs_dir=tmp_path)
     assert run.status == "completed" and run.stop_reason == "tolerance"
-    data = experiment.load_data(load_config(spec))
+    data = load_data(load_config(spec))
     A = np.column_stack([data.X_train, np.ones(len(data.X_train))])
     y_train = data.inverse_y(data.y_train)
     coef, *_ = np.linalg.lstsq(A, y_train, rcond=None)

@@ -15,14 +15,12 @@ from hypothesis import strategies as st
 
 import mlrun
 from mlrun.cli.app import cli
-from mlrun.experiment import run as experiment
-from mlrun.lr_finder.range_test import (
+from mlrun.experiment.outcome import resolve_max_lr
+from mlrun.lr_finder.range_test import auto_max_lr, check_range, range_test
+from mlrun.lr_finder.suggestions import (
     EMA,
-    auto_max_lr,
-    check_range,
     longest_valley,
     ramp,
-    range_test,
     smooth,
     suggest_minimum,
     suggest_steepest,
@@ -32,6 +30,7 @@ from mlrun.lr_finder.range_test import (
 )
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import load_config
+from mlrun.training import setup as experiment
 
 SPEC = {"name": "lrf", "seed": 3, "data": {"dataset": "digits"},
         "model": {"hidden_layers": 1, "neurons": 16, "activation": "relu"},
@@ -261,7 +260,7 @@ AUTO = {**SPEC, "schedule": {"name": "one_cycle", "max_lr": "auto"},
 
 def test_auto_max_lr_leaves_the_training_streams_untouched(cfg, dataset):
     auto, constant = load_config(AUTO), load_config({**AUTO, "schedule": {"name": "constant"}})
-    with_test = experiment.build_setup(auto, dataset)
+    with_test = experiment.build_setup(auto, dataset, resolved=resolve_max_lr(auto, dataset, None))
     without = experiment.build_setup(constant, dataset)
     np.testing.assert_array_equal(with_test.network.params, without.network.params)
     shuffle = (s.trainer.shuffle_rng.bit_generator.state for s in (with_test, without))
@@ -271,14 +270,20 @@ def test_auto_max_lr_leaves_the_training_streams_untouched(cfg, dataset):
     assert with_test.resolved["lr_find"]["rule"] == "valley"
 
 
+def test_an_unresolved_auto_max_lr_is_refused(dataset):
+    with pytest.raises(ValueError, match="resolve it first"):
+        experiment.build_setup(load_config(AUTO), dataset)
+
+
 def test_resolved_max_lr_is_reused_never_recomputed(dataset, monkeypatch):
     import sys
 
     def fail(*args, **kwargs):
         raise AssertionError("the range test ran again")
 
-    monkeypatch.setattr(sys.modules["mlrun.lr_finder.range_test"], "auto_max_lr", fail)
-    setup = experiment.build_setup(load_config(AUTO), dataset, resolved={"max_lr": 0.0123})
+    monkeypatch.setattr(sys.modules["mlrun.experiment.outcome"], "auto_max_lr", fail)
+    auto = load_config(AUTO)
+    setup = experiment.build_setup(auto, dataset, resolved=resolve_max_lr(auto, dataset, {"max_lr": 0.0123}))
     assert setup.schedule.max_lr == 0.0123 and setup.schedule(0) == pytest.approx(0.00123)
 
 

@@ -1,4 +1,4 @@
-"""Learning-rate schedules against DESIGN section 4: hand formulas at chosen steps, resolve(), state."""
+"""Learning-rate schedules against DESIGN section 4: hand formulas at chosen steps, build_schedule(), state."""
 
 import json
 import math
@@ -7,13 +7,16 @@ import numpy as np
 import pytest
 from golden import torch_reference
 
+from mlrun.optim.schedules import build_schedule
 from mlrun.registry import RegistryError, build, names
 
 
 def _sched(spec, lr=0.1, total_steps=1000):
-    s = build("schedule", spec)
-    s.resolve(lr, total_steps)
-    return s
+    return build_schedule(spec, lr, total_steps)[0]
+
+
+def _derived(spec, lr, total_steps):
+    return build_schedule(spec, lr, total_steps)[1]
 
 
 def test_registered_schedules():
@@ -22,9 +25,9 @@ def test_registered_schedules():
 
 
 @pytest.mark.parametrize("name", ["constant", "exponential", "power", "plateau", "one_cycle"])
-def test_calling_before_resolve_is_a_clear_error(name):
+def test_calling_an_incomplete_schedule_is_a_clear_error(name):
     s = build("schedule", name)
-    with pytest.raises(RuntimeError, match=r"call resolve\(initial_learning_rate, total_steps\)"):
+    with pytest.raises(RuntimeError, match=r"build_schedule\(spec, initial_learning_rate, total_steps\)"):
         s(0)
 
 
@@ -37,21 +40,23 @@ def test_returns_python_floats(name):
 
 
 def test_constant():
-    s = build("schedule", "constant")
-    assert s.resolve(0.03, 10) == {"initial_learning_rate": 0.03}
+    s, derived = build_schedule("constant", 0.03, 10)
+    assert derived == {"initial_learning_rate": 0.03}
     assert s(0) == s(10**6) == 0.03
 
 
-def test_explicit_values_are_kept_and_resolve_is_repeatable():
-    s = build("schedule", {"name": "exponential", "initial_learning_rate": 0.5})
-    assert s.resolve(0.1, 200) == {"decay_steps": 200}
-    assert s.resolve(0.1, 400) == {"decay_steps": 400}  # recomputed from the new total, η0 kept
+def test_explicit_values_are_kept_and_derived_values_follow_the_run():
+    spec = {"name": "exponential", "initial_learning_rate": 0.5}
+    assert _derived(spec, 0.1, 200) == {"decay_steps": 200}
+    s, derived = build_schedule(spec, 0.1, 400)
+    assert derived == {"decay_steps": 400}  # from the run's total, η0 kept
+    assert spec == {"name": "exponential", "initial_learning_rate": 0.5}  # the spec is not changed
     assert s(400) == pytest.approx(0.05, rel=1e-14)
 
 
 def test_exponential():
-    s = build("schedule", "exponential")
-    assert s.resolve(0.1, 100) == {"initial_learning_rate": 0.1, "decay_steps": 100}
+    s, derived = build_schedule("exponential", 0.1, 100)
+    assert derived == {"initial_learning_rate": 0.1, "decay_steps": 100}
     assert s(0) == 0.1
     assert s(50) == pytest.approx(0.1 * 0.1**0.5, rel=1e-14)
     assert s(100) == pytest.approx(0.01, rel=1e-14)
@@ -60,14 +65,13 @@ def test_exponential():
 
 
 def test_power():
-    s = build("schedule", "power")
-    assert s.resolve(0.1, 1000) == {"initial_learning_rate": 0.1, "decay_steps": 100}
+    s, derived = build_schedule("power", 0.1, 1000)
+    assert derived == {"initial_learning_rate": 0.1, "decay_steps": 100}
     assert s(100) == pytest.approx(0.05, rel=1e-14)
     assert s(300) == pytest.approx(0.025, rel=1e-14)
     s = _sched({"name": "power", "decay_steps": 10, "power": 2.0}, lr=0.9)
     assert s(20) == pytest.approx(0.9 / 9.0, rel=1e-14)
-    s = build("schedule", "power")
-    assert s.resolve(0.1, 5) == {"initial_learning_rate": 0.1, "decay_steps": 1}  # max(1, 5 // 10)
+    assert _derived("power", 0.1, 5) == {"initial_learning_rate": 0.1, "decay_steps": 1}  # max(1, 5 // 10)
 
 
 def test_piecewise():
@@ -104,7 +108,7 @@ def _one_cycle_by_hand(t, max_lr=1.0, T=100):
 
 
 def test_one_cycle_phases():
-    s = build("schedule", {"name": "one_cycle", "max_lr": 2.0, "total_steps": 100})  # no resolve needed
+    s = build("schedule", {"name": "one_cycle", "max_lr": 2.0, "total_steps": 100})  # complete as built
     assert s(0) == pytest.approx(0.2, rel=1e-14)
     assert s(44) == pytest.approx(2.0, rel=1e-14)
     assert s(88) == pytest.approx(0.2, rel=1e-14)
@@ -132,21 +136,19 @@ def test_one_cycle_fractional_phase_ends_as_torch():
     assert s.momentum(4) == pytest.approx(0.85 + 0.1 * 0.5 / 3.5, rel=1e-14)
 
 
-def test_one_cycle_resolve():
-    s = build("schedule", {"name": "one_cycle", "div": 5.0, "final_div": 100.0})
-    filled = s.resolve(0.3, 200)
+def test_one_cycle_derived_values():
+    s, filled = build_schedule({"name": "one_cycle", "div": 5.0, "final_div": 100.0}, 0.3, 200)
     assert filled == {"initial_learning_rate": 0.3, "max_lr": 0.3, "total_steps": 200,
                       "start_lr": pytest.approx(0.06), "final_lr": pytest.approx(6e-4)}
     assert s(0) == pytest.approx(0.06) and s(199) == pytest.approx(6e-4)
-    given = build("schedule", {"name": "one_cycle", "max_lr": 1.0, "total_steps": 50})
-    assert set(given.resolve(0.3, 200)) == {"start_lr", "final_lr"}  # explicit values untouched
+    given, filled = build_schedule({"name": "one_cycle", "max_lr": 1.0, "total_steps": 50}, 0.3, 200)
+    assert set(filled) == {"start_lr", "final_lr"}  # explicit values untouched
     assert given.total_steps == 50 and given.max_lr == 1.0
 
 
 def test_one_cycle_auto_and_bad_max_lr():
-    s = build("schedule", {"name": "one_cycle", "max_lr": "auto"})
     with pytest.raises(ValueError, match="'auto'"):
-        s.resolve(0.1, 100)
+        build_schedule({"name": "one_cycle", "max_lr": "auto"}, 0.1, 100)
     with pytest.raises(RegistryError, match="max_lr"):
         build("schedule", {"name": "one_cycle", "max_lr": "fast"})
     with pytest.raises(RegistryError, match="pct_start"):
@@ -256,9 +258,9 @@ def test_plateau_state_round_trip_is_json():
     assert math.isinf(_sched("plateau").best)
 
 
-def test_resolve_reports_only_what_shapes_the_rates():
-    piecewise = build("schedule", {"name": "piecewise", "boundaries": [3], "values": [0.1, 0.01]})
-    assert piecewise.resolve(0.5, 100) == {}
-    assert build("schedule", "lr_range").resolve(0.5, 100) == {}
+def test_only_what_shapes_the_rates_is_reported():
+    piecewise = {"name": "piecewise", "boundaries": [3], "values": [0.1, 0.01]}
+    assert _derived(piecewise, 0.5, 100) == {}
+    assert _derived("lr_range", 0.5, 100) == {}
     with pytest.raises(ValueError, match="total_steps must be >= 1"):
-        build("schedule", "exponential").resolve(0.1, 0)
+        build_schedule("exponential", 0.1, 0)

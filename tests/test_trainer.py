@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from mlrun.nn.network import Network, expand_model, output_spec
+from mlrun.optim.schedules import build_schedule
 from mlrun.registry import build
-from mlrun.training.trainer import Trainer
+from mlrun.training.trainer import Trainer, batches_per_epoch
 
 
 def blobs(n=200, seed=0):
@@ -20,11 +21,9 @@ def make_trainer(optimizer=None, schedule="constant", model=None, epochs=5, batc
     specs = expand_model(model or {"hidden_layers": 1, "neurons": 8, "activation": "tanh"}) + [output_spec(n_out)]
     net = Network(specs, 4, dtype, np.random.default_rng(seed), np.random.default_rng(seed + 1))
     opt = build("optimizer", optimizer or {"name": "adam", "learning_rate": 0.01})
-    sched = build("schedule", schedule)
-    trainer = Trainer(net, build("loss", loss), opt, sched, epochs=epochs, batch_size=batch_size,
-                      shuffle_rng=np.random.default_rng(seed + 2), **kw)
-    sched.resolve(initial_learning_rate=opt.learning_rate, total_steps=epochs * trainer.batches_per_epoch(200))
-    return trainer
+    sched, _ = build_schedule(schedule, opt.learning_rate, epochs * batches_per_epoch(200, batch_size))
+    return Trainer(net, build("loss", loss), opt, sched, epochs=epochs, batch_size=batch_size,
+                   shuffle_rng=np.random.default_rng(seed + 2), **kw)
 
 
 def test_history_rows_and_max_epochs():

@@ -179,7 +179,7 @@ def validate(specs, overrides, show, check_data):
             cfg = load_config(spec, overrides)
             dataset = None
             if check_data:
-                from mlrun.experiment.run import load_data  # only --data needs the training modules
+                from mlrun.training.setup import load_data  # only --data needs the training modules
 
                 dataset = load_data(cfg)
         except (ConfigError, DataError, RegistryError) as exc:

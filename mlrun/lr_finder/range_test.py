@@ -22,112 +22,20 @@ from pathlib import Path
 
 import numpy as np
 
-from mlrun.nn.network import Network, expand_model, output_spec
-from mlrun.registry import build
+from mlrun.lr_finder.suggestions import EMA, MIN_STEPS, RULES, suggestions
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import Config, flatten, load_config
 from mlrun.spec.yaml_text import dump_yaml
+from mlrun.training.setup import RangeTest, build_setup
+from mlrun.training.signals import graceful_signals
 from mlrun.training.trainer import Trainer
 
-RULES = ("minimum", "steepest", "valley")
 AUTO_RULE = "valley"  # the rule fastai pairs with one-cycle training
-BETA = 0.98
 EXPLODE_FACTOR = 4.0
-MIN_STEPS = 10
-TAIL = 5  # points dropped at the end of the curve before suggesting (fastai's skip_end)
 CURVE_KEY = "lr_find_curve"  # private key of ``auto_max_lr``'s result; popped by ``keep_curve``
 CSV_HEADER = ["step", "learning_rate", "loss", "smoothed_loss"]
 
 
-# -- the curve ----------------------------------------------------------------------------------
-class EMA:
-    """Bias-corrected exponential moving average.
-
-    a_t = β a_{t-1} + (1-β) x_t, a_0 = 0;  smoothed_t = a_t / (1 - β^t)   (t from 1; Adam's correction)
-    """
-
-    def __init__(self, beta: float = BETA) -> None:
-        self.beta, self.avg, self.t = float(beta), 0.0, 0
-
-    def update(self, x: float) -> float:
-        self.t += 1
-        self.avg = self.beta * self.avg + (1.0 - self.beta) * float(x)
-        return self.avg / (1.0 - self.beta ** self.t)
-
-
-def smooth(losses, beta: float = BETA) -> np.ndarray:
-    """The smoothed curve of ``losses`` (float64), as the range test records it."""
-    ema = EMA(beta)
-    return np.array([ema.update(x) for x in np.asarray(losses, dtype=np.float64)])
-
-
-def ramp(start: float, end: float, steps: int) -> np.ndarray:
-    """η_t = start·(end/start)^(t/(steps-1)), t = 0..steps-1: the lr_range schedule's values."""
-    schedule = build("schedule", {"name": "lr_range", "start": start, "end": end, "steps": steps})
-    return np.array([schedule(t) for t in range(steps)])
-
-
-# -- suggestion rules (pure functions of a finite curve) ----------------------------------------
-def suggest_minimum(lrs: np.ndarray, smoothed: np.ndarray) -> float:
-    """η at the smoothed loss's minimum, divided by 10."""
-    return float(lrs[int(np.argmin(smoothed))]) / 10.0
-
-
-def suggest_steepest(lrs: np.ndarray, smoothed: np.ndarray) -> float:
-    """η where d smoothed / d log η is most negative, looking only up to the minimum."""
-    if len(lrs) < 2:
-        return float(lrs[0])
-    slope = np.gradient(smoothed, np.log(lrs))
-    last = int(np.argmin(smoothed))
-    return float(lrs[int(np.argmin(slope[: last + 1]))])
-
-
-def longest_valley(smoothed: np.ndarray) -> tuple[int, int]:
-    """(start, end) of fastai's longest valley: ``end`` closes the longest strictly decreasing
-    subsequence (its first occurrence), ``start = end - length`` as fastai takes it."""
-    n = len(smoothed)
-    lds = np.ones(n, dtype=np.int64)  # lds[i]: longest strictly decreasing subsequence ending at i
-    for i in range(1, n):
-        higher = smoothed[:i] > smoothed[i]
-        if higher.any():
-            lds[i] = lds[:i][higher].max() + 1
-    end = int(np.argmax(lds))
-    return end - int(lds[end]), end
-
-
-def suggest_valley(lrs: np.ndarray, smoothed: np.ndarray) -> float:
-    """η about 2/3 down the longest valley (fastai ``valley``: start + ⌊L/3⌋ + ⌊L/6⌋)."""
-    start, end = longest_valley(smoothed)
-    sections = (end - start) / 3
-    idx = start + int(sections) + int(sections / 2)
-    return float(lrs[min(max(idx, 0), len(lrs) - 1)])
-
-
-SUGGEST = {"minimum": suggest_minimum, "steepest": suggest_steepest, "valley": suggest_valley}
-
-
-def window(smoothed: np.ndarray, steps: int) -> slice:
-    """The part of the curve the rules read (fastai): up to the first non-finite value, without the
-    EMA's warm-up (steps // 10 points) and the last 5; the whole finite part when that leaves < 5."""
-    finite = np.isfinite(smoothed)
-    n = int(np.argmin(finite)) if not finite.all() else len(smoothed)
-    head, stop = steps // 10, n - TAIL
-    if stop - head < 5:
-        return slice(0, n)
-    return slice(head, stop)
-
-
-def suggestions(lrs, smoothed, steps: int) -> dict[str, float | None]:
-    """Every rule's learning rate on the recorded curve (None for all when no loss was finite)."""
-    lrs, smoothed = np.asarray(lrs, dtype=np.float64), np.asarray(smoothed, dtype=np.float64)
-    part = window(smoothed, steps)
-    x, y = lrs[part], smoothed[part]
-    if len(y) == 0:
-        return dict.fromkeys(RULES)
-    return {rule: SUGGEST[rule](x, y) for rule in RULES}
-
-
-# -- running the test ---------------------------------------------------------------------------
 @dataclass
 class LRFindResult:
     """A range test: the curve, every rule's suggestion and the chosen one (``suggestion``)."""
@@ -187,30 +95,12 @@ def check_range(start, end, steps, rule: str = "minimum") -> None:
         raise ConfigError(f"--rule must be one of {', '.join(RULES)}; got {rule!r}")
 
 
-def _trainer(cfg: Config, dataset, schedule, steps: int, callbacks) -> Trainer:
-    """The spec's network, loss and optimizer, with init, shuffling and noise from the ``lr_find``
-    seed child, so a training run's own streams are untouched by a range test run before it."""
-    from mlrun.experiment.run import _loss_spec, seeds
-
-    init, shuffle, noise = (np.random.default_rng(s) for s in seeds(cfg.seed)["lr_find"].spawn(3))
-    specs = expand_model(cfg.to_dict()["model"]) + [output_spec(dataset.n_outputs)]
-    network = Network(specs, dataset.n_features, cfg.training.dtype, init, noise)
-    loss, optimizer = build("loss", _loss_spec(cfg, dataset.task)), build("optimizer", cfg.optimizer)
-    trainer = Trainer(network, loss, optimizer, schedule, batch_size=cfg.training.batch_size,
-                      l2=cfg.training.l2, shuffle_rng=shuffle, callbacks=callbacks)
-    trainer.epochs = math.ceil(steps / trainer.batches_per_epoch(len(dataset.X_train)))  # cycle epochs
-    return trainer
-
-
 def range_test(cfg: Config, dataset, start: float = 1e-5, end: float = 10.0, steps: int = 500,
                rule: str = "minimum", callbacks=()) -> LRFindResult:
     """Run the range test on ``dataset``'s training part (no validation passes, no files)."""
-    from mlrun.experiment.run import graceful_signals
-
     check_range(start, end, steps, rule)
-    schedule = build("schedule", {"name": "lr_range", "start": start, "end": end, "steps": steps})
     recorder = _Recorder(steps)
-    trainer = _trainer(cfg, dataset, schedule, steps, [recorder, *callbacks])
+    trainer = build_setup(cfg, dataset, [recorder, *callbacks], range_test=RangeTest(start, end, steps)).trainer
     with graceful_signals(trainer, []):
         trainer.fit(dataset.X_train, dataset.y_train)
     # the trainer's own divergence check (non-finite, or 1e4 x the first loss) is an explosion here

@@ -1,58 +1,68 @@
 """Learning-rate schedules of DESIGN section 4: ``sched(t)`` is η at optimizer step t (0, 1, 2, ...).
 
-Parameters left ``None`` (η0 = ``initial_learning_rate``, ``total_steps``, ``decay_steps``, ``max_lr``)
-are filled by ``resolve(initial_learning_rate, total_steps)``, which the trainer calls before the
-first step and whose returned dict goes to run.json's ``resolved`` (never into config.yaml).
+Parameters a spec leaves ``None`` (η0 = ``initial_learning_rate``, ``total_steps``, ``decay_steps``,
+``max_lr``) are derived from the optimizer's learning rate and the run's length by ``build_schedule``,
+which builds the schedule complete and returns what it derived for run.json's ``resolved`` (never
+config.yaml). A schedule is never changed after it is built, but for its own state (plateau's rate).
 """
 
 from __future__ import annotations
 
 import bisect
+import inspect
 import math
 
 from mlrun.optim.base import Schedule
-from mlrun.registry import register
+from mlrun.registry import build, get_class, parameters, register, split_spec
+
+
+def build_schedule(spec, initial_learning_rate: float, total_steps: int) -> tuple[Schedule, dict]:
+    """(the schedule of ``spec`` with every None parameter derived, {name: value} of what was derived).
+
+    ``initial_learning_rate`` is the optimizer's η; ``total_steps`` = epochs × batches per epoch.
+    """
+    if not initial_learning_rate > 0:
+        raise ValueError(f"initial_learning_rate must be > 0; got {initial_learning_rate}")
+    if int(total_steps) < 1:
+        raise ValueError(f"total_steps must be >= 1; got {total_steps}")
+    name, given = split_spec("schedule", spec)
+    empty = inspect.Parameter.empty
+    values = {p: info.default for p, info in parameters("schedule", name).items() if info.default is not empty}
+    values.update(given)
+    auto = {p for p, v in values.items() if v is None}
+    derived, report = get_class("schedule", name).derive(auto, values, float(initial_learning_rate),
+                                                        int(total_steps))
+    return build("schedule", {"name": name, **given, **derived}), report
 
 
 class _Resolvable(Schedule):
-    """Bookkeeping for parameters filled by ``resolve``; subclasses list them in ``_derive``."""
+    """A schedule whose None parameters ``build_schedule`` derives; subclasses extend ``derive``."""
 
     initial_learning_rate: float | None = None
 
-    def resolve(self, initial_learning_rate: float, total_steps: int) -> dict:
-        """Fill the parameters left None; return {name: value} of what was filled or derived."""
-        if not initial_learning_rate > 0:
-            raise ValueError(f"initial_learning_rate must be > 0; got {initial_learning_rate}")
-        if int(total_steps) < 1:
-            raise ValueError(f"total_steps must be >= 1; got {total_steps}")
-        auto = self.__dict__.setdefault("_auto", {k for k, v in vars(self).items() if v is None})
-        filled = {}
-        if "initial_learning_rate" in auto:
-            self.initial_learning_rate = float(initial_learning_rate)
-            if self._uses_initial_lr(auto):
-                filled["initial_learning_rate"] = self.initial_learning_rate
-        filled.update(self._derive(auto, int(total_steps)))
-        self._check()
-        return filled
-
-    def _derive(self, auto: set, total_steps: int) -> dict:
-        """Fill the schedule's own None parameters; return what was filled or derived."""
-        return {}
+    @classmethod
+    def derive(cls, auto: set, values: dict, initial_learning_rate: float, total_steps: int) -> tuple[dict, dict]:
+        """(constructor arguments for the parameters in ``auto``, what to report in run.json)."""
+        if "initial_learning_rate" not in auto:
+            return {}, {}
+        lr = {"initial_learning_rate": initial_learning_rate}
+        return dict(lr), (lr if cls._uses_initial_lr(auto) else {})
 
     def _needed(self) -> tuple[str, ...]:
         return ("initial_learning_rate",)
 
-    def _uses_initial_lr(self, auto: set) -> bool:
-        """Whether η0 shapes the rates (if not, resolve does not report it)."""
+    @classmethod
+    def _uses_initial_lr(cls, auto: set) -> bool:
+        """Whether η0 shapes the rates (if not, it is not reported)."""
         return True
 
     def _check(self) -> None:
-        """A clear error when a needed parameter is still missing (resolve was not called)."""
+        """A clear error when a needed parameter is missing (built without ``build_schedule``)."""
         missing = [n for n in self._needed() if getattr(self, n) is None]
         if missing:
             raise RuntimeError(
                 f"schedule {self.registry_name!r}: {', '.join(missing)} not set; "
-                "call resolve(initial_learning_rate, total_steps) before the first step"
+                "build it with build_schedule(spec, initial_learning_rate, total_steps)"
             )
 
 
@@ -97,11 +107,12 @@ class Exponential(_Resolvable):
     def _needed(self):
         return ("initial_learning_rate", "decay_steps")
 
-    def _derive(self, auto, total_steps):
+    @classmethod
+    def derive(cls, auto, values, initial_learning_rate, total_steps):
+        derived, report = super().derive(auto, values, initial_learning_rate, total_steps)
         if "decay_steps" in auto:
-            self.decay_steps = total_steps
-            return {"decay_steps": total_steps}
-        return {}
+            derived["decay_steps"] = report["decay_steps"] = total_steps
+        return derived, report
 
     def __call__(self, step: int) -> float:
         self._check()
@@ -125,11 +136,12 @@ class Power(_Resolvable):
     def _needed(self):
         return ("initial_learning_rate", "decay_steps")
 
-    def _derive(self, auto, total_steps):
+    @classmethod
+    def derive(cls, auto, values, initial_learning_rate, total_steps):
+        derived, report = super().derive(auto, values, initial_learning_rate, total_steps)
         if "decay_steps" in auto:
-            self.decay_steps = max(1, total_steps // 10)
-            return {"decay_steps": self.decay_steps}
-        return {}
+            derived["decay_steps"] = report["decay_steps"] = max(1, total_steps // 10)
+        return derived, report
 
     def __call__(self, step: int) -> float:
         self._check()
@@ -163,7 +175,8 @@ class Piecewise(_Resolvable):
     def _needed(self):
         return ()
 
-    def _uses_initial_lr(self, auto):
+    @classmethod
+    def _uses_initial_lr(cls, auto):
         return False
 
     def __call__(self, step: int) -> float:
@@ -202,11 +215,6 @@ class Plateau(_Resolvable):
         self.best = math.inf
         self.wait = 0
         self.cooldown_counter = 0
-
-    def _derive(self, auto, total_steps):
-        if self.lr is None:
-            self.lr = self.initial_learning_rate
-        return {}
 
     def __call__(self, step: int) -> float:
         self._check()
@@ -282,22 +290,23 @@ class OneCycle(_Resolvable):
     def _needed(self):
         return ("max_lr", "total_steps")
 
-    def _uses_initial_lr(self, auto):
+    @classmethod
+    def _uses_initial_lr(cls, auto):
         return "max_lr" in auto
 
-    def _derive(self, auto, total_steps):
-        if self.max_lr == "auto":
-            raise ValueError(
-                "one_cycle max_lr 'auto' must be replaced by a number (from lr-find) before resolve()"
-            )
-        filled = {}
+    @classmethod
+    def derive(cls, auto, values, initial_learning_rate, total_steps):
+        if values.get("max_lr") == "auto":
+            raise ValueError("one_cycle max_lr 'auto' must be replaced by a number (from lr-find) first")
+        derived, report = super().derive(auto, values, initial_learning_rate, total_steps)
         if "max_lr" in auto:
-            filled["max_lr"] = self.max_lr = self.initial_learning_rate
+            derived["max_lr"] = report["max_lr"] = initial_learning_rate
         if "total_steps" in auto:
-            filled["total_steps"] = self.total_steps = total_steps
-        filled["start_lr"] = self.max_lr / self.div
-        filled["final_lr"] = self.max_lr / self.div / self.final_div
-        return filled
+            derived["total_steps"] = report["total_steps"] = total_steps
+        max_lr = float(derived.get("max_lr", values["max_lr"]))
+        report["start_lr"] = max_lr / values["div"]
+        report["final_lr"] = max_lr / values["div"] / values["final_div"]
+        return derived, report
 
     def _check(self) -> None:
         super()._check()
@@ -359,7 +368,8 @@ class LRRange(_Resolvable):
     def _needed(self):
         return ()
 
-    def _uses_initial_lr(self, auto):
+    @classmethod
+    def _uses_initial_lr(cls, auto):
         return False
 
     def __call__(self, step: int) -> float:

@@ -171,7 +171,7 @@ class _Driver:
         return trial
 
     def _write_run(self, run_dir: runs.RunDir, trial: TrialRecord, cfg: Config, res: WorkerResult) -> None:
-        from mlrun.experiment import run as experiment
+        from mlrun.experiment.record import record_outcome
 
         spec = cfg.to_dict()
         run_dir.write_yaml("config.yaml", spec)
@@ -186,7 +186,7 @@ class _Driver:
             return
         # plots are off by default: drawing them (seconds per run) in the one driver would serialise a sweep
         plots = bool(self.manifest.get("plots"))
-        run = experiment.record_outcome(run_dir, res.outcome, res.seconds, plots=plots)
+        run = record_outcome(run_dir, res.outcome, res.seconds, plots=plots)
         trial.status, trial.metrics = run.status, _main_metrics(run.metrics)
 
     def run(self, todo: list[int], results: Callable[[list], Iterator[WorkerResult]],

@@ -46,14 +46,15 @@ def run_trial(index: int, cfg: Config, csv_text: str | None = None) -> WorkerRes
     for a failing trial (its error comes back instead), so one bad trial cannot stop the sweep."""
     from threadpoolctl import threadpool_limits
 
-    from mlrun.experiment import run as experiment
+    from mlrun.experiment.outcome import run_training
+    from mlrun.training.setup import load_data
 
     started = time.time()
     host = socket.gethostname()
     try:
         with threadpool_limits(limits=cfg.training.threads or 1):
-            dataset = experiment.load_data(cfg, csv_text=csv_text)
-            outcome = experiment.run_training(cfg, dataset)
+            dataset = load_data(cfg, csv_text=csv_text)
+            outcome = run_training(cfg, dataset)
     except Exception as exc:  # noqa: BLE001 - any error is this trial's result
         return WorkerResult(index, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
                             time.time() - started, host, versions())

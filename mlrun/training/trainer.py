@@ -82,6 +82,13 @@ def _batches(X, y, order, size):
             yield X_block[start:start + size], y_block[start:start + size]
 
 
+def batches_per_epoch(n_rows: int, batch_size: int | str) -> int:
+    """Optimizer steps per epoch: 1 for ``batch_size: full``, else ceil(rows / batch_size)."""
+    if batch_size == "full":
+        return 1
+    return max(1, math.ceil(n_rows / int(batch_size)))
+
+
 class Trainer:
     """Trains a Network in place; see the module docstring for callbacks and state."""
 
@@ -121,9 +128,7 @@ class Trainer:
                 method(self, *args)
 
     def batches_per_epoch(self, n_rows: int) -> int:
-        if self.batch_size == "full":
-            return 1
-        return max(1, math.ceil(n_rows / int(self.batch_size)))
+        return batches_per_epoch(n_rows, self.batch_size)
 
     # -- one step -------------------------------------------------------------------------------
     def _set_hyperparameters(self) -> None:

@@ -1,0 +1,109 @@
+"""One training in memory, from spec and data to an ``Outcome``: what a run directory records.
+
+Sweep workers return Outcomes (they are picklable); the driver writes them with ``record_outcome``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlrun.experiment.model import probabilities
+from mlrun.lr_finder.range_test import auto_max_lr
+from mlrun.metrics.scores import advice, compute_metrics
+from mlrun.nn.network import Network
+from mlrun.spec.loading import Config
+from mlrun.training.setup import build_setup
+from mlrun.training.signals import blas_threads, graceful_signals
+
+
+def resolve_max_lr(cfg: Config, dataset, resolved: dict | None) -> dict:
+    """``one_cycle`` with ``max_lr: auto``: a range test on the training data picks the peak, once
+    (a resumed run reuses the ``max_lr`` its run.json recorded)."""
+    resolved = dict(resolved or {})
+    if cfg.schedule.get("max_lr") == "auto" and "max_lr" not in resolved:
+        resolved.update(auto_max_lr(cfg, dataset))
+    return resolved
+
+
+def evaluate(network: Network, dataset, names="auto") -> tuple[dict, list[str], dict]:
+    """Metrics for each split (original units for regression); returns (metrics, warnings, outputs)."""
+    metrics, warnings, outputs = {}, [], {}
+    for split, X, y in (("train", dataset.X_train, dataset.y_train),
+                        ("validation", dataset.X_val, dataset.y_val),
+                        ("test", dataset.X_test, dataset.y_test)):
+        if len(X) == 0:
+            continue
+        out = network.predict_output(X).astype(np.float64)
+        if dataset.task == "classification":
+            out = probabilities(out)
+            y_true = y
+        else:
+            out, y_true = dataset.inverse_y(out), dataset.inverse_y(np.asarray(y, np.float64))
+        outputs[split] = (y_true, out)
+        values = compute_metrics(dataset.task, y_true, out, positive_class=dataset.positive_class, names=names)
+        metrics[split] = dict(values)
+        warnings += [f"{split}: {note}" for note in values.warnings]
+    return metrics, warnings, outputs
+
+
+@dataclass
+class Outcome:
+    """A finished training in memory: what a run directory records (picklable, for sweep workers)."""
+
+    status: str
+    stop_reason: str | None
+    epochs: int
+    history: list[dict]
+    metrics: dict
+    advice: list[str]
+    warnings: list[str]
+    resolved: dict
+    train_seconds: float
+    model_arrays: dict
+    test_outputs: tuple | None
+    task: str
+    labels: list[str] | None
+    positive_class: int | None
+    data: dict
+    best_epoch: int | None = None
+    signal: int | None = None
+
+
+def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False, checkpoint=None,
+                 received: list | None = None) -> Outcome:
+    """Build, (restore,) train and evaluate in memory; signals stop it gracefully in the main thread."""
+    received = [] if received is None else received
+    setup = build_setup(cfg, dataset, callbacks, resolved=resolve_max_lr(cfg, dataset, resolved), smoke=smoke)
+    trainer = setup.trainer
+    if checkpoint is not None:
+        trainer.load_state(*checkpoint)
+    for cb in callbacks:
+        if hasattr(cb, "on_setup"):
+            cb.on_setup(setup)
+    with graceful_signals(trainer, received), blas_threads(cfg.training.threads):
+        trainer.fit(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
+    metrics, warnings, outputs = evaluate(setup.network, dataset, cfg.metrics)
+    tips = advice(metrics, dataset)
+    if trainer.status == "diverged":
+        tips.insert(0, f"the loss diverged in epoch {trainer.epoch + 1} (non-finite, or above 1e4 x the first"
+                       f" batch's loss): lower optimizer.learning_rate (now {setup.optimizer.learning_rate:g})"
+                       " or clip the gradients (optimizer.clip_norm: 1.0)")
+    return Outcome(
+        status=trainer.status, stop_reason=trainer.stop_reason, epochs=trainer.epoch, history=trainer.history,
+        metrics=metrics, advice=tips, warnings=warnings, resolved=setup.resolved,
+        train_seconds=trainer.train_seconds,
+        model_arrays={**setup.network.to_arrays(), **{f"data.{k}": v for k, v in dataset.state().items()}},
+        test_outputs=outputs.get("test"), task=dataset.task,
+        labels=None if dataset.classes is None else [str(c) for c in dataset.classes],
+        positive_class=dataset.positive_class, data=_data_summary(dataset),
+        best_epoch=trainer.early_stopping.best_epoch if trainer.early_stopping else None,
+        signal=received[0] if received else None,
+    )
+
+
+def _data_summary(dataset) -> dict:
+    return {"task": dataset.task, "n_features": int(dataset.n_features), "n_outputs": int(dataset.n_outputs),
+            "rows": {"train": len(dataset.X_train), "validation": len(dataset.X_val), "test": len(dataset.X_test)},
+            "classes": None if dataset.classes is None else [str(c) for c in dataset.classes]}

@@ -1,0 +1,94 @@
+"""Writing a finished training into its run directory: history, metrics, predictions, model, figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mlrun.experiment.outcome import Outcome
+from mlrun.lr_finder.range_test import keep_curve
+from mlrun.metrics.names import main_metric
+from mlrun.runs import directory as runs
+
+
+@dataclass
+class Run:
+    """What a finished (or stopped) run left behind."""
+
+    path: Path
+    status: str
+    stop_reason: str | None
+    metrics: dict
+    history: list[dict]
+    epochs: int = 0
+    advice: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    signal: int | None = None
+    resolved: dict = field(default_factory=dict)
+    task: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def _write_predictions(run_dir: runs.RunDir, outcome: Outcome) -> None:
+    if outcome.test_outputs is None:
+        return
+    y_true, out = outcome.test_outputs
+    if outcome.task == "classification":
+        labels = outcome.labels
+        header = ["y_true", "y_pred"] + [f"score_{c}" for c in labels]
+        pred = np.argmax(out, axis=1)
+        rows = [[labels[t], labels[p], *map(float, s)] for t, p, s in zip(y_true, pred, out)]
+    else:
+        k = out.shape[1]
+        names = [""] if k == 1 else [f"_{i}" for i in range(k)]
+        header = [f"y_true{n}" for n in names] + [f"y_pred{n}" for n in names]
+        rows = [[*map(float, t), *map(float, p)] for t, p in zip(y_true, out)]
+    run_dir.write_csv("predictions.csv", header, rows)
+
+
+def _draw_plots(run_dir: runs.RunDir, outcome: Outcome) -> list[str]:
+    """Draw the run's figures; a failing figure becomes a warning, never a lost run."""
+    from mlrun.runs import plots  # matplotlib: only when figures are drawn
+
+    title, pdir = run_dir.name, run_dir.plots_dir
+    try:
+        if outcome.history:
+            plots.learning_curve(outcome.history, pdir / "learning_curve.png", title)
+        if outcome.test_outputs is not None:
+            y_true, out = outcome.test_outputs
+            if outcome.task == "classification":
+                cm = (outcome.metrics.get("test") or {}).get("confusion_matrix")
+                if cm is not None:
+                    plots.confusion_matrix(cm, outcome.labels, pdir / "confusion_matrix.png", title)
+                plots.roc_curve(y_true, out, outcome.labels, outcome.positive_class, pdir / "roc.png", title)
+                plots.pr_curve(y_true, out, outcome.labels, outcome.positive_class, pdir / "pr.png", title)
+            else:
+                plots.residuals(y_true, out, pdir / "residuals.png", title)
+    except Exception as exc:  # noqa: BLE001
+        return [f"plots: {type(exc).__name__}: {exc}"]
+    return []
+
+
+def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
+                   plots: bool = True) -> Run:
+    """Write everything a finished training leaves in its run directory, status last (sweeps: plots=False)."""
+    metric_names = [main_metric(outcome.task)]
+    header = runs.history_header(metric_names)
+    run_dir.write_csv("history.csv", header, [[row.get(k) for k in header] for row in outcome.history])
+    run_dir.write_json("metrics.json", outcome.metrics)
+    _write_predictions(run_dir, outcome)
+    run_dir.write_npz("model.npz", **outcome.model_arrays)
+
+    warnings = outcome.warnings + keep_curve(run_dir, outcome.resolved)
+    warnings += _draw_plots(run_dir, outcome) if plots else []
+    run_dir.finish(outcome.status, outcome.stop_reason, outcome.epochs,
+                   timings={"train_seconds": outcome.train_seconds, "total_seconds": total_seconds},
+                   resolved=outcome.resolved, data=outcome.data, advice=outcome.advice, warnings=warnings,
+                   signal=outcome.signal, best_epoch=outcome.best_epoch)
+    return Run(run_dir.path, outcome.status, outcome.stop_reason, outcome.metrics, outcome.history,
+               outcome.epochs, outcome.advice, warnings, outcome.signal, outcome.resolved, outcome.task)
