@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, log_loss
 
 import mlrun
-from mlrun.runs.directory import load_npz
+from mlrun.runs.files import load_npz
 from mlrun.spec.loading import load_config
 from mlrun.training.setup import load_data
 
@@ -40,7 +40,7 @@ def test_train_writes_a_complete_run_directory(tmp_path):
 
 
 def _read_history(path):
-    from mlrun.runs.directory import read_history
+    from mlrun.runs.history import read_history
 
     return [{k: v for k, v in row.items()} for row in read_history(path / "history.csv")]
 
@@ -172,3 +172,30 @@ def test_training_threads_limits_blas_during_the_run(tmp_path):
     spec = {**SMALL, "training": {"epochs": 2, "batch_size": 16, "threads": 1}}
     mlrun.train(spec, runs_dir=tmp_path, callbacks=[Probe()])
     assert seen == [{1}, {1}]
+
+
+def test_class_labels_with_a_comma_and_a_quote_survive_both_predictions_files(tmp_path):
+    import csv
+
+    rng = np.random.default_rng(0)
+    labels = np.array(['big, "heavy"', "small"])
+    y = rng.integers(0, 2, 120)
+    X = rng.standard_normal((120, 2)) + 2.0 * y[:, None]
+    data = tmp_path / "odd.csv"
+    with data.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["label", "a", "b"])
+        writer.writerows([labels[t], *x] for t, x in zip(y, X))
+    spec = {"name": "odd", "data": {"dataset": "csv", "path": str(data), "target": "label"},
+            "model": {"hidden_layers": 1, "neurons": 4}, "training": {"epochs": 3}}
+    run = mlrun.train(spec, runs_dir=tmp_path / "runs")
+    own = list(csv.DictReader((run.path / "predictions.csv").open(newline="")))
+    assert {r["y_true"] for r in own} == set(labels)
+    assert set(own[0]) == {"y_true", "y_pred", 'score_big, "heavy"', "score_small"}
+    from mlrun.experiment.model import predict_csv
+
+    text = predict_csv(mlrun.load_model(run.path), data)
+    rows = list(csv.reader(text.splitlines()))
+    assert rows[0] == ["y_pred", 'score_big, "heavy"', "score_small"]
+    assert all(len(r) == 3 and r[0] in set(labels) for r in rows[1:])
+    assert len(rows) == 121

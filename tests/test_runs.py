@@ -18,21 +18,10 @@ import pytest
 import yaml
 
 from mlrun.runs import directory as runs
-from mlrun.runs.directory import (
-    RunDir,
-    atomic_write,
-    display_status,
-    find_runs,
-    history_header,
-    load_npz,
-    read_history,
-    read_json,
-    write_csv,
-    write_history,
-    write_json,
-    write_npz,
-    write_yaml,
-)
+from mlrun.runs.directory import RunDir
+from mlrun.runs.discovery import display_status, run_dir_paths
+from mlrun.runs.files import _FILE_MODE, atomic_write, load_npz, read_json, write_csv, write_json, write_npz, write_yaml
+from mlrun.runs.history import history_header, read_history, write_history
 from mlrun.spec.names import sanitize_name
 
 NAME_RE = re.compile(r"^(?P<prefix>[A-Za-z0-9_-]+)-(?P<stamp>\d{8}-\d{6})-(?P<hex>[0-9a-f]{4})$")
@@ -121,7 +110,7 @@ def test_atomic_write_failure_at_rename_removes_temp(tmp_path, monkeypatch):
 def test_written_files_get_normal_permissions(tmp_path):
     path = write_json(tmp_path / "x.json", {})
     # mkstemp makes 0600; results must be readable by the group/others as the umask allows.
-    assert path.stat().st_mode & 0o777 == runs._FILE_MODE
+    assert path.stat().st_mode & 0o777 == _FILE_MODE
 
 
 def test_json_format_and_nan_refused(tmp_path):
@@ -342,7 +331,11 @@ def test_display_status_pid_of_another_user():
     assert display_status(_running(pid=1)) == "running"
 
 
-# ---------------------------------------------------------------- find_runs
+# ---------------------------------------------------------------- run_dir_paths
+
+
+def find_runs(paths) -> list[Path]:
+    return sorted(Path(p) for p in run_dir_paths(paths))
 
 
 def _make_run(path: Path, kind="train") -> Path:
@@ -365,8 +358,7 @@ def test_find_runs_nested(tmp_path):
 
     assert find_runs([root]) == [a, b, d]
     assert find_runs(root) == [a, b, d]
-    assert find_runs([root], kind="train") == [a, b]
-    assert find_runs([root], kind="lr_find") == [d]
+    assert run_dir_paths([root]) == [str(a), str(b), str(d)]  # depth-first, in name order
     assert find_runs([root / "sweep", root, tmp_path / "elsewhere"]) == [other, a, b, d]  # no duplicates
     assert find_runs([a]) == [a]  # a run directory itself
     assert find_runs([a / "run.json"]) == [a]
@@ -412,7 +404,7 @@ def test_history_round_trip(tmp_path):
         {"epoch": 2, "learning_rate": 0.005, "momentum": None, "train_loss": 0.75, "val_loss": None,
          "grad_norm": 0.25, "val_accuracy": None, "seconds": 0.1},
     ]  # fmt: skip
-    path = write_history(tmp_path / "history.csv", history)
+    path = write_history(tmp_path / "history.csv", history, ["accuracy"])
     lines = path.read_text().splitlines()
     assert lines[0] == "epoch,learning_rate,momentum,train_loss,val_loss,grad_norm,val_accuracy,seconds"
     assert lines[2] == "2,0.005,,0.75,,0.25,,0.1"
@@ -424,8 +416,8 @@ def test_history_round_trip(tmp_path):
 
 def test_history_via_rundir_with_explicit_metrics(tmp_path):
     run = RunDir.create(tmp_path, "h")
-    run.write_history([{"epoch": 1, "train_loss": 2.0}], metric_names=["r2"])
-    assert run.read_history() == [
+    write_history(run.file("history.csv"), [{"epoch": 1, "train_loss": 2.0}], metric_names=["r2"])
+    assert read_history(run.file("history.csv")) == [
         {"epoch": 1, "learning_rate": None, "momentum": None, "train_loss": 2.0, "val_loss": None,
          "grad_norm": None, "val_r2": None, "seconds": None},
     ]  # fmt: skip

@@ -13,7 +13,9 @@ from click.testing import CliRunner
 
 from mlrun import sweep as sweep_api
 from mlrun.experiment import run as experiment
-from mlrun.runs import directory as runs
+from mlrun.runs.discovery import run_dir_paths
+from mlrun.runs.files import write_json
+from mlrun.runs.history import read_history
 from mlrun.spec.loading import load_config
 from mlrun.spec.yaml_text import parse_yaml
 from mlrun.sweeps.driver import resume_sweep
@@ -203,7 +205,7 @@ def test_one_seed_reproduces_train(tmp_path):
     assert trial.key == "seed=0" and trial.status == "completed"
     swept = json.loads((res.path / trial.run / "metrics.json").read_text())
     assert swept["test"] == run.metrics["test"]
-    history = runs.read_history(res.path / trial.run / "history.csv")
+    history = read_history(res.path / trial.run / "history.csv")
     expected = [h["train_loss"] for h in run.history]
     assert [h["train_loss"] for h in history] == pytest.approx(expected, rel=1e-6)
 
@@ -227,7 +229,7 @@ def test_manifest_and_run_directories(tmp_path):
         assert info["seed"] == trial["seed"] and info["sweep"]["trial"] == key
         assert trial["metrics"]["test.accuracy"] == json.loads(
             (res.path / trial["run"] / "metrics.json").read_text())["test"]["accuracy"]
-    assert len(runs.find_runs(res.path)) == 4  # compare sees every trial; sweep.json is not a run
+    assert len(run_dir_paths(res.path)) == 4  # compare sees every trial; sweep.json is not a run
     best = res.best()
     assert best.metrics["test.accuracy"] == max(t.metrics["test.accuracy"] for t in res.trials)
 
@@ -251,7 +253,7 @@ def test_fail_fast_stops_at_the_first_failure(tmp_path):
     assert [t.status for t in res.trials][0] == "failed"
     assert all(t.status in ("pending", "interrupted") for t in res.trials[1:])
     assert events == [("start", None), ("trial", "failed"), ("end", None)]  # reported as it happened
-    assert len(runs.find_runs(res.path)) == 1
+    assert len(run_dir_paths(res.path)) == 1
 
 
 def test_resume_reruns_only_failed_interrupted_and_missing(tmp_path):
@@ -261,14 +263,14 @@ def test_resume_reruns_only_failed_interrupted_and_missing(tmp_path):
     failed_run = m["trials"]["loss=cosine; seed=0"]["run"]
     m["trials"]["loss=mae; seed=0"]["status"] = "interrupted"
     del m["trials"]["loss=huber; seed=0"]
-    runs.write_json(res.path / "sweep.json", m)
+    write_json(res.path / "sweep.json", m)
     again = resume_sweep(res.path, jobs=1)
     assert sorted(again.to_run) == [1, 2, 3]
     assert again.trials[0].run == kept  # completed: untouched
     assert [t.status for t in again.trials] == ["completed", "failed", "completed", "completed"]
     assert (res.path / ".superseded" / failed_run).is_dir()  # the old failure is kept out of compare's way
     # 4 current + the old dirs of the trials marked interrupted and dropped from the manifest (not failed)
-    assert len(runs.find_runs(res.path)) == 5
+    assert len(run_dir_paths(res.path)) == 5
     assert resume_sweep(res.path, jobs=1).to_run == [1]  # only the (deterministic) failure is left
 
 
@@ -276,7 +278,7 @@ def test_resume_refuses_an_edited_spec(tmp_path):
     res = sweep_api(MOONS, jobs=1, runs_dir=tmp_path)
     m = manifest(res.path)
     m["spec"]["training"]["epochs"] = 3
-    runs.write_json(res.path / "sweep.json", m)
+    write_json(res.path / "sweep.json", m)
     with pytest.raises(SweepError, match="fingerprint"):
         resume_sweep(res.path)
     with pytest.raises(SweepError, match="not a sweep directory"):
@@ -296,7 +298,7 @@ def test_ctrl_c_marks_the_running_trial_interrupted(tmp_path, monkeypatch):
     res = sweep_api(MOONS, grid={"model.neurons": [2, 3, 4]}, jobs=1, runs_dir=tmp_path)
     assert res.interrupted and res.exit_code == 130
     assert [t.status for t in res.trials] == ["completed", "interrupted", "pending"]
-    assert len(runs.find_runs(res.path)) == 1  # nothing half-written
+    assert len(run_dir_paths(res.path)) == 1  # nothing half-written
     monkeypatch.undo()
     again = resume_sweep(res.path, jobs=1)
     assert again.to_run == [1, 2] and again.exit_code == 0

@@ -98,7 +98,7 @@ def predict(run_dir, data, output):
     with user_errors():
         result = predict_csv(load_model(run_dir), data)
     if output:
-        from mlrun.runs.directory import atomic_write
+        from mlrun.runs.files import atomic_write
 
         atomic_write(output, result)
         click.echo(f"wrote {output}", err=True)
@@ -260,7 +260,7 @@ def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
         res = lr_find(cfg, start=start, end=end, steps=steps, runs_dir=runs_dir, rule=rule, command=sys.argv)
     render_lr_find(console, res, cfg, spec, overrides)
     if write_spec and res.suggestion is not None:
-        from mlrun.runs.directory import atomic_write
+        from mlrun.runs.files import atomic_write
 
         atomic_write(write_spec, spec_text(cfg, res.suggestion))
         console.print(f"wrote {write_spec}")

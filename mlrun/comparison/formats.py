@@ -141,7 +141,7 @@ def plot_curves(rows: list[dict], out, key: str = "val_loss", limit: int = 12, t
 
     Returns the labels drawn; runs without a readable history.csv are skipped.
     """
-    from mlrun.runs.directory import read_history
+    from mlrun.runs.history import read_history
     from mlrun.runs.plots import overlay_learning_curves
 
     shown = list(rows)[:limit]

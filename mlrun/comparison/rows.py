@@ -13,8 +13,8 @@ import time
 import warnings
 from collections.abc import Callable
 
-from mlrun.runs.directory import display_status
-from mlrun.runs.directory import run_dir_paths as run_dirs
+from mlrun.runs.discovery import display_status
+from mlrun.runs.discovery import run_dir_paths as run_dirs
 
 FIXED = ("run", "path", "status", "duration", "epochs")
 _FIXED_SET = frozenset(FIXED) | {"_kind", "_smoke"}

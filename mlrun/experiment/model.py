@@ -11,7 +11,7 @@ import numpy as np
 
 from mlrun.nn.activations import softmax
 from mlrun.nn.network import Network
-from mlrun.runs import directory as runs
+from mlrun.runs.files import csv_text, load_npz
 from mlrun.spec.errors import ConfigError  # not mlrun.config: loading a model needs no pydantic
 
 
@@ -67,7 +67,7 @@ def predict_csv(model: Model, path) -> str:
         names = model.pre.target_names
         header = [f"y_pred_{n}" for n in names] if len(names) > 1 else ["y_pred"]
         rows = [[f"{v:.8g}" for v in row] for row in pred]
-    return "\n".join(",".join(map(str, r)) for r in [header, *rows]) + "\n"
+    return csv_text(header, rows)
 
 
 def load_model(path) -> Model:
@@ -75,7 +75,7 @@ def load_model(path) -> Model:
     file = Path(path) / "model.npz"
     if not file.exists():
         raise ConfigError(f"no model.npz in {path} (is it a finished training run?)")
-    arrays = runs.load_npz(file)
+    arrays = load_npz(file)
     data_state = {k[len("data."):]: v for k, v in arrays.items() if k.startswith("data.")}
     return Model(Network.from_arrays(arrays), data_state)
 

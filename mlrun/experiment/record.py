@@ -11,6 +11,7 @@ from mlrun.experiment.outcome import Outcome
 from mlrun.lr_finder.range_test import keep_curve
 from mlrun.metrics.names import main_metric
 from mlrun.runs import directory as runs
+from mlrun.runs.history import write_history
 
 
 @dataclass
@@ -78,8 +79,7 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
                    plots: bool = True) -> Run:
     """Write everything a finished training leaves in its run directory, status last (sweeps: plots=False)."""
     metric_names = [main_metric(outcome.task)]
-    header = runs.history_header(metric_names)
-    run_dir.write_csv("history.csv", header, [[row.get(k) for k in header] for row in outcome.history])
+    write_history(run_dir.file("history.csv"), outcome.history, metric_names)
     run_dir.write_json("metrics.json", outcome.metrics)
     _write_predictions(run_dir, outcome)
     run_dir.write_npz("model.npz", **outcome.model_arrays)

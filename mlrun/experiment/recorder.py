@@ -6,6 +6,8 @@ import numpy as np
 
 from mlrun.lr_finder.range_test import keep_curve
 from mlrun.runs import directory as runs
+from mlrun.runs.files import load_npz
+from mlrun.runs.history import write_history
 from mlrun.spec.errors import ConfigError
 from mlrun.training.setup import Setup
 from mlrun.training.trainer import Trainer
@@ -16,15 +18,14 @@ class RunRecorder:
 
     def __init__(self, run_dir: runs.RunDir, metric_names: list[str]) -> None:
         self.run_dir = run_dir
-        self.header = runs.history_header(metric_names)
+        self.metric_names = list(metric_names)
 
     def on_setup(self, setup: Setup) -> None:
-
+        # max_lr: auto: the range test's curve and plot, and the resolved max_lr into run.json now
         keep_curve(self.run_dir, setup.resolved)
 
     def on_epoch_end(self, trainer: Trainer, logs: dict) -> None:
-        self.run_dir.write_csv("history.csv", self.header,
-                               [[row.get(k) for k in self.header] for row in trainer.history])
+        write_history(self.run_dir.file("history.csv"), trainer.history, self.metric_names)
         save_checkpoint(self.run_dir, trainer)
         self.run_dir.heartbeat(epochs=trainer.epoch)
 
@@ -38,7 +39,7 @@ def save_checkpoint(run_dir: runs.RunDir, trainer: Trainer) -> None:
 
 def load_checkpoint(run_dir: runs.RunDir) -> tuple[dict, dict]:
     meta = run_dir.read_json("checkpoint.json")
-    arrays = runs.load_npz(run_dir.file("checkpoint.npz"))
+    arrays = load_npz(run_dir.file("checkpoint.npz"))
     if int(arrays.pop("epoch")) != meta["epoch"]:
         raise ConfigError(f"{run_dir.path}: checkpoint.npz and checkpoint.json disagree; cannot resume")
     return meta, arrays

@@ -9,13 +9,13 @@ import os
 import socket
 import sys
 import time
-from pathlib import Path
 
 from mlrun.experiment.outcome import run_training
 from mlrun.experiment.record import Run, record_outcome
 from mlrun.experiment.recorder import RunRecorder, epochs_done, load_checkpoint
 from mlrun.metrics.names import main_metric
 from mlrun.runs import directory as runs
+from mlrun.runs.discovery import display_status
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import Config, flatten, load_config
 from mlrun.training.setup import load_data
@@ -36,11 +36,8 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
 
 def resumable(path) -> tuple[runs.RunDir, dict, Config]:
     """The run directory, its run.json and its spec, if the run can be resumed (else ConfigError)."""
-    run_dir = runs.RunDir(Path(path))
-    if not run_dir.file("run.json").exists():
-        raise ConfigError(f"not a run directory: {path}")
-    info = run_dir.read_json("run.json")
-    status = runs.display_status(info)
+    run_dir, info = runs.RunDir.open(path)
+    status = display_status(info)
     if info.get("kind") != "train":
         raise ConfigError(f"{path} is a {info.get('kind')} run; only training runs resume")
     if status in ("completed", "diverged", "running"):

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from mlrun.runs.directory import atomic_write
+from mlrun.runs.files import atomic_write
 
 DPI = 110
 MAX_CLASS_CURVES = 10

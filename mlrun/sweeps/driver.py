@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlrun.runs import directory as runs
+from mlrun.runs.files import read_json, write_json
 from mlrun.spec.loading import Config, flatten
 from mlrun.spec.names import sanitize_name
 from mlrun.sweeps.executors import DaskExecutor, WorkerResult, default_jobs, joblib_results, versions
@@ -139,7 +140,7 @@ class _Driver:
     def write_manifest(self) -> None:
         self.manifest.update(updated=_now(), counts=self.result.counts,
                              trials={t.key: t.to_dict() for t in self.result.trials})
-        runs.write_json(self.result.path / MANIFEST, self.manifest)
+        write_json(self.result.path / MANIFEST, self.manifest)
 
     def csv_text(self, cfg: Config) -> str | None:
         if cfg.data.dataset != "csv":
@@ -326,7 +327,7 @@ def load_manifest(path) -> dict:
     if not file.is_file():
         raise SweepError(f"not a sweep directory (no {MANIFEST}): {path}")
     try:
-        manifest = runs.read_json(file)
+        manifest = read_json(file)
         manifest["spec"], manifest["axes"], manifest["trials"], manifest["fingerprint"]  # noqa: B018
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SweepError(f"{file} is unreadable ({type(exc).__name__}: {exc})") from None
@@ -338,7 +339,7 @@ def _kept(path: Path, trial: TrialRecord) -> bool:
     if trial.status not in FINISHED or not trial.run:
         return False
     try:
-        return runs.read_json(path / trial.run / "run.json").get("status") == trial.status
+        return read_json(path / trial.run / "run.json").get("status") == trial.status
     except (OSError, ValueError):
         return False
 
