@@ -1,0 +1,73 @@
+"""`mlrun train` (and --resume) and `mlrun predict`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from mlrun.cli.errors import BadInput, user_errors
+
+EXIT_BY_STATUS = {"completed": 0, "diverged": 1, "failed": 1}
+EXIT_BY_SIGNAL = {2: 130, 15: 143}
+
+
+
+@click.command()
+@click.argument("spec", required=False, type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key (YAML value).")
+@click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--name", help="Run-name prefix (default: the spec's name).")
+@click.option("--seed", type=int, help="Seed (overrides the spec's seed).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.option("--smoke", is_flag=True, help="2 epochs on at most 512 rows: prove the spec works end to end.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue an interrupted run.")
+def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
+    """Train the network a YAML SPEC describes and write a run directory."""
+    from mlrun.cli.console import TrainProgress, make_console, render_run
+    from mlrun.experiment import run as experiment
+    from mlrun.metrics.names import main_metric
+    from mlrun.spec.loading import load_config
+
+    console = make_console()
+    if bool(spec) == bool(resume_dir):
+        raise BadInput("give a SPEC to train, or --resume RUN_DIR (not both)")
+    with user_errors():
+        if resume_dir:
+            if overrides or seed is not None or smoke or name:
+                raise BadInput("--resume continues a run as it was: --set, --seed, --name and --smoke do not apply")
+            cfg = experiment.resumable(resume_dir)[2]
+        else:
+            cfg = load_config(spec, overrides=[*overrides, *([f"seed={seed}"] if seed is not None else [])])
+        for warning in cfg.warnings:
+            console.print(f"[yellow]warning:[/] {warning}")
+        metric = main_metric(cfg.task)
+        callbacks = [] if quiet else [TrainProgress(console, cfg.training.epochs, metric, name or cfg.name)]
+        if resume_dir:
+            run = experiment.resume(resume_dir, callbacks=callbacks)
+        else:
+            run = experiment.train(cfg, runs_dir, callbacks, name=name, smoke=smoke, command=sys.argv)
+    render_run(console, run)
+    if run.status == "interrupted":
+        console.print(f"resume with: mlrun train --resume {run.path}")
+        sys.exit(EXIT_BY_SIGNAL.get(run.signal, 130))
+    sys.exit(EXIT_BY_STATUS.get(run.status, 1))
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write predictions here (default: stdout).")
+def predict(run_dir, data, output):
+    """Apply a trained run to the raw feature rows of DATA.csv (a header row; a target column is ignored)."""
+    from mlrun.experiment.model import load_model, predict_csv
+
+    with user_errors():
+        result = predict_csv(load_model(run_dir), data)
+    if output:
+        from mlrun.runs.files import atomic_write
+
+        atomic_write(output, result)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(result, nl=False)
