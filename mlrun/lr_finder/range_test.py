@@ -26,7 +26,7 @@ from mlrun.lr_finder.suggestions import EMA, MIN_STEPS, RULES, suggestions
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import Config, flatten, load_config
 from mlrun.spec.yaml_text import dump_yaml
-from mlrun.training.setup import RangeTest, build_setup
+from mlrun.training.setup import RangeTest, build_setup, load_data
 from mlrun.training.signals import graceful_signals
 from mlrun.training.trainer import Trainer
 
@@ -143,7 +143,6 @@ def lr_find(cfg, start: float = 1e-5, end: float = 10.0, steps: int = 500, runs_
     """Range test of the spec ``cfg`` (Config, dict or path) written to a run directory of kind lr_find."""
     import sys
 
-    from mlrun.experiment.run import load_data
     from mlrun.runs import directory as runs
 
     cfg = cfg if isinstance(cfg, Config) else load_config(cfg)
