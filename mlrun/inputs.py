@@ -1,0 +1,77 @@
+"""Opening a file a user named: regular files only, and never larger than such a file can sensibly be.
+
+A FIFO would block forever and ``/dev/zero`` would be read until memory runs out, so every file mlrun
+reads on a user's behalf (a spec, a CSV, a run's JSON and npz files) is opened non-blocking, checked
+with ``fstat`` on the open descriptor (no race with a swapped path) and read up to its size cap.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+MAX_BYTES = {  # what a file of each kind can sensibly weigh
+    "spec": 4 * MiB,
+    "run.json": 64 * MiB,
+    "json": 64 * MiB,
+    "npz": 8 * GiB,
+    "csv": 64 * GiB,
+    "parquet": 64 * GiB,
+}
+
+
+class InputFileError(ValueError):
+    """A file that cannot be read as asked: missing, a directory, not a regular file, or too large."""
+
+
+def size_text(n: float) -> str:
+    """1536 -> '1.5 KiB'."""
+    for unit, size in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} bytes"
+
+
+def open_regular(path, kind: str):
+    """A binary file object of the regular file at ``path`` (symlinks followed), or InputFileError."""
+    path = Path(path)
+    limit = MAX_BYTES[kind]
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path} is a directory, not a {kind} file") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot open it ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputFileError(f"{path} is a directory, not a {kind} file")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputFileError(f"{path} is not a regular file (a FIFO, device or socket); "
+                                 "mlrun reads only regular files")
+        if info.st_size > limit:
+            raise InputFileError(f"{path} is {size_text(info.st_size)}; a {kind} file is at most {size_text(limit)}")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path, kind: str) -> bytes:
+    """The whole content of the regular file at ``path`` (see ``open_regular``)."""
+    with open_regular(path, kind) as fh:
+        return fh.read(MAX_BYTES[kind] + 1)
+
+
+def read_regular_text(path, kind: str) -> str:
+    """``read_regular`` decoded as UTF-8 (a BOM is dropped); undecodable bytes are an InputFileError."""
+    data = read_regular(path, kind)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path} is not UTF-8 text (byte {exc.start})") from None
