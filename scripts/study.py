@@ -74,7 +74,7 @@ def factor(overrides: dict) -> tuple[str, str] | None:
 
 def collect(paths) -> dict:
     """{(study, dataset): {setting: {lr: [(val, test, status), ...]}}} from the sweeps' manifests."""
-    from mlrun.sweeps.driver import load_manifest
+    from mlrun.sweeps.records import load_manifest
 
     table: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for path in paths:

@@ -18,18 +18,10 @@ from mlrun.runs.files import write_json
 from mlrun.runs.history import read_history
 from mlrun.spec.loading import load_config
 from mlrun.spec.yaml_text import parse_yaml
+from mlrun.sweeps.axes import Axis, SweepError, canonical, parse_grid, spec_axes, split_top_level
 from mlrun.sweeps.driver import resume_sweep
 from mlrun.sweeps.executors import check_cluster, run_trial
-from mlrun.sweeps.plan import (
-    Axis,
-    SweepError,
-    canonical,
-    expand,
-    make_plan,
-    parse_grid,
-    spec_axes,
-    split_top_level,
-)
+from mlrun.sweeps.plan import expand, make_plan
 
 MOONS = {"name": "moons", "data": {"dataset": "make_moons", "params": {"n_samples": 120, "noise": 0.2}},
          "model": {"hidden_layers": 1, "neurons": 4}, "training": {"epochs": 2}}

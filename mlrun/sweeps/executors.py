@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlrun.spec.loading import Config
-from mlrun.sweeps.plan import SweepError
+from mlrun.sweeps.axes import SweepError
 
 
 # -- the worker (top level: it is pickled by reference to loky and Dask workers) ---------------------
