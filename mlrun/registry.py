@@ -24,6 +24,7 @@ _PART_MODULES = (
     "mlrun.nn.losses",
     "mlrun.optim.optimizers",
     "mlrun.optim.schedules",
+    "mlrun.optim.cycles",
 )
 _REGISTRIES: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
 _loaded = False

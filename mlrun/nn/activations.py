@@ -111,7 +111,7 @@ class Activation(Layer):
             buf = self._buffers[name] = (np.zeros if zeros else np.empty)(like.shape, dtype)
         return buf if buf.shape == like.shape else buf[: len(like)]
 
-    def _positive(self, x: np.ndarray) -> np.ndarray:
+    def positive(self, x: np.ndarray) -> np.ndarray:
         """x > 0, written into a kept buffer (see ``_buffer``); backward reads it as ``_mask``."""
         self._mask = np.greater(x, 0, out=self._buffer("mask", x, bool))
         return self._mask
@@ -161,11 +161,11 @@ class ReLU(Activation):
 
     # max against an array of zeros: NumPy's SIMD loop, 3x faster than against the scalar 0
     def forward(self, x, training=False):
-        self._positive(x)
+        self.positive(x)
         return np.maximum(x, self._buffer("zeros", x, zeros=True))
 
     def forward_owned(self, x, training=False):
-        self._positive(x)
+        self.positive(x)
         return np.maximum(x, self._buffer("zeros", x, zeros=True), out=x)
 
     def backward(self, dy):
@@ -180,7 +180,7 @@ class _Slope(Activation):
 
     def forward(self, x, training=False):
         slope = self._slope(x, training)
-        factor = np.multiply(self._positive(x), np.subtract(1, slope), dtype=x.dtype)
+        factor = np.multiply(self.positive(x), np.subtract(1, slope), dtype=x.dtype)
         factor += slope
         self._factor = factor
         return x * factor
@@ -272,7 +272,7 @@ class ELU(Activation):
 
     def forward(self, x, training=False):
         alpha, scale = self._constants()
-        self._positive(x)
+        self.positive(x)
         y, self._d = _elu_parts(x, alpha, scale)
         return y
 

@@ -1,3 +1,3 @@
 """Optimizers, gradient clipping and learning-rate schedules."""
 
-from mlrun.optim import optimizers, schedules  # noqa: F401  (registers the parts)
+from mlrun.optim import cycles, optimizers, schedules  # noqa: F401  (registers the parts)
