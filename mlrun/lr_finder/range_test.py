@@ -1,16 +1,9 @@
-"""Learning-rate range test (``mlrun lr-find``) and its suggestions; ``max_lr: auto`` for 1cycle.
+"""Learning-rate range test (``mlrun lr-find``), its run directory, and ``max_lr: auto`` for 1cycle.
 
 A fresh network trains under the exponential ramp η_t = start·(end/start)^(t/(steps-1)) (Smith 2017,
 "Cyclical learning rates", sec. 3.3; the ``lr_range`` schedule) through the ordinary ``Trainer``; every
 step's loss is smoothed by a bias-corrected EMA and the test stops once the smoothed loss exceeds 4x its
-minimum or turns non-finite (fastai's ``LRFinder``). Three rules turn the curve into a learning rate:
-
-    minimum   η at the smoothed minimum / 10                   (Géron's note; fastai ``minimum``)
-    steepest  η at the most negative d smoothed / d log η, before the minimum   (fastai ``steep``)
-    valley    2/3 down the longest decreasing run of the smoothed loss           (fastai ``valley``)
-
-Slopes are taken against log η: η grows geometrically, so a slope against η itself is inflated by
-1/η at the start of the ramp and picks the first points whatever the curve does.
+minimum or turns non-finite (fastai's ``LRFinder``). ``suggestions`` turns the curve into learning rates.
 """
 
 from __future__ import annotations

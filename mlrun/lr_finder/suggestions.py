@@ -1,9 +1,4 @@
-"""The range test's curve turned into learning rates: EMA smoothing and the three rules.
-
-A fresh network trains under the exponential ramp η_t = start·(end/start)^(t/(steps-1)) (Smith 2017,
-"Cyclical learning rates", sec. 3.3; the ``lr_range`` schedule) through the ordinary ``Trainer``; every
-step's loss is smoothed by a bias-corrected EMA and the test stops once the smoothed loss exceeds 4x its
-minimum or turns non-finite (fastai's ``LRFinder``). Three rules turn the curve into a learning rate:
+"""The range test's curve turned into learning rates: bias-corrected EMA smoothing, then one of three rules:
 
     minimum   η at the smoothed minimum / 10                   (Géron's note; fastai ``minimum``)
     steepest  η at the most negative d smoothed / d log η, before the minimum   (fastai ``steep``)
