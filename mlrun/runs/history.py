@@ -1,0 +1,39 @@
+"""history.csv: one row per epoch; its columns and reading it back."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from mlrun.runs.files import write_csv
+
+HISTORY_HEAD = ("epoch", "learning_rate", "momentum", "train_loss", "val_loss", "grad_norm")
+
+
+def history_header(metric_names=()) -> list[str]:
+    """history.csv columns: epoch, learning_rate, momentum, train_loss, val_loss, grad_norm,
+    val_<metric>..., seconds."""
+    metrics = [m if m.startswith("val_") else f"val_{m}" for m in metric_names]
+    metrics = [m for m in dict.fromkeys(metrics) if m not in HISTORY_HEAD]
+    return [*HISTORY_HEAD, *metrics, "seconds"]
+
+
+def write_history(path, history: list[dict], metric_names=()) -> Path:
+    """Write history.csv atomically: the columns of ``history_header(metric_names)``, a row per epoch."""
+    header = history_header(metric_names)
+    return write_csv(path, header, [[row.get(key) for key in header] for row in history])
+
+
+def read_history(path) -> list[dict]:
+    """history.csv back as dicts: epoch an int, the rest floats, empty cells None."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        return [{k: _parse_cell(k, v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def _parse_cell(key: str, value: str | None):
+    if value is None or value == "":
+        return None
+    number = float(value)
+    if key == "epoch" and number.is_integer():
+        return int(number)
+    return number
