@@ -1,4 +1,4 @@
-"""Gradient clipping: seed vectors of DESIGN section 4, per-tensor vs global norm, flat-buffer segments."""
+"""Gradient clipping: seed vectors of docs/contract.md, per-tensor vs global norm, flat-buffer segments."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Loading, splitting, scaling and encoding (mlrun.data, mlrun.csv_data, mlrun.data_types)."""
+"""Loading, splitting, scaling and encoding (mlrun.data: sources, user_csv, dataset)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Initializers: variances and bounds of DESIGN section 4, seeding, dtypes, auto, self-normalisation."""
+"""Initializers: variances and bounds of docs/contract.md, seeding, dtypes, auto, self-normalisation."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Optimizers against DESIGN section 4: formulas re-derived here element by element, golden values,
+"""Optimizers against docs/contract.md: formulas re-derived here element by element, golden values,
 dtype, state round-trips, validation, and torch itself: live when PyTorch happens to be installed, and
 always against torch's numbers frozen in tests/golden/torch_reference.json."""
 
@@ -25,7 +25,7 @@ GRADS = [[0.3, -1.2, 2.5, 0.0], [-0.4, -0.7, 1.0, 0.2], [0.9, 0.1, -3.0, -0.5], 
 LRS = [0.1, 0.05, 0.2, 0.01]  # the learning rate changes between steps (schedules, lr-find)
 
 
-# -- references: DESIGN's table, one element at a time -------------------------------------------
+# -- references: the contract's table, one element at a time -------------------------------------
 def _ref_sgd(x, g, lr, st, t, hp):
     return x - lr * g
 
@@ -114,7 +114,7 @@ def _run(opt, grads, lrs, dtype=np.float64, theta=THETA0):
     return np.array(history)
 
 
-# -- the registry sees every optimizer, in DESIGN's order ------------------------------------------
+# -- the registry sees every optimizer, in the contract's order ------------------------------------
 def test_all_design_optimizers_registered_in_order():
     assert names("optimizer") == list(REFERENCES)
 

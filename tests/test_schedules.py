@@ -1,4 +1,4 @@
-"""Learning-rate schedules against DESIGN section 4: hand formulas at chosen steps, build_schedule(), state."""
+"""Learning-rate schedules against docs/contract.md: hand formulas at chosen steps, build_schedule(), state."""
 
 import json
 import math

@@ -1,5 +1,5 @@
 """Terminal rendering with rich: the live training display and result tables, for the CLI (compare,
-lr-find and sweep have their own ``console_*`` modules)."""
+lr-find and sweep have their own ``*_view`` modules)."""
 
 from __future__ import annotations
 

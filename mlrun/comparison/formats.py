@@ -1,6 +1,6 @@
 """Compare rows as output: table cells, csv, json and markdown text, and the learning-curve overlay.
 
-The rich table lives in console_compare.py; this module returns text (and writes the curves' PNG).
+The rich table lives in mlrun/cli/compare_view.py; this module returns text (and writes the curves' PNG).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Compare runs: compare() loads, filters, sorts and seed-groups the rows of runs.
 
-Sorting and seed groups live here; reading run directories in run_rows.py, keys and columns in
-row_keys.py, filters in row_filters.py, csv/json/markdown text in row_formats.py.
+Sorting and seed groups live here; reading run directories in rows.py, keys and columns in
+keys.py, filters in filters.py, csv/json/markdown text in formats.py.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def compare(
     stale_after: float = 3600.0,
     now: float | None = None,
 ) -> Rows:
-    """One flat dict per run below ``paths`` (DESIGN.md section 6), filtered, sorted, cut to ``top``.
+    """One flat dict per run below ``paths`` (docs/api.md), filtered, sorted, cut to ``top``.
 
     Rows: "run", "path", "status" (display status: "stale" for a dead running run, "unreadable" for
     corrupt JSON), "duration" (total seconds), "epochs", every parameter as a dotted key, every scalar

@@ -2,7 +2,7 @@
 
 ``RawData``: rows as a loader read them; ``Preprocessor``: the scaling and label encoding fitted on the
 training part (what a saved model keeps); ``Dataset``: the scaled splits plus that preprocessing.
-Their own module so the loaders (``data``, ``csv_data``) and ``model`` share them without importing
+Their own module so the loaders (``sources``, ``user_csv``) and ``model`` share them without importing
 each other.
 """
 

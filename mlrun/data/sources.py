@@ -1,4 +1,4 @@
-"""Datasets: scikit-learn's offline sets and generators, or a CSV file (read by ``csv_data``);
+"""Datasets: scikit-learn's offline sets and generators, or a CSV file (read by ``user_csv``);
 split, scale, encode.
 
 ``load_dataset(data)`` takes the spec's ``data:`` section: the test split is taken first (a fraction

@@ -1,6 +1,6 @@
 """A trained run's model: its network plus preprocessing, to predict on raw feature rows.
 
-``mlrun.load_model(RUN_DIR)`` (DESIGN.md section 6) and ``mlrun predict RUN_DIR DATA.csv``.
+``mlrun.load_model(RUN_DIR)`` (docs/api.md) and ``mlrun predict RUN_DIR DATA.csv``.
 """
 
 from __future__ import annotations

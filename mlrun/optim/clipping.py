@@ -1,4 +1,4 @@
-"""Gradient clipping, applied before the optimizer step (DESIGN section 4).
+"""Gradient clipping, applied before the optimizer step (docs/contract.md).
 
 Each function reads the gradient arrays ``grads`` and writes the clipped gradients into ``out``
 (arrays of the same shapes, preallocated by the optimizer); ``grads`` is never modified.

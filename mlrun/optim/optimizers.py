@@ -1,4 +1,4 @@
-"""The optimizers of DESIGN section 4, simplest first; each class states only its update rule.
+"""The optimizers of docs/contract.md, simplest first; each class states only its update rule.
 
 g is the (clipped) gradient, η the learning rate (read from ``self.learning_rate`` at every step, so
 the trainer's schedule can set it), t the step count from 1. Updates run in place on the array's

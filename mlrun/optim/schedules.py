@@ -1,4 +1,4 @@
-"""Learning-rate schedules of DESIGN section 4: ``sched(t)`` is η at optimizer step t (0, 1, 2, ...).
+"""Learning-rate schedules of docs/contract.md: ``sched(t)`` is η at optimizer step t (0, 1, 2, ...).
 
 Parameters a spec leaves ``None`` (η0 = ``initial_learning_rate``, ``total_steps``, ``decay_steps``,
 ``max_lr``) are derived from the optimizer's learning rate and the run's length by ``build_schedule``,

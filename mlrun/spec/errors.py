@@ -1,7 +1,7 @@
 """``ConfigError``, the one exception a bad spec raises.
 
-Its own module so the spec modules (config, spec_yaml) share it without importing each other; the public
-name stays ``mlrun.config.ConfigError``.
+Its own module so the spec modules (loading, yaml_text) share it without importing each other; the public
+name is ``mlrun.ConfigError``.
 """
 
 

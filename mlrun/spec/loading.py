@@ -1,4 +1,4 @@
-"""Loading a spec: a YAML path, a dict or a Config in, a validated ``Config`` out (docs/spec.md).
+"""Loading a spec: a YAML path, a dict or a Config in, a validated ``Config`` out (README.md, "The spec").
 
     cfg = load_config("spec.yaml", overrides=["optimizer.learning_rate=1e-2"])   # or a dict, or a Config
     cfg.model.activation, cfg.training.epochs, cfg.optimizer["name"], cfg.warnings

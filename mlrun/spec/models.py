@@ -1,4 +1,4 @@
-"""The spec: YAML in, a validated ``Config`` out (DESIGN.md section 3).
+"""The spec: YAML in, a validated ``Config`` out (README.md, "The spec").
 
     cfg = load_config("spec.yaml", overrides=["optimizer.learning_rate=1e-2"])   # or a dict, or a Config
     cfg.model.activation, cfg.training.epochs, cfg.optimizer["name"], cfg.warnings
@@ -9,8 +9,8 @@ Part specs (activation, initializer, loss, optimizer, schedule, layer) are check
 a newly registered part needs no schema change here.
 
 Here: the constants, the pydantic models, ``Config`` and ``load_config``. Reading YAML and applying
-``--set`` overrides is ``spec_yaml``; turning pydantic's errors into the one-line message is
-``spec_errors``; the JSON Schema is ``spec_schema``.
+``--set`` overrides is ``yaml_text``; turning pydantic's errors into the one-line message is
+``messages``; the JSON Schema is ``schema``.
 """
 
 from __future__ import annotations
@@ -243,7 +243,7 @@ class TrainingSpec(_Section):
 
 
 class Spec(_Section):
-    """The whole spec (DESIGN.md section 3)."""
+    """The whole spec (README.md, "The spec")."""
 
     name: str = Field("run", description="run-name prefix: letters, digits, - and _")
     seed: Annotated[int, Ge(0)] = 0

@@ -1,5 +1,5 @@
 """The training loop: batches -> forward -> loss -> backward -> L2 -> clip + optimizer step, per-epoch
-history and stop rules (DESIGN.md section 4). It never prints or writes files: progress, run
+history and stop rules (docs/contract.md). It never prints or writes files: progress, run
 directories and checkpoints are callbacks with any of these methods::
 
     on_train_begin(trainer)   on_batch_end(trainer, logs)   on_epoch_end(trainer, logs)   on_train_end(trainer)
