@@ -5,10 +5,12 @@ Sweep workers return Outcomes (they are picklable); the driver writes them with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlrun.baselines.fitting import fit_baselines
+from mlrun.baselines.specs import parse_baselines
 from mlrun.experiment.model import probabilities
 from mlrun.lr_finder.range_test import auto_max_lr
 from mlrun.metrics.scores import advice, compute_metrics
@@ -69,12 +71,26 @@ class Outcome:
     data: dict
     best_epoch: int | None = None
     signal: int | None = None
+    baselines: dict = field(default_factory=dict)  # label -> split -> metrics (metrics.json's "baselines")
+    baseline_info: dict = field(default_factory=dict)  # label -> strategy, binary models, ... (run.json)
+
+
+def baseline_specs(cfg: Config, task: str | None = None):
+    """The spec's checked baselines ([] when it has none); ``task`` None: the spec's own (maybe auto)."""
+    return parse_baselines(cfg.to_dict().get("baselines"), cfg.task if task is None else task)
+
+
+def _fit_baselines(cfg: Config, dataset, specs) -> tuple[dict, dict, list[str]]:
+    fits = fit_baselines(specs, dataset, cfg.seed, cfg.metrics)
+    return ({f.spec.label: f.metrics for f in fits}, {f.spec.label: f.info for f in fits},
+            [w for f in fits for w in f.warnings])
 
 
 def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False, checkpoint=None,
                  received: list | None = None) -> Outcome:
     """Build, (restore,) train and evaluate in memory; signals stop it gracefully in the main thread."""
     received = [] if received is None else received
+    specs = baseline_specs(cfg, dataset.task)  # a bad baseline fails before the network trains
     setup = build_setup(cfg, dataset, callbacks, resolved=resolve_max_lr(cfg, dataset, resolved), smoke=smoke)
     trainer = setup.trainer
     if checkpoint is not None:
@@ -85,6 +101,11 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
     with graceful_signals(trainer, received), blas_threads(cfg.training.threads):
         trainer.fit(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
     metrics, warnings, outputs = evaluate(setup.network, dataset, cfg.metrics)
+    baselines, baseline_info, notes = {}, {}, []
+    if specs and not received:  # a signal asked to stop: the baselines wait for the resumed run
+        with blas_threads(cfg.training.threads):
+            baselines, baseline_info, notes = _fit_baselines(cfg, dataset, specs)
+    warnings += notes
     tips = advice(metrics, dataset)
     if trainer.status == "diverged":
         tips.insert(0, f"the loss diverged in epoch {trainer.epoch + 1} (non-finite, or above 1e4 x the first"
@@ -99,7 +120,7 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
         labels=None if dataset.classes is None else [str(c) for c in dataset.classes],
         positive_class=dataset.positive_class, data=_data_summary(dataset),
         best_epoch=trainer.early_stopping.best_epoch if trainer.early_stopping else None,
-        signal=received[0] if received else None,
+        signal=received[0] if received else None, baselines=baselines, baseline_info=baseline_info,
     )
 
 

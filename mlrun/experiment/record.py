@@ -29,6 +29,7 @@ class Run:
     signal: int | None = None
     resolved: dict = field(default_factory=dict)
     task: str = ""
+    baselines: dict = field(default_factory=dict)  # label -> split -> metrics, as metrics.json's "baselines"
 
     @property
     def name(self) -> str:
@@ -80,7 +81,9 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
     """Write everything a finished training leaves in its run directory, status last (sweeps: plots=False)."""
     metric_names = [main_metric(outcome.task)]
     write_history(run_dir.file("history.csv"), outcome.history, metric_names)
-    run_dir.write_json("metrics.json", outcome.metrics)
+    # baselines beside the splits, in the one file compare already reads (old runs simply lack the key)
+    run_dir.write_json("metrics.json", {**outcome.metrics, "baselines": outcome.baselines} if outcome.baselines
+                       else outcome.metrics)
     _write_predictions(run_dir, outcome)
     run_dir.write_npz("model.npz", **outcome.model_arrays)
 
@@ -89,6 +92,8 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
     run_dir.finish(outcome.status, outcome.stop_reason, outcome.epochs,
                    timings={"train_seconds": outcome.train_seconds, "total_seconds": total_seconds},
                    resolved=outcome.resolved, data=outcome.data, advice=outcome.advice, warnings=warnings,
-                   signal=outcome.signal, best_epoch=outcome.best_epoch)
+                   signal=outcome.signal, best_epoch=outcome.best_epoch,
+                   **({"baselines": outcome.baseline_info} if outcome.baseline_info else {}))
     return Run(run_dir.path, outcome.status, outcome.stop_reason, outcome.metrics, outcome.history,
-               outcome.epochs, outcome.advice, warnings, outcome.signal, outcome.resolved, outcome.task)
+               outcome.epochs, outcome.advice, warnings, outcome.signal, outcome.resolved, outcome.task,
+               outcome.baselines)

@@ -10,7 +10,7 @@ import socket
 import sys
 import time
 
-from mlrun.experiment.outcome import run_training
+from mlrun.experiment.outcome import baseline_specs, run_training
 from mlrun.experiment.record import Run, record_outcome
 from mlrun.experiment.recorder import RunRecorder, epochs_done, load_checkpoint
 from mlrun.metrics.names import main_metric
@@ -25,6 +25,7 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
           command: list[str] | None = None, csv_text: str | None = None) -> Run:
     """Train the spec ``cfg`` (a Config, a dict or a path) and write a run directory under ``runs_dir``."""
     cfg = cfg if isinstance(cfg, Config) else load_config(cfg)
+    baseline_specs(cfg)  # a bad baselines list is a ConfigError before a run directory exists
     started = time.time()
     dataset = load_data(cfg, smoke=smoke, csv_text=csv_text)
     run_dir = runs.RunDir.create(runs_dir, name or cfg.name, kind="train")

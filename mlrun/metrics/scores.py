@@ -116,12 +116,12 @@ def _multiclass_scores(y_true, proba, k: int) -> dict:
     }
 
 
-def _classification_table(y_true, proba, pos: int | None, k: int) -> dict:
+def _classification_table(y_true, proba, pos: int | None, k: int, y_pred=None) -> dict:
     """name -> zero-argument function computing it (so only requested metrics run)."""
     from sklearn import metrics as skm
 
     labels = np.arange(k)
-    y_pred = proba.argmax(axis=1)
+    y_pred = proba.argmax(axis=1) if y_pred is None else y_pred
     pr = {"pos_label": pos, "average": "binary"} if k == 2 else {"labels": labels, "average": "macro"}
     table = {
         "accuracy": lambda: skm.accuracy_score(y_true, y_pred),
@@ -136,8 +136,10 @@ def _classification_table(y_true, proba, pos: int | None, k: int) -> dict:
     return {**table, **scores}
 
 
-def classification_metrics(y_true, proba, positive_class=None, n_classes=None, names=None) -> Metrics:
-    """Metrics of class codes y_true (n,) against probabilities proba (n, k); y_pred = argmax.
+def classification_metrics(y_true, proba, positive_class=None, n_classes=None, names=None,
+                           y_pred=None) -> Metrics:
+    """Metrics of class codes y_true (n,) against probabilities proba (n, k); y_pred = argmax, unless given
+    (a scikit-learn classifier's own ``predict``, whose ties need not break as argmax does).
 
     Binary precision/recall/f1/roc_auc/pr_auc are of ``positive_class`` (code; default 1);
     multiclass: macro averages, one-vs-rest for roc_auc and pr_auc."""
@@ -153,7 +155,9 @@ def classification_metrics(y_true, proba, positive_class=None, n_classes=None, n
         return _undefined(names, "the scores are not finite (NaN or inf): metrics are undefined")
     proba = proba / proba.sum(axis=1, keepdims=True)  # float32 softmax rows may miss 1 by ~1e-7
     pos = (1 if positive_class is None else int(positive_class)) if k == 2 else None
-    table = _classification_table(y_true, proba, pos, k)
+    if y_pred is not None:
+        y_pred = np.asarray(y_pred, dtype=np.int64).ravel()
+    table = _classification_table(y_true, proba, pos, k, y_pred)
     notes: list[str] = []
     return Metrics({name: _measure(name, table[name], notes) for name in names}, warnings=notes)
 
@@ -187,10 +191,11 @@ def regression_metrics(y_true, y_pred, names=None) -> Metrics:
     return Metrics({name: _measure(name, table[name], notes) for name in names}, warnings=notes)
 
 
-def compute_metrics(task: str, y_true, output, positive_class=None, names="auto") -> Metrics:
-    """classification: output = probabilities (n, k); regression: predictions in original units."""
+def compute_metrics(task: str, y_true, output, positive_class=None, names="auto", y_pred=None) -> Metrics:
+    """classification: output = probabilities (n, k) (``y_pred``: class codes, if not their argmax);
+    regression: predictions in original units."""
     if task == "classification":
-        return classification_metrics(y_true, output, positive_class=positive_class, names=names)
+        return classification_metrics(y_true, output, positive_class=positive_class, names=names, y_pred=y_pred)
     if task == "regression":
         return regression_metrics(y_true, output, names=names)
     raise ValueError(f"task must be classification or regression; got {task!r}")
