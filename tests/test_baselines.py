@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+import yaml
+from click.testing import CliRunner
+from rich.console import Console
 from sklearn import metrics as skm
 from sklearn.linear_model import LogisticRegression
 
+import mlrun
 from mlrun.baselines.estimators import ESTIMATORS, STRATEGIES, estimator_names
 from mlrun.baselines.fitting import NEEDS_PROBABILITIES, baseline_seed, fit_baselines
 from mlrun.baselines.specs import parse_baselines
+from mlrun.cli.app import cli
+from mlrun.cli.console import render_run
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import load_config
 from mlrun.training.setup import SEED_PURPOSES, load_data, seeds
@@ -156,3 +164,76 @@ def test_the_table_has_what_the_issue_lists():
     assert estimator_names("regression") == ["linear", "ridge", "random_forest"]
     assert {e.name for e in ESTIMATORS.values() if e.task == "classification" and e.native_multiclass} == \
         {"logistic_regression", "random_forest", "naive_bayes", "knn"}
+
+
+# ----------------------------------------------------------------------------- through a run directory
+SMALL = {"name": "small", "seed": 3, "data": {"dataset": "iris"},
+         "model": {"hidden_layers": 1, "neurons": 8, "activation": "tanh"},
+         "optimizer": {"name": "adam", "learning_rate": 0.01}, "training": {"epochs": 4, "batch_size": 16}}
+WITH = {**SMALL, "baselines": ["logistic_regression", {"name": "svm", "multiclass": "ovo"}]}
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    runs_dir = tmp_path_factory.mktemp("runs")
+    return runs_dir, mlrun.train(SMALL, runs_dir=runs_dir), mlrun.train(WITH, runs_dir=runs_dir)
+
+
+def _read(run, file):
+    return json.loads((run.path / file).read_text())
+
+
+def test_opt_in_the_network_trains_bit_for_bit_as_without(two_runs):
+    _, plain, with_baselines = two_runs
+    assert "baselines" not in _read(plain, "metrics.json") and "baselines" not in _read(plain, "run.json")
+    assert "baselines" not in (plain.path / "config.yaml").read_text()
+    assert not any(k.startswith("baselines") for k in _read(plain, "run.json")["params"])
+    net = {k: v for k, v in _read(with_baselines, "metrics.json").items() if k != "baselines"}
+    assert net == _read(plain, "metrics.json") and with_baselines.metrics == plain.metrics
+    assert (plain.path / "model.npz").read_bytes() == (with_baselines.path / "model.npz").read_bytes()
+
+
+def test_metrics_json_and_run_json_record_the_baselines(two_runs):
+    _, _, run = two_runs
+    saved = _read(run, "metrics.json")["baselines"]
+    assert list(saved) == ["logistic_regression", "svm_ovo"] and set(saved["svm_ovo"]) == {"validation", "test"}
+    assert saved == run.baselines and saved["svm_ovo"]["test"]["log_loss"] is None
+    info = _read(run, "run.json")["baselines"]
+    assert info["svm_ovo"]["multiclass"] == "ovo" and info["svm_ovo"]["binary_models"] == 3
+    assert info["logistic_regression"]["binary_models"] == 0
+    assert info["svm_ovo"]["estimator"] == "OneVsOneClassifier(SVC)"
+    assert "baselines" in yaml.safe_load((run.path / "config.yaml").read_text())
+
+
+def test_compare_shows_baseline_columns_and_reads_old_runs(two_runs):
+    runs_dir, plain, run = two_runs
+    rows = {r["run"]: r for r in mlrun.compare([runs_dir])}
+    key = "baseline.logistic_regression.test.accuracy"
+    assert rows[run.name][key] == run.baselines["logistic_regression"]["test"]["accuracy"]
+    assert key not in rows[plain.name] and rows[plain.name]["test.accuracy"] == plain.metrics["test"]["accuracy"]
+    result = CliRunner().invoke(cli, ["compare", str(runs_dir), "--metrics", f"test.accuracy,{key}",
+                                      "--format", "csv"])
+    assert result.exit_code == 0 and key in result.output.splitlines()[0]
+
+
+def test_the_train_summary_puts_network_and_baselines_side_by_side(two_runs):
+    _, _, run = two_runs
+    console = Console(width=80, record=True, color_system=None)
+    render_run(console, run)
+    text = console.export_text()
+    lines = {line.split()[1]: line for line in text.splitlines() if line.startswith("│")
+             and line.split()[1] in ("network", "logistic_regression", "svm_ovo")}
+    assert set(lines) == {"network", "logistic_regression", "svm_ovo"}
+    assert f"{run.baselines['logistic_regression']['test']['accuracy']:.4g}" in lines["logistic_regression"]
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_bad_baseline_parameter_is_one_line_and_exit_2(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({**SMALL, "baselines": [{"name": "svm", "params": {"gama": 1}}]}))
+    for args in (["train", str(spec), "--runs-dir", str(tmp_path / "runs")], ["validate", str(spec)]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        assert "has no parameter 'gama' (did you mean 'gamma'?)" in result.output
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists()  # checked before a run directory is made

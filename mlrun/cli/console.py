@@ -85,6 +85,22 @@ def metrics_table(metrics: dict, precision: int = 4, title: str = "metrics") -> 
     return table
 
 
+def baselines_table(run, precision: int = 4) -> Table:
+    """The network and each baseline side by side: one row each, the task's main test metrics."""
+    from mlrun.metrics.names import MAIN_COLUMNS
+
+    split = "test" if "test" in run.metrics else "validation"
+    names = [m for m in MAIN_COLUMNS.get(run.task, ()) if m in (run.metrics.get(split) or {})]
+    table = Table(title=f"network and baselines ({split})", title_justify="left")
+    table.add_column("model")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_row("network", *[fmt(run.metrics[split].get(name), precision) for name in names], style="bold")
+    for label, by_split in run.baselines.items():
+        table.add_row(label, *[fmt((by_split.get(split) or {}).get(name), precision) for name in names])
+    return table
+
+
 STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "interrupted": "yellow",
                 "stale": "yellow", "running": "cyan"}
 
@@ -94,6 +110,8 @@ def render_run(console: Console, run) -> None:
     console.print(f"[{style}]{run.status}[/] ({run.stop_reason}) after {run.epochs} epochs")
     if run.metrics:
         console.print(metrics_table(run.metrics))
+    if run.metrics and getattr(run, "baselines", None):
+        console.print(baselines_table(run))
     for tip in run.advice:
         console.print(f"[yellow]advice:[/] {tip}")
     for warning in run.warnings:

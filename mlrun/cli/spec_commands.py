@@ -25,6 +25,9 @@ def validate(specs, overrides, show, check_data):
     for spec in specs:
         try:
             cfg = load_config(spec, overrides)
+            from mlrun.experiment.outcome import baseline_specs  # the baselines list is checked above the spec
+
+            baseline_specs(cfg)
             dataset = None
             if check_data:
                 from mlrun.training.setup import load_data  # only --data needs the training modules

@@ -20,8 +20,11 @@ NUMBER_TYPES = (int, float)
 
 @functools.lru_cache(maxsize=4096)  # a few dozen distinct keys, asked about for every row
 def is_metric(key: str) -> bool:
-    """"<split>.<metric>" (and "<split>.<metric>.std" in groups)."""
-    return key.split(".", 1)[0] in SPLITS and "." in key
+    """"<split>.<metric>", "baseline.<label>.<split>.<metric>" (and their ".std" in groups)."""
+    parts = key.split(".", 3)
+    if parts[0] == "baseline":
+        return len(parts) == 4 and parts[2] in SPLITS
+    return parts[0] in SPLITS and len(parts) > 1
 
 
 @functools.lru_cache(maxsize=4096)

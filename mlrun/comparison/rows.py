@@ -76,15 +76,21 @@ def _status(info: dict, now: float, stale_after: float) -> str:
 _METRIC_KEYS: dict[tuple[str, str], str] = {}
 
 
-def _add_metrics(row: dict, metrics) -> None:
-    # "<split>.<metric>" for scalars (and nulls) only: a confusion matrix is never a column
+def _add_metrics(row: dict, metrics, prefix: str = "") -> None:
+    # "<split>.<metric>" for scalars (and nulls) only: a confusion matrix is never a column;
+    # a baseline's are "baseline.<label>.<split>.<metric>" (runs before baselines have none)
     keys = _METRIC_KEYS
     for split, values in metrics.items():
-        if type(values) is dict:
+        if split == "baselines" and not prefix and type(values) is dict:
+            for label, by_split in values.items():
+                if type(by_split) is dict:
+                    _add_metrics(row, by_split, f"baseline.{label}.")
+        elif type(values) is dict:
+            split = prefix + split
             for name, value in values.items():
                 kind = type(value)
                 if kind is float or kind is int or (value is None and name != "confusion_matrix"):
-                    key = keys.get((split, name))
+                    key = keys.get((split, name))  # split carries its baseline prefix
                     if key is None:
                         key = keys[split, name] = f"{split}.{name}"
                     row[key] = value

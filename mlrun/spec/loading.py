@@ -45,7 +45,10 @@ class Config:
 
     def to_dict(self) -> dict:
         """The resolved spec as plain JSON/YAML-safe data (every default filled in, ``auto`` kept)."""
-        return self._spec.model_dump(mode="json")
+        spec = self._spec.model_dump(mode="json")
+        if spec.get("baselines") is None:  # opt-in: a spec without baselines writes what it always wrote
+            spec.pop("baselines", None)
+        return spec
 
     def replace(self, overrides: typing.Iterable[str] = ()) -> Config:
         return load_config(self, overrides)

@@ -256,6 +256,8 @@ class Spec(_Section):
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     metrics: Literal["auto"] | list[str] = Field("auto", description="auto = all that fit the task")
     sweep: dict[str, Any] | None = Field(None, description="read by `mlrun sweep` only")
+    baselines: list[str | dict[str, Any]] | None = Field(
+        None, description="scikit-learn estimators fitted beside the network: names or {name, params, multiclass}")
 
     @field_validator("name", mode="before")
     @classmethod
