@@ -126,6 +126,7 @@ def test_the_new_seed_purpose_leaves_the_old_streams_where_they_were():
     old = np.random.SeedSequence(7).spawn(5)
     for purpose, child in zip(SEED_PURPOSES, old):
         assert (seeds(7)[purpose].generate_state(4) == child.generate_state(4)).all()
+    assert baseline_seed(7) == int(np.random.SeedSequence(7).spawn(6)[5].generate_state(1)[0])  # its own child
 
 
 @pytest.mark.parametrize(("items", "message"), [
