@@ -62,9 +62,10 @@ def test_regression_targets_of_shape_n_pair_with_one_column(name):
         loss.value(y_true.ravel()[:5], y_pred)
 
 
+@pytest.mark.parametrize("n", [1, 6])  # one row: (1, k).T is already contiguous, so a view, not a copy
 @pytest.mark.parametrize("name", names("loss"))
-def test_inputs_are_not_modified(name):
-    y_true, y_pred = _data(name)
+def test_inputs_are_not_modified(name, n):
+    y_true, y_pred = _data(name, n=n)
     t, p = y_true.copy(), y_pred.copy()
     build("loss", name).value_and_gradient(y_true, y_pred)
     np.testing.assert_array_equal(y_true, t)
@@ -180,3 +181,36 @@ def test_cross_entropy_is_finite_non_negative_with_zero_sum_gradient_rows(z, lab
     value, grad = build("loss", "cross_entropy").value_and_gradient(np.array(labels), z)
     assert value >= 0 and math.isfinite(value)
     np.testing.assert_allclose(grad.sum(axis=1), 0, atol=1e-12)
+
+
+# -- edge sizes -----------------------------------------------------------------------------------
+def test_mse_on_a_one_element_batch():
+    """mean(e²) = e², d/dŷ = 2e, whether y_true is (1,) or (1, 1)."""
+    mse = build("loss", "mse")
+    for y_true in (np.array([0.5]), np.array([[0.5]])):
+        value, grad = mse.value_and_gradient(y_true, np.array([[2.0]]))
+        assert value == 2.25 and grad.shape == (1, 1) and grad[0, 0] == 3.0
+        assert mse.value(y_true, np.array([[2.0]])) == 2.25
+        np.testing.assert_array_equal(mse.gradient(y_true, np.array([[2.0]])), [[3.0]])
+
+
+@pytest.mark.parametrize("name", sorted(set(names("loss")) - {"cosine"}))
+def test_gradient_check_on_a_one_element_batch(name):
+    check_loss(build("loss", name), *_data(name, n=1, k=1 if name not in CLASSIFICATION else 3))
+
+
+@pytest.mark.parametrize("p", [1, 1.5, 2, 3])
+def test_minkowski_gradient_where_some_errors_are_exactly_zero(p):
+    """At e = 0 the gradient is 0 (sign(0) = 0, as torch's abs); elsewhere m^(1/p-1)|e|^(p-1)sign(e)/N."""
+    y_true = np.array([[0.0, 1.0], [2.0, 3.0]])
+    y_pred = np.array([[0.0, 1.5], [2.0, 1.0]])  # e = 0, 0.5, 0, -2
+    e = (y_pred - y_true).ravel()
+    m = np.mean(np.abs(e) ** p)
+    expected = (m ** (1 / p - 1) * np.abs(e) ** (p - 1) * np.sign(e) / 4).reshape(2, 2)
+    expected[y_pred == y_true] = 0.0
+    loss = build("loss", {"name": "minkowski", "p": p})
+    value, grad = loss.value_and_gradient(y_true, y_pred)
+    assert value == pytest.approx(m ** (1 / p))
+    assert np.all(np.isfinite(grad)) and grad[0, 0] == 0 and grad[1, 0] == 0
+    np.testing.assert_allclose(grad, expected, rtol=1e-12)
+    np.testing.assert_allclose(loss.gradient(y_true, y_pred), grad, rtol=1e-12)

@@ -219,8 +219,9 @@ class CrossEntropy(Loss):
                 f"cross_entropy needs {n} integer labels in [0, {k}); got y_true of shape {np.shape(y_true)}"
             )
         # class-major (k, n): the per-row max and sum become k-1 vector operations over contiguous rows,
-        # several times faster than reducing the short last axis of (n, k)
-        s = np.ascontiguousarray(z.T)
+        # several times faster than reducing the short last axis of (n, k). Always a copy: for one row
+        # z.T is already contiguous, and ascontiguousarray would hand back a view of the caller's logits.
+        s = z.T.copy(order="C")
         s -= np.maximum.reduce(s, axis=0)  # ufunc reductions: no ndarray.max/sum Python wrappers
         flat = s.reshape(-1)  # a view: s[labels[i], i] is flat[at[i]]
         at = labels * n + np.arange(n)
