@@ -101,6 +101,33 @@ def test_float32_probabilities_that_miss_one_slightly():
     assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(Y_MC, P_MC, multi_class="ovr"), abs=1e-6)
 
 
+def test_float32_softmax_rows_are_renormalised_before_log_loss():
+    """float32 softmax rows miss 1 by ~1e-7, beyond scikit-learn's float64 tolerance (sqrt(eps)): it
+    would warn on them. Renormalised in float64, log_loss is the float64 softmax's, without a warning."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((200, 3))
+    y = rng.integers(0, 3, 200)
+    p32 = np.exp(z).astype(np.float32)
+    p32 /= p32.sum(axis=1, keepdims=True)
+    assert np.abs(p32.astype(np.float64).sum(axis=1) - 1).max() > np.sqrt(np.finfo(np.float64).eps)
+    m = classification_metrics(y, p32)
+    assert m.warnings == []
+    p64 = p32.astype(np.float64)
+    assert m["log_loss"] == pytest.approx(skm.log_loss(y, p64 / p64.sum(axis=1, keepdims=True)), rel=1e-12)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    assert m["log_loss"] == pytest.approx(skm.log_loss(y, p), rel=1e-6)
+
+
+def test_one_dimensional_binary_probabilities_are_those_of_class_1():
+    m = classification_metrics(Y_BIN, P1)
+    assert m == classification_metrics(Y_BIN, P_BIN)
+    assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(Y_BIN, P1))
+    assert m["pr_auc"] == pytest.approx(skm.average_precision_score(Y_BIN, P1))
+    assert m["log_loss"] == pytest.approx(skm.log_loss(Y_BIN, P1))
+    assert m["accuracy"] == skm.accuracy_score(Y_BIN, P1 > 0.5)
+    assert m["confusion_matrix"] == skm.confusion_matrix(Y_BIN, (P1 > 0.5).astype(int)).tolist()
+
+
 # -------------------------------------------------------------------------------------- undefined
 def test_single_class_in_y_true_makes_roc_auc_none_with_a_warning():
     m = classification_metrics([1, 1, 1], [[0.2, 0.8], [0.6, 0.4], [0.1, 0.9]])
@@ -232,3 +259,15 @@ def test_advice_gap_and_baselines():
     notes = advice({"train": {"rmse": 30.0}, "validation": {"rmse": 60.0}, "test": {"r2": -0.2}}, r)
     assert len(notes) == 2 and "overfitting" in notes[0] and notes[1].startswith("test.r2 = -0.2 < 0")
     assert advice({"train": {"rmse": 50.0}, "validation": {"rmse": 55.0}, "test": {"r2": 0.4}}, r) == []
+
+
+def test_advice_regression_gap_when_the_training_rmse_is_below_1():
+    """The rule is a ratio (validation > 1.5 × train), whatever the units' scale."""
+    r = load_dataset({"dataset": "diabetes"})
+    notes = advice({"train": {"rmse": 0.2}, "validation": {"rmse": 0.5}}, r)
+    assert notes == ["train rmse 0.2 vs validation 0.5: a gap this large suggests overfitting; "
+                     "try early_stopping, l2, dropout or a smaller network"]
+    assert advice({"train": {"rmse": 0.2}, "validation": {"rmse": 0.29}}, r) == []
+    assert len(advice({"train": {"rmse": 0.002}, "test": {"rmse": 0.004}}, r)) == 1  # test when no validation
+    assert len(advice({"train": {"rmse": 0.0}, "validation": {"rmse": 0.3}}, r)) == 1  # memorised
+    assert advice({"train": {"rmse": 0.0}, "validation": {"rmse": 0.0}}, r) == []

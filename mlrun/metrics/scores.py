@@ -227,7 +227,8 @@ def _generalisation_gap(metrics_by_split, dataset) -> list[str]:
     other = _value(metrics_by_split, split, metric)
     if train is None or other is None:
         return []
-    large = train - other > GAP_ACCURACY if metric == "accuracy" else other > GAP_RMSE_RATIO * train > 0
+    # a ratio for rmse, so the units' scale does not matter; a training rmse of 0 (memorised) counts
+    large = train - other > GAP_ACCURACY if metric == "accuracy" else other > GAP_RMSE_RATIO * train
     if not large:
         return []
     return [f"train {metric} {train:.4g} vs {split} {other:.4g}: a gap this large suggests overfitting; "
