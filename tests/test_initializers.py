@@ -90,3 +90,26 @@ def test_selu_with_lecun_normal_self_normalises_through_30_layers():
         x = layer.forward(x)
     assert abs(x.mean()) < 0.1 and abs(x.std() - 1) < 0.15
 
+
+
+FAN_IN_1 = (1, 20000)  # one input feature, many units: the variance is about the fan of 1
+
+
+@pytest.mark.parametrize("name, variance", [
+    ("glorot_normal", 2 / 20001), ("glorot_uniform", 2 / 20001), ("lecun_normal", 1.0),
+    ("lecun_uniform", 1.0), ("he_normal", 2.0), ("he_uniform", 2.0)])
+def test_fan_in_1(name, variance):
+    assert fans(FAN_IN_1) == (1, 20000)
+    w = build("initializer", name)(FAN_IN_1, np.random.default_rng(0))
+    assert w.shape == FAN_IN_1
+    assert abs(w.var() / variance - 1) < 0.05  # 20000 draws: the estimate's relative sd is at most 1%
+    if name.endswith("uniform"):
+        r = np.sqrt(3 * variance)
+        assert r * 0.999 < np.abs(w).max() <= r
+
+
+def test_a_dense_layer_on_one_feature_is_he_normal_with_variance_2():
+    layer = build("layer", {"name": "dense", "units": 20000, "activation": "relu"})
+    layer.build(1, np.random.default_rng(0))
+    assert layer.params["W"].shape == (1, 20000)
+    assert abs(layer.params["W"].var() / 2.0 - 1) < 0.05

@@ -290,3 +290,48 @@ def test_alpha_dropout_values_and_self_normalisation():
     dx = layer.backward(np.ones_like(x))
     np.testing.assert_allclose(dx[~dropped], a)
     np.testing.assert_array_equal(dx[dropped], 0)
+
+
+def test_activation_layer_passes_the_training_flag_to_rrelu():
+    """rrelu as its own layer: random slopes in [lower, upper] in training, (lower + upper)/2 in inference."""
+    layer = _built({"name": "activation", "activation": "rrelu"})
+    x = -np.ones((100, 4))
+    np.testing.assert_array_equal(layer.forward(x, training=False), np.full(x.shape, -(1 / 8 + 1 / 3) / 2))
+    slopes = layer.forward(x, training=True) / x
+    assert 1 / 8 <= slopes.min() and slopes.max() <= 1 / 3 and len(np.unique(slopes)) == slopes.size
+
+
+def test_dense_batch_norm_rrelu_network_is_deterministic_in_inference():
+    """dense -> batch_norm -> activation(rrelu): predictions are the mean-slope rrelu of the batch norm's
+    output, the same on every call; a training forward draws fresh slopes."""
+    from mlrun.nn.network import Network, expand_model, output_spec
+
+    specs = expand_model({"hidden_layers": 1, "neurons": 16, "activation": "rrelu", "batch_norm": True})
+    assert [s["name"] for s in specs] == ["dense", "batch_norm", "activation"]
+    net = Network(specs + [output_spec(2)], 4, "float64", np.random.default_rng(0), np.random.default_rng(1))
+    x = _x((50, 4))
+    first, second = net.predict_output(x), net.predict_output(x)
+    np.testing.assert_array_equal(first, second)
+    dense, norm, _, out = net.layers
+    h = norm.forward(dense.forward(x, training=False), training=False)
+    h = np.where(h > 0, h, h * (1 / 8 + 1 / 3) / 2)
+    np.testing.assert_allclose(first, out.forward(h, training=False), rtol=1e-12)
+    assert not np.array_equal(net.forward(x, training=True), net.forward(x, training=True))
+
+
+@pytest.mark.parametrize("model", [
+    {"activation": "rrelu", "batch_norm": True},
+    {"activation": "rrelu"},
+    {"activation": "relu", "dropout": 0.5},
+    {"activation": "selu", "dropout": 0.2},
+    {"activation": "rrelu", "batch_norm": True, "dropout": 0.3},
+], ids=str)
+def test_every_noisy_layer_is_noise_free_in_inference(model):
+    from mlrun.nn.network import Network, expand_model, output_spec
+
+    specs = expand_model({"hidden_layers": 2, "neurons": 16, **model}) + [output_spec(2)]
+    net = Network(specs, 4, "float64", np.random.default_rng(0), np.random.default_rng(1))
+    x = _x((50, 4))
+    np.testing.assert_array_equal(net.predict_output(x), net.predict_output(x))
+    np.testing.assert_array_equal(net.forward(x, training=False), net.predict_output(x))
+    assert not np.array_equal(net.forward(x, training=True), net.forward(x, training=True))

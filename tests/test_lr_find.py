@@ -106,6 +106,39 @@ def test_steepest_rule_ignores_falls_after_the_minimum():
     assert suggest_steepest(LRS, y) == pytest.approx(1e-3, rel=0.03)
 
 
+def test_steepest_rule_on_a_curve_that_rises_from_its_first_points():
+    """No fall anywhere: nothing is steeper than the lowest point, which is the window's first."""
+    y = 1.0 + (U - U[0]) ** 2
+    part = window(y, 500)
+    assert part == slice(50, 495)
+    got = suggestions(LRS, y, 500)
+    assert got["steepest"] == LRS[50] and got["minimum"] == LRS[50] / 10
+    assert all(np.isfinite(v) for v in got.values())
+    assert suggest_steepest(LRS[:8], y[:8]) == LRS[0]  # a curve too short to trim: the whole of it
+    assert suggest_steepest(LRS[:1], y[:1]) == LRS[0]
+
+
+def test_steepest_rule_reads_nothing_past_the_minimum():
+    """The window's first point is the minimum; a steep fall comes later, above it: steepest is that
+    first point (the window before the minimum holds it alone)."""
+    y = np.concatenate([np.linspace(3.0, 1.0, 51),     # the warm-up the window drops, down to 1.0 at 50
+                        np.linspace(1.1, 5.0, 200),    # a rise ...
+                        np.linspace(5.0, 2.0, 50),     # ... a steep fall that stays above 1.0 ...
+                        np.linspace(2.0, 6.0, 199)])   # ... and the climb
+    part = window(y, 500)
+    assert part.start == 50 and int(np.argmin(y[part])) == 0
+    assert suggestions(LRS, y, 500)["steepest"] == LRS[50]
+
+
+def test_a_range_test_rising_from_its_first_step_still_suggests(cfg, dataset):
+    """η from 10 up: the loss rises from the first step and explodes at the third; every rule answers
+    (and so ``max_lr: auto``, which computes them all, does not crash)."""
+    res = range_test(cfg, dataset, 10.0, 1e3, 40)
+    assert res.stop_reason == "loss_exploded" and len(res.losses) == 3
+    assert np.all(np.diff(res.smoothed) > 0)
+    assert res.suggestions == {"minimum": 1.0, "steepest": 10.0, "valley": 10.0}
+
+
 def test_valley_rule_two_thirds_down_the_longest_valley():
     y = np.concatenate([np.linspace(1.0, 1.5, 100),        # rising plateau below the valley's top
                         np.linspace(3.0, 0.5, 300),        # the valley: indices 100..399
