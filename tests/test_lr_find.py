@@ -137,6 +137,7 @@ def test_a_range_test_rising_from_its_first_step_still_suggests(cfg, dataset):
     assert res.stop_reason == "loss_exploded" and len(res.losses) == 3
     assert np.all(np.diff(res.smoothed) > 0)
     assert res.suggestions == {"minimum": 1.0, "steepest": 10.0, "valley": 10.0}
+    assert auto_max_lr(cfg, dataset, 10.0, 1e3, 40)["max_lr"] == 10.0
 
 
 def test_valley_rule_two_thirds_down_the_longest_valley():
