@@ -11,8 +11,9 @@ from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.optim.schedules import build_schedule
 from mlrun.registry import build
 from mlrun.spec.loading import load_config
+from mlrun.training.early_stopping import EarlyStopping
 from mlrun.training.setup import build_setup, load_data
-from mlrun.training.trainer import DIVERGENCE_FACTOR, EarlyStopping, Trainer, batches_per_epoch
+from mlrun.training.trainer import DIVERGENCE_FACTOR, Trainer, batches_per_epoch
 
 # η so small that every update underflows against the weights: the network never changes, so each
 # epoch's losses tie exactly
