@@ -135,19 +135,18 @@ def test_confusion_matrix_many_classes(tmp_path, captured):
     assert len([t for t in captured[0] if t.isdigit()]) == 24 * 24  # still annotated at 24 classes
 
 
-@pytest.mark.parametrize("as_names", [False, True])
-def test_roc_pr_binary(tmp_path, captured, as_names):
+@pytest.mark.parametrize("labels", [["neg", "pos"], ["0", "1"], ["1", "2"], ["2", "1"]])
+@pytest.mark.parametrize("positive", [0, 1])
+def test_roc_pr_binary_draw_the_positive_code_whatever_the_labels(tmp_path, captured, labels, positive):
+    # y_true are codes and the positive class is a code: labels {1, 2} must not be read as codes
     y, proba = _binary()
-    labels = ["neg", "pos"] if as_names else ["0", "1"]
-    y_true = np.array(labels)[y] if as_names else y
-    positive = labels[0]  # the positive class need not be the second column
-    _check_png(plots.roc_curve(y_true, proba, labels, positive, tmp_path / "roc.png", "bin"))
-    _check_png(plots.pr_curve(y_true, proba, labels, positive, tmp_path / "pr.png", "bin"))
-    auc = roc_auc_score(y == 0, proba[:, 0])
-    ap = average_precision_score(y == 0, proba[:, 0])
-    assert f"{labels[0]} (AUC = {auc:.3f})" in captured[0] and "chance (AUC = 0.5)" in captured[0]
-    assert f"{labels[0]} (AP = {ap:.3f})" in captured[1]
-    assert f"chance (prevalence {np.mean(y == 0):.2f})" in captured[1]
+    _check_png(plots.roc_curve(y, proba, labels, positive, tmp_path / "roc.png", "bin"))
+    _check_png(plots.pr_curve(y, proba, labels, positive, tmp_path / "pr.png", "bin"))
+    auc = roc_auc_score(y == positive, proba[:, positive])
+    ap = average_precision_score(y == positive, proba[:, positive])
+    assert f"{labels[positive]} (AUC = {auc:.3f})" in captured[0] and "chance (AUC = 0.5)" in captured[0]
+    assert f"{labels[positive]} (AP = {ap:.3f})" in captured[1]
+    assert f"chance (prevalence {np.mean(y == positive):.2f})" in captured[1]
 
 
 def test_roc_binary_one_column_scores_and_default_positive(tmp_path, captured):
@@ -160,7 +159,7 @@ def test_roc_pr_multiclass(tmp_path, captured):
     y, proba = _multiclass()
     labels = ["a", "b", "c", "d"]
     _check_png(plots.roc_curve(y, proba, labels, None, tmp_path / "roc.png", "multi"))
-    _check_png(plots.pr_curve(np.array(labels)[y], proba, labels, None, tmp_path / "pr.png", "multi"))
+    _check_png(plots.pr_curve(y, proba, labels, None, tmp_path / "pr.png", "multi"))
     aucs = [roc_auc_score(y == k, proba[:, k]) for k in range(4)]
     aps = [average_precision_score(y == k, proba[:, k]) for k in range(4)]
     for k, name in enumerate(labels):
@@ -183,25 +182,29 @@ def test_roc_many_classes_draws_the_ten_lowest(tmp_path, captured):
 def test_roc_unusable_scores_draw_a_message(tmp_path, captured):
     y, proba = _binary()
     proba[3, 1] = np.nan
-    _check_png(plots.roc_curve(y, proba, ["0", "1"], "1", tmp_path / "roc.png", "nan"))
+    _check_png(plots.roc_curve(y, proba, ["0", "1"], 1, tmp_path / "roc.png", "nan"))
     assert "scores are not finite (the model diverged?)" in captured[0]
     _, proba = _binary()
-    _check_png(plots.pr_curve(np.ones(200, int), proba, ["0", "1"], "1", tmp_path / "pr.png", "one class"))
+    _check_png(plots.pr_curve(np.ones(200, int), proba, ["0", "1"], 1, tmp_path / "pr.png", "one class"))
     assert "only one class present in y_true" in captured[1]
 
 
-def test_class_labels_must_match(tmp_path):
-    with pytest.raises(ValueError, match="class labels"):
-        plots.roc_curve(np.array(["x", "y"]), np.full((2, 2), 0.5), ["a", "b"], "a", tmp_path / "r.png", "t")
-    with pytest.raises(ValueError, match="positive_class 'z'"):
-        plots.roc_curve(np.array(["a", "b"]), np.full((2, 2), 0.5), ["a", "b"], "z", tmp_path / "r.png", "t")
+def test_class_codes_and_positive_code_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="class codes 0..1"):
+        plots.roc_curve(np.array(["a", "b"]), np.full((2, 2), 0.5), ["a", "b"], 0, tmp_path / "r.png", "t")
+    with pytest.raises(ValueError, match="class codes 0..1"):
+        plots.roc_curve(np.array([1, 2]), np.full((2, 2), 0.5), ["1", "2"], 0, tmp_path / "r.png", "t")
+    with pytest.raises(ValueError, match="positive_class must be a class code 0..1; got 'a'"):
+        plots.roc_curve(np.array([0, 1]), np.full((2, 2), 0.5), ["a", "b"], "a", tmp_path / "r.png", "t")
+    with pytest.raises(ValueError, match="got 2"):
+        plots.roc_curve(np.array([0, 1]), np.full((2, 2), 0.5), ["1", "2"], 2, tmp_path / "r.png", "t")
 
 
-def test_class_indices():
-    assert plots._class_indices(np.array([1.0, 0.0, 1.0]), [0, 1]).tolist() == [1, 0, 1]  # floats from CSV
-    assert plots._class_indices(["b", "a"], ["a", "b"]).tolist() == [1, 0]
-    assert plots._class_indices(np.array([2, 0]), ["x", "y", "z"]).tolist() == [2, 0]  # indices
-    assert plots._class_indices(np.array([3, 5]), [3, 5]).tolist() == [0, 1]  # labels win over indices
+def test_class_codes():
+    assert plots._class_codes(np.array([1.0, 0.0, 1.0]), 2).tolist() == [1, 0, 1]  # floats from CSV
+    assert plots._class_codes(np.array([2, 0]), 3).tolist() == [2, 0]
+    with pytest.raises(ValueError):
+        plots._class_codes(np.array([0.5]), 2)
 
 
 # ---------------------------------------------------------------- regression
@@ -272,3 +275,35 @@ def test_log_scale_rule():
         ax = Ax()
         plots._log_if_wide(ax, np.array(values))
         assert ax.scale == scale, values
+
+
+@pytest.mark.parametrize(("labels", "rare", "configured"), [
+    (["fraud", "ok"], 0, None), (["fraud", "ok"], 0, "fraud"),  # string labels, the rare one first
+    (["1", "2"], 1, None), (["1", "2"], 0, None), (["1", "2"], 1, 2),  # numeric labels, rare last / first
+])  # fmt: skip
+def test_a_binary_run_draws_and_measures_the_same_positive_class(tmp_path, captured, labels, rare, configured):
+    import csv
+    import json
+
+    import mlrun
+
+    rng = np.random.default_rng(0)
+    y = np.where(rng.random(240) < 0.2, rare, 1 - rare)
+    X = rng.standard_normal((240, 2)) + 1.5 * (y == rare)[:, None]
+    path = tmp_path / "d.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["label", "a", "b"])
+        writer.writerows([labels[t], *x] for t, x in zip(y, X))
+    data = {"dataset": "csv", "path": str(path), "target": "label", "positive_class": configured}
+    spec = {"name": "bin", "data": data, "model": {"hidden_layers": 0}, "training": {"epochs": 3}}
+    run = mlrun.train(spec, runs_dir=tmp_path / "runs")
+    record = json.loads((run.path / "run.json").read_text())
+    test = json.loads((run.path / "metrics.json").read_text())["test"]
+    assert not [w for w in record.get("warnings", []) if "plots" in w]
+    assert (run.path / "plots" / "roc.png").is_file() and (run.path / "plots" / "pr.png").is_file()
+    roc, pr = captured[-2], captured[-1]
+    assert f"{labels[rare]} (AUC = {test['roc_auc']:.3f})" in roc
+    assert f"{labels[rare]} (AP = {test['pr_auc']:.3f})" in pr
+    cm = np.array(test["confusion_matrix"])
+    assert f"chance (prevalence {cm[rare].sum() / cm.sum():.2f})" in pr

@@ -154,37 +154,33 @@ def _annotate_cells(ax, cm, share) -> None:
             ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color, fontsize=size)
 
 
-def _label_text(value) -> str:
-    """A class label as text; 1.0 and 1 are the same class (labels read back from CSV are floats)."""
-    value = value.item() if isinstance(value, np.generic) else value
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
-
-
-def _class_indices(y_true, labels) -> np.ndarray:
-    """y_true as indices into ``labels`` (accepts the labels themselves or integer indices)."""
-    names = [_label_text(label) for label in labels]
-    lookup = {name: i for i, name in enumerate(names)}
+def _class_codes(y_true, n_classes: int) -> np.ndarray:
+    """y_true as class codes (indices into the labels): the run's own encoding, never the label text,
+    so labels {1, 2} or {fraud, ok} cannot be mistaken for codes (floats from CSV: 1.0 is code 1)."""
     y = np.asarray(y_true).ravel()
-    as_text = [_label_text(v) for v in y]
-    if all(t in lookup for t in as_text):
-        return np.array([lookup[t] for t in as_text], dtype=np.int64)
-    if np.issubdtype(y.dtype, np.integer) and y.size and y.min() >= 0 and y.max() < len(names):
-        return y.astype(np.int64)
-    raise ValueError(f"y_true values do not match the class labels {names}")
+    if y.size and y.dtype.kind in "fiu":
+        codes = y.astype(np.int64)
+        if np.array_equal(codes, y) and codes.min() >= 0 and codes.max() < n_classes:
+            return codes
+    raise ValueError(f"y_true must be class codes 0..{n_classes - 1} (indices into the class labels)")
 
 
 def _class_scores(y_true, proba, labels, positive_class):
-    """[(name, is_positive (n,), score (n,))] for the binary positive class or every class (one-vs-rest)."""
-    y = _class_indices(y_true, labels)
+    """[(name, is_positive (n,), score (n,))] for the binary positive class or every class (one-vs-rest).
+
+    ``positive_class`` is a code (an index into ``labels``, as in metrics.json); default: code 1."""
+    names = [str(label) for label in labels]
+    y = _class_codes(y_true, len(names))
     proba = np.asarray(proba, dtype=np.float64)
-    names = [_label_text(label) for label in labels]
     if len(names) <= 2:
-        if positive_class is not None and _label_text(positive_class) not in names:
-            raise ValueError(f"positive_class {positive_class!r} is not one of the class labels {names}")
-        pos = names.index(_label_text(positive_class)) if positive_class is not None else len(names) - 1
-        score = proba if proba.ndim == 1 else proba[:, pos]
+        pos = 1 if positive_class is None else positive_class
+        if isinstance(pos, bool) or not isinstance(pos, (int, np.integer)) or not 0 <= pos < len(names):
+            raise ValueError(f"positive_class must be a class code 0..{len(names) - 1}; got {positive_class!r}")
+        pos = int(pos)
+        if proba.ndim == 1:  # P(code 1)
+            score = proba if pos == 1 else 1.0 - proba
+        else:
+            score = proba[:, pos]
         return [(names[pos], y == pos, score)]
     return [(name, y == k, proba[:, k]) for k, name in enumerate(names)]
 
@@ -222,7 +218,8 @@ def _class_figure(y_true, proba, labels, positive_class, value_of):
 
 
 def roc_curve(y_true, proba, labels, positive_class, path, title: str):
-    """ROC: binary → the positive class with its AUC; multiclass → one-vs-rest curves with AUCs."""
+    """ROC of class codes y_true: binary → the positive class (a code) with its AUC; multiclass →
+    one-vs-rest curves with AUCs."""
     from sklearn.metrics import roc_auc_score
     from sklearn.metrics import roc_curve as sk_roc
 
