@@ -163,6 +163,14 @@ def test_distribution_needs_random_search():
     assert len(make_plan(spec, random=3).trials) == 3
 
 
+def test_random_search_without_axes_is_refused():
+    with pytest.raises(SweepError, match="random search has nothing to draw from"):
+        make_plan(MOONS, random=3)
+    with pytest.raises(SweepError, match="nothing to draw from"):
+        make_plan({**MOONS, "sweep": {"method": "random", "n_trials": 4}})
+    assert len(make_plan(MOONS, grid=["model.neurons=2,3"], random=2).trials) >= 1
+
+
 def test_command_line_axis_replaces_the_spec_axis():
     spec = {**MOONS, "sweep": {"parameters": {"model.activation": ["relu", "elu"], "model.neurons": [2, 3]}}}
     plan = make_plan(spec, grid=["model.activation=tanh", "training.epochs=1,2"], seeds=1)
@@ -176,11 +184,13 @@ def test_renaming_a_part_the_spec_configures_suggests_the_mapping_form():
     with pytest.raises(SweepError) as err:
         make_plan(spec, grid=["optimizer.name=sgd,adam"])
     message = str(err.value)
-    assert "sgd does not take beta_2" in message and "optimizer={name: sgd, learning_rate: 0.01}" in message
+    assert "sgd does not take beta_2" in message
     suggested = message.split("--grid '")[1].rstrip("'")
+    # the same axis (sgd, adam; not the spec's nadam), each keeping the parameters it accepts
+    assert suggested == "optimizer={name: sgd, learning_rate: 0.01},{name: adam, beta_2: 0.99, learning_rate: 0.01}"
     plan = make_plan(spec, grid=[suggested])  # the suggestion itself works
-    assert [c.optimizer["name"] for c in plan.configs] == ["sgd", "nadam"]
-    assert plan.configs[0].optimizer["learning_rate"] == 0.01
+    assert [c.optimizer["name"] for c in plan.configs] == ["sgd", "adam"]
+    assert plan.configs[1].optimizer["beta_2"] == 0.99 and plan.configs[0].optimizer["learning_rate"] == 0.01
 
 
 def test_a_bad_value_fails_before_anything_runs(tmp_path):

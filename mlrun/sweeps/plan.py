@@ -140,6 +140,9 @@ def make_plan(cfg, grid=None, seeds: int | None = None, random: int | None = Non
     axes = merge_axes(axes, grid_axes(grid))
     if random is not None:
         method, n_trials = "random", int(random)
+    if method == "random" and not axes:
+        raise SweepError("random search has nothing to draw from: give axes with --grid KEY=VALUES or a "
+                         "sweep.parameters section in the spec")
     seeds = seeds if seeds is not None else spec_seeds or 1
     if int(seeds) < 1:
         raise SweepError(f"seeds must be >= 1; got {seeds}")
@@ -154,12 +157,13 @@ def plan_from(raw: dict, axes: list[Axis], method: str, n_trials: int | None, se
         try:
             configs.append(load_config(raw, trial.all_overrides))
         except ConfigError as exc:
-            raise SweepError(explain(raw, trial, exc)) from None
+            raise SweepError(explain(raw, trial, exc, axes)) from None
     return Plan(base.name, raw, axes, method, n_trials, seeds, trials, configs)
 
 
-def explain(raw: dict, trial: Trial, exc: ConfigError) -> str:
-    """A trial's config error; an axis renaming a part the spec gives parameters to suggests whole parts."""
+def explain(raw: dict, trial: Trial, exc: ConfigError, axes: list[Axis] = ()) -> str:
+    """A trial's config error; an axis renaming a part the spec gives parameters to suggests the same
+    axis as whole parts (each of its names with the spec's parameters that name accepts)."""
     for override in trial.overrides:
         key, _, value = override.partition("=")
         if not key.endswith(".name"):
@@ -167,7 +171,8 @@ def explain(raw: dict, trial: Trial, exc: ConfigError) -> str:
         parent = key[: -len(".name")]
         given = _lookup(raw, parent.split("."))
         if isinstance(given, Mapping) and set(given) - {"name"} and _fails_alone(raw, override):
-            return _rename_message(parent, given, parse_yaml(value, key), str(exc))
+            names = next((a.values for a in axes if a.key == key and a.values), None) or [parse_yaml(value, key)]
+            return _rename_message(parent, given, parse_yaml(value, key), names, str(exc))
     return f"trial {trial.key}: {exc}"
 
 
@@ -190,17 +195,20 @@ def _fails_alone(raw: dict, override: str) -> bool:
     return False
 
 
-def _rename_message(parent: str, given: Mapping, new_name, error: str) -> str:
-    kind = PART_KEYS.get(parent) or parent.rsplit(".", 1)[-1]
+def _accepted(kind: str, name) -> set[str]:
     try:
-        accepted = set(registry.parameters(kind, str(new_name)))
+        return set(registry.parameters(kind, str(name)))
     except registry.RegistryError:
-        accepted = set()
-    rejected = sorted(k for k in given if k != "name" and k not in accepted)
-    kept = {"name": new_name, **{k: v for k, v in given.items() if k != "name" and k in accepted}}
+        return set()
+
+
+def _rename_message(parent: str, given: Mapping, new_name, names: list, error: str) -> str:
+    kind = PART_KEYS.get(parent) or parent.rsplit(".", 1)[-1]
+    rejected = sorted(k for k in given if k != "name" and k not in _accepted(kind, new_name))
     old = canonical(dict(given))
+    parts = [{"name": name, **{k: v for k, v in given.items() if k != "name" and k in _accepted(kind, name)}}
+             for name in names]
     why = (f"{kind} {new_name} does not take {', '.join(rejected)}, which the spec sets ({parent}: {old})"
            if rejected else error)
     return (f"axis {parent}.name={new_name}: {why}; sweep whole parts instead (each value replaces "
-            f"{parent}): --grid '{parent}={canonical(kept)},{old}'")
-
+            f"{parent}): --grid '{parent}={','.join(canonical(p) for p in parts)}'")
