@@ -416,3 +416,14 @@ def test_cli_plot_writes_a_png(runs):
     result = invoke(runs, "--plot", out, "--format", "csv")
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_filters_matching_nothing_say_how_many_runs_they_removed(runs, tmp_path):
+    result = invoke(runs, "--filter", "test.accuracy>0.99", "--filter", "model.activation=elu")
+    assert result.exit_code == 0
+    assert result.stderr.strip() == (f"no runs match: the filters removed all 4 runs found under {runs} "
+                                     "(test.accuracy>0.99 and model.activation=elu)")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert invoke(empty).stderr.strip() == f"no train runs found under {empty}"
+    assert cmp.compare([runs], filters=["test.accuracy>0.99"]).loaded == 4

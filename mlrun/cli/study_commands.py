@@ -89,12 +89,21 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
     elif rows:
         print_table(rows, rows.columns, precision)
     if not rows:
-        click.echo(f"no runs found under {', '.join(paths or ('runs',))}", err=True)
+        click.echo(_nothing_found(paths or ("runs",), rows.loaded, filters, kind), err=True)
     if plot_out and rows:
         if len(rows) > 12:
             warn(f"plotting the first 12 of {len(rows)} rows (use --top or --filter)")
         row_formats.plot_curves(rows, plot_out, key=plot_key, limit=12)
         click.echo(f"plot: {plot_out}", err=True)
+
+
+def _nothing_found(paths, loaded: int, filters, kind: str) -> str:
+    where = ", ".join(paths)
+    if loaded and filters:
+        runs = "run" if loaded == 1 else "runs"
+        return f"no runs match: the filters removed all {loaded} {runs} found under {where} ({' and '.join(filters)})"
+    what = "" if kind == "all" else f"{kind} "
+    return f"no {what}runs found under {where}"
 
 
 @click.command()

@@ -32,10 +32,12 @@ SEED_KEYS = ("seed", "name")  # runs equal but for these are one group (name: th
 
 class Rows(list):
     """The list of row dicts compare() returns, plus what to show: ``columns`` (display columns, after
-    --metrics / --all-params) and ``warnings`` (one message per unreadable or foreign directory)."""
+    --metrics / --all-params), ``warnings`` (one message per unreadable or foreign directory) and
+    ``loaded`` (the runs found before the filters, so an empty result can say what the filters removed)."""
 
     columns: list[str]
     warnings: list[str]
+    loaded: int = 0
 
 
 # ---------------------------------------------------------------- sorting
@@ -203,6 +205,7 @@ def compare(
     if metrics is not None:  # validated against every run loaded, not only those the filters keep
         metrics = metric_columns(rows, metrics)
         sort = sort or next((k for k in metrics if direction(k) is not None), None)
+    loaded = len(rows)
     rows = apply_filters(rows, filters)
     if group:
         rows = group_rows(rows)
@@ -210,4 +213,5 @@ def compare(
     out = Rows(rows[:top] if top is not None else rows)
     out.columns = columns(out, metrics, all_params)
     out.warnings = messages
+    out.loaded = loaded
     return out
