@@ -19,7 +19,9 @@ def _compare_table(rows, cols, precision):
         numeric = key not in ("run", "status") and any(isinstance(r.get(key), (int, float)) for r in rows)
         width = max([len(t[i]) for t in texts] or [1])
         # a truncated number would be a lie: numbers keep their width; text folds when space is short
-        table.add_column(key, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold",
+        # a long dotted header over short numbers breaks after its dots rather than widen the column
+        header = key.replace(".", ".\n") if numeric and len(key) > max(width, 12) else key
+        table.add_column(header, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold",
                          min_width=width if numeric else min(width, 16))
     for row, cells in zip(rows, texts):
         for i, key in enumerate(shown):
@@ -31,24 +33,35 @@ def _compare_table(rows, cols, precision):
     return table
 
 
-def print_table(rows, cols, precision) -> None:
+def drop_order(cols, keep=()) -> list[str]:
+    """Which columns a too-narrow terminal loses first: duration and epochs, then the metrics after the
+    first, then parameters from the right (rows differing only in a hidden parameter look identical,
+    so parameters go last); run, n, status, the first metric and ``keep`` always stay."""
+    from mlrun.comparison.keys import is_metric
+
+    fixed = {"run", "n", "status", *keep}
+    metrics = [c for c in cols if is_metric(c) and c not in fixed]
+    params = [c for c in reversed(cols) if not is_metric(c) and c not in fixed]
+    order = [c for c in params if c in ("duration", "epochs")]
+    order += list(reversed(metrics[1:]))
+    return order + [c for c in params if c not in order]
+
+
+def print_table(rows, cols, precision, console=None, keep=()) -> None:
     """Piped (CI logs, files): all the width the table needs. On a terminal too narrow for it, columns
-    are dropped (parameters from the right, then epochs and duration, then metrics) and a note says so:
-    rich would otherwise squeeze every column, cutting numbers."""
+    are dropped (see drop_order) and a note says so: rich would otherwise squeeze every column,
+    cutting numbers."""
     from rich.console import Console
     from rich.measure import Measurement
 
-    from mlrun.comparison.keys import is_metric
-
-    console = Console(highlight=False)
+    console = console or Console(highlight=False)
     table = _compare_table(rows, cols, precision)
     needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
     if not console.is_terminal:
-        Console(highlight=False, width=max(console.width, needed)).print(table)
+        Console(highlight=False, width=max(console.width, needed), file=console.file).print(table)
         return
     kept = list(cols)
-    order = [c for c in reversed(cols) if c not in ("run", "n", "status") and not is_metric(c)]
-    order += [c for c in reversed(cols) if is_metric(c)][:-1]  # the first metric always stays
+    order = drop_order(cols, keep)
     while needed > console.width and order:
         drop = order.pop(0)
         kept = [c for c in kept if c != drop]

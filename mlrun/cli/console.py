@@ -7,8 +7,9 @@ import math
 import os
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn
+from rich.table import Column, Table
+from rich.text import Text
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -31,28 +32,78 @@ def fmt(value, precision: int = 4) -> str:
     return str(value)
 
 
+def _clock(seconds) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "-:--:--"
+    minutes, sec = divmod(int(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{sec:02d}"
+
+
+def fitted(head: str, parts: list[str], budget: int) -> str:
+    """``head`` (always shown) and as many whole ``parts`` as fit in ``budget`` columns, in order."""
+    text = head
+    for part in parts:
+        if len(text) + 2 + len(part) > budget:
+            break
+        text += "  " + part
+    return text
+
+
+def bar_layout(width: int, label: str) -> tuple[str, int]:
+    """A progress bar's label (cut to a sixth of the width) and bar width on a ``width``-column terminal:
+    the bar gives way first, so the counts, times and values beside it stay whole."""
+    most = max(6, width // 6)
+    label = label if len(label) <= most else label[: most - 1] + "…"
+    return label, max(4, min(40, width - 74))
+
+
+class StatusColumn(ProgressColumn):
+    """The text right of a bar: "M/N elapsed eta T" (``clock``) or "M/N elapsed" and then the task's
+    ``parts`` (in order of importance) as far as the terminal is wide; measured at each refresh."""
+
+    def __init__(self, console: Console, reserved: int, eta: bool = True, unit: str = "") -> None:
+        super().__init__(table_column=Column(no_wrap=True, overflow="ellipsis"))
+        self.console, self.reserved, self.eta, self.unit = console, reserved, eta, unit
+
+    def render(self, task) -> Text:
+        head = f"{self.unit}{int(task.completed)}/{int(task.total or 0)} {_clock(task.elapsed)}"
+        if self.eta:
+            head += f" eta {_clock(task.time_remaining)}"
+        parts = task.fields.get("parts") or []
+        return Text(fitted(head, parts, self.console.width - self.reserved - 1), no_wrap=True, overflow="ellipsis")
+
+
+def status_bar(console: Console, label: str, eta: bool = True, unit: str = "") -> tuple[Progress, str]:
+    """A one-line progress display that keeps its counts and times at any terminal width, and the
+    task description to give it (the label, cut to fit; shown as text, never markup)."""
+    label, bar = bar_layout(console.width, label)
+    progress = Progress(TextColumn("{task.description}", style="bold", markup=False), BarColumn(bar_width=bar),
+                        StatusColumn(console, len(label) + 1 + bar + 1, eta, unit), console=console, transient=False)
+    return progress, label
+
+
 class TrainProgress:
-    """Trainer callback: a live bar on a terminal, a plain line every few epochs elsewhere."""
+    """Trainer callback: a live bar on a terminal, a plain line every few epochs elsewhere (the first and
+    the last always). The bar always shows the epoch counter, elapsed time, ETA and the training loss;
+    validation loss, the metric and the learning rate follow as far as the width allows."""
 
     def __init__(self, console: Console, epochs: int, metric: str, name: str = "") -> None:
         self.console, self.epochs, self.metric, self.name = console, epochs, metric, name
         self.every = max(1, epochs // 10)
         self.progress = None
         self.task = None
+        self.last = None  # (epoch, logs) of the last epoch not yet printed (piped output)
 
     def on_train_begin(self, trainer) -> None:
         self.epochs = trainer.epochs
+        self.every = max(1, self.epochs // 10)
         if self.console.is_terminal:
-            self.progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
-                console=self.console, transient=False,
-            )
+            self.progress, label = status_bar(self.console, self.name or "train", unit="epoch ")
             self.progress.start()
-            self.task = self.progress.add_task(self.name or "train", total=self.epochs,
-                                               completed=trainer.epoch, info="")
+            self.task = self.progress.add_task(label, total=self.epochs,
+                                               completed=trainer.epoch, parts=[])
 
-    def _info(self, logs: dict) -> str:
+    def _parts(self, logs: dict) -> list[str]:
         parts = [f"loss {fmt(logs.get('train_loss'))}"]
         if logs.get("val_loss") is not None:
             parts.append(f"val {fmt(logs['val_loss'])}")
@@ -60,17 +111,27 @@ class TrainProgress:
         if value is not None:
             parts.append(f"val_{self.metric} {fmt(value)}")
         parts.append(f"lr {fmt(logs.get('learning_rate'), 3)}")
-        return "  ".join(parts)
+        return parts
+
+    def _info(self, logs: dict) -> str:
+        return "  ".join(self._parts(logs))
 
     def on_epoch_end(self, trainer, logs: dict) -> None:
         if self.progress is not None:
-            self.progress.update(self.task, completed=trainer.epoch, info=self._info(logs))
+            self.progress.update(self.task, completed=trainer.epoch, parts=self._parts(logs))
         elif trainer.epoch % self.every == 0 or trainer.epoch == self.epochs or trainer.epoch == 1:
             self.console.print(f"epoch {trainer.epoch}/{self.epochs}  {self._info(logs)}")
+            self.last = None
+        else:
+            self.last = (trainer.epoch, logs)
 
     def on_train_end(self, trainer) -> None:
         if self.progress is not None:
             self.progress.stop()
+        elif self.last is not None:  # early stopping, divergence or a signal ended between two lines
+            epoch, logs = self.last
+            self.console.print(f"epoch {epoch}/{self.epochs}  {self._info(logs)}")
+            self.last = None
 
 
 def metrics_table(metrics: dict, precision: int = 4, title: str = "metrics") -> Table:

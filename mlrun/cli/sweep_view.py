@@ -18,31 +18,31 @@ class SweepProgress:
     def label(trial) -> str:
         return "  ".join([*trial.overrides, f"seed={trial.seed}"])
 
-    def info(self, result) -> str:
+    def parts(self, result) -> list[str]:
+        """Beside the trial count and elapsed time, in order of importance (as many as fit)."""
         from mlrun.cli.console import fmt
 
         parts = [f"running {result.running}", f"failed {result.n_failed}"]
         best = result.best()
         if best is not None:
-            parts.append(f"best {result.metric} {fmt(best.metrics[result.metric])} ({self.label(best)})")
-        return "  ".join(parts)
+            parts.append(f"best {result.metric} {fmt(best.metrics[result.metric])}")
+            parts.append(f"({self.label(best)})")
+        return parts
 
     def __call__(self, event, result, trial=None) -> None:
         getattr(self, f"on_{event}")(result, trial)
 
     def on_start(self, result, trial) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from mlrun.cli.console import status_bar
 
         total, todo = len(result.trials), len(result.to_run)
         skipped = f" ({total - todo} already done)" if todo < total else ""
         self.console.print(f"sweep [bold]{result.name}[/]: {todo} trials{skipped} on {result.executor} "
                            f"-> {result.path}")
         if self.console.is_terminal and not self.quiet and todo:
-            self.progress = Progress(TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), TextColumn("{task.fields[info]}"),
-                                     console=self.console, transient=False)
+            self.progress, label = status_bar(self.console, "trials", eta=False)
             self.progress.start()
-            self.task = self.progress.add_task("trials", total=todo, info=self.info(result))
+            self.task = self.progress.add_task(label, total=todo, parts=self.parts(result))
 
     def on_trial(self, result, trial) -> None:
         from mlrun.cli.console import STATUS_STYLE, fmt
@@ -52,7 +52,7 @@ class SweepProgress:
         if trial.status == "failed":
             self.console.print(f"[red]failed[/] {self.label(trial)}: {trial.error} ({trial.run})")
         if self.progress is not None:
-            self.progress.update(self.task, completed=self.done, info=self.info(result))
+            self.progress.update(self.task, completed=self.done, parts=self.parts(result))
         elif not self.quiet and trial.status != "failed":
             value = trial.metrics.get(result.metric or "")
             metric = f"  {result.metric} {fmt(value)}" if value is not None else ""
@@ -61,7 +61,7 @@ class SweepProgress:
 
     def on_end(self, result, trial) -> None:
         if self.progress is not None:
-            self.progress.update(self.task, info=self.info(result))
+            self.progress.update(self.task, parts=self.parts(result))
             self.progress.stop()
 
 
@@ -75,8 +75,9 @@ def sweep_summary(console, result, top: int = 12) -> None:
         rows = cmp.compare([str(result.path)], group=True, top=top, on_warning=lambda message: None)
     except (OSError, ValueError):
         rows = []
-    if rows:
-        print_table(rows, rows.columns, 4)
+    if rows:  # the swept keys are what tells the rows apart: they stay at any width
+        axes = dict.fromkeys(o.partition("=")[0] for t in result.trials for o in t.overrides)
+        print_table(rows, rows.columns, 4, console=console, keep=[k for k in axes if k in rows.columns])
     console.print(f"compare: [bold]mlrun compare {result.path} --group[/]")
     if result.interrupted or result.n_failed or result.stopped:
         console.print(f"rerun what did not finish: [bold]mlrun sweep --resume {result.path}[/]")
