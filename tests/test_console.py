@@ -9,8 +9,9 @@ import pytest
 from rich.console import Console
 
 import mlrun
-from mlrun.cli.console import TrainProgress, fitted
+from mlrun.cli.console import TrainProgress, fitted, run_summary
 from mlrun.cli.sweep_view import SweepProgress, sweep_summary
+from mlrun.experiment.record import Run
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
 CLOCK = r"\d:\d\d:\d\d"
@@ -59,3 +60,45 @@ def test_the_sweep_bar_and_table_keep_the_count_and_the_swept_axis(tmp_path, wid
         lr, accuracy = trial.overrides[0].partition("=")[2], f"{trial.metrics['test.accuracy']:.4g}"
         assert re.search(rf"│\s*{re.escape(lr)}\s*│\s*{re.escape(accuracy)}\s*│", table), table
     assert all(len(line) <= width for line in lines(buf) if "│" in line)
+
+
+EARLY = {"name": "es", "seed": 0, "data": {"dataset": "iris"}, "model": {"hidden_layers": 1, "neurons": 16},
+         "optimizer": {"name": "adam", "learning_rate": 0.05},
+         "training": {"epochs": 40, "batch_size": 8,
+                      "early_stopping": {"patience": 3, "monitor": "val_loss", "restore_best": True}}}
+
+
+def test_early_stopping_summary_names_the_restored_epoch_and_piped_progress_prints_the_last(tmp_path):
+    buf = io.StringIO()
+    console = Console(width=80, file=buf, force_terminal=False)
+    run = mlrun.train(EARLY, runs_dir=tmp_path, callbacks=[TrainProgress(console, 40, "accuracy", "es")])
+    assert run.stop_reason == "early_stopping" and run.epochs == 13 and run.restored_epoch == 10
+    assert run_summary(run) == ("completed (early_stopping) after 13 epochs; the weights are those of epoch 10,"
+                                " the best (early_stopping.restore_best): the metrics below are theirs")
+    printed = [int(m.group(1)) for m in re.finditer(r"^epoch (\d+)/40", buf.getvalue(), re.M)]
+    assert printed == [1, 4, 8, 12, 13]  # every 4th, and the last epoch trained
+
+
+def test_diverged_and_interrupted_summaries(tmp_path):
+    spec = {"name": "dv", "seed": 0, "data": {"dataset": "iris"}, "model": {"hidden_layers": 1, "neurons": 8},
+            "optimizer": {"name": "sgd", "learning_rate": 1000.0}, "training": {"epochs": 5}}
+    run = mlrun.train(spec, runs_dir=tmp_path)
+    assert run_summary(run) == "diverged in epoch 1 (0 epochs completed)"
+    assert run.advice[0].startswith("the loss diverged in epoch 1 ")
+    stopped = Run(tmp_path, "interrupted", "interrupted", {}, [], epochs=3)
+    assert run_summary(stopped) == "interrupted after 3 epochs"
+    one = Run(tmp_path, "completed", "max_epochs", {}, [], epochs=1)
+    assert run_summary(one) == "completed (max_epochs) after 1 epoch"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "error: give a SPEC to train (a YAML file), or --resume RUN_DIR to continue one"),
+    (["x.yaml", "--resume", "runs/x"], "error: give a SPEC or --resume RUN_DIR, not both"),
+])  # fmt: skip
+def test_train_says_which_of_spec_and_resume_is_wrong(args, message):
+    from click.testing import CliRunner
+
+    from mlrun.cli.app import cli
+
+    result = CliRunner().invoke(cli, ["train", *args])
+    assert result.exit_code == 2 and result.output.strip() == message

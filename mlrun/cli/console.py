@@ -166,9 +166,22 @@ STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "inter
                 "stale": "yellow", "running": "cyan"}
 
 
+def run_summary(run) -> str:
+    """One line: status, why it stopped (when that says more than the status) and where."""
+    epochs = f"{run.epochs} epoch{'s' if run.epochs != 1 else ''}"
+    if run.status == "diverged":  # the diverging epoch did not complete: name it as the advice does
+        return f"diverged in epoch {run.epochs + 1} ({epochs} completed)"
+    reason = f" ({run.stop_reason})" if run.stop_reason and run.stop_reason != run.status else ""
+    line = f"{run.status}{reason} after {epochs}"
+    if run.restored_epoch:
+        line += (f"; the weights are those of epoch {run.restored_epoch}, the best (early_stopping.restore_best):"
+                 " the metrics below are theirs")
+    return line
+
+
 def render_run(console: Console, run) -> None:
     style = STATUS_STYLE.get(run.status, "")
-    console.print(f"[{style}]{run.status}[/] ({run.stop_reason}) after {run.epochs} epochs")
+    console.print(Text(run_summary(run), style=style))
     if run.metrics:
         console.print(metrics_table(run.metrics))
     if run.metrics and getattr(run, "baselines", None):

@@ -27,3 +27,11 @@ def user_errors():
         yield
     except (ConfigError, DataError, RegistryError, FileNotFoundError) as exc:
         raise BadInput(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+
+def one_of(spec, resume_dir, what: str, resumed: str) -> None:
+    """SPEC or --resume DIR: exactly one; the message says which mistake was made."""
+    if spec and resume_dir:
+        raise BadInput(f"give a SPEC or --resume {resumed}, not both")
+    if not spec and not resume_dir:
+        raise BadInput(f"give a SPEC to {what} (a YAML file), or --resume {resumed} to continue one")

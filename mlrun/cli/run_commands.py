@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from mlrun.cli.errors import BadInput, user_errors
+from mlrun.cli.errors import BadInput, one_of, user_errors
 
 EXIT_BY_STATUS = {"completed": 0, "diverged": 1, "failed": 1}
 EXIT_BY_SIGNAL = {2: 130, 15: 143}
@@ -30,8 +30,7 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
     from mlrun.spec.loading import load_config
 
     console = make_console()
-    if bool(spec) == bool(resume_dir):
-        raise BadInput("give a SPEC to train, or --resume RUN_DIR (not both)")
+    one_of(spec, resume_dir, "train", "RUN_DIR")
     with user_errors():
         if resume_dir:
             if overrides or seed is not None or smoke or name:

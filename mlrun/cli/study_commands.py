@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from mlrun.cli.errors import BadInput, user_errors
+from mlrun.cli.errors import BadInput, one_of, user_errors
 
 
 @click.command("lr-find")
@@ -131,8 +131,7 @@ def sweep(spec, grids, n_random, seeds, jobs, dask, runs_dir, fail_fast, dry_run
     from mlrun.cli.sweep_view import SweepProgress, render_dry_run, sweep_summary
     from mlrun.sweeps import driver as sw
     console = make_console()
-    if bool(spec) == bool(resume_dir):
-        raise BadInput("give a SPEC to sweep, or --resume SWEEP_DIR (not both)")
+    one_of(spec, resume_dir, "sweep", "SWEEP_DIR")
     if resume_dir and (grids or n_random or seeds or dry_run or plots):
         raise BadInput("--resume reruns a sweep as it was: --grid, --random, --seeds, --dry-run and --plots "
                        "do not apply")

@@ -71,6 +71,7 @@ class Outcome:
     data: dict
     best_epoch: int | None = None
     signal: int | None = None
+    restored_epoch: int | None = None  # early_stopping.restore_best put this epoch's weights back
     baselines: dict = field(default_factory=dict)  # label -> split -> metrics (metrics.json's "baselines")
     baseline_info: dict = field(default_factory=dict)  # label -> strategy, binary models, ... (run.json)
 
@@ -121,7 +122,13 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
         positive_class=dataset.positive_class, data=_data_summary(dataset),
         best_epoch=trainer.early_stopping.best_epoch if trainer.early_stopping else None,
         signal=received[0] if received else None, baselines=baselines, baseline_info=baseline_info,
+        restored_epoch=trainer.early_stopping.best_epoch if _restored(trainer) else None,
     )
+
+
+def _restored(trainer) -> bool:
+    es = trainer.early_stopping
+    return bool(es and es.restore_best and trainer.best_weights is not None and es.best_epoch != trainer.epoch)
 
 
 def _data_summary(dataset) -> dict:

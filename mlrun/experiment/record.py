@@ -30,6 +30,7 @@ class Run:
     resolved: dict = field(default_factory=dict)
     task: str = ""
     baselines: dict = field(default_factory=dict)  # label -> split -> metrics, as metrics.json's "baselines"
+    restored_epoch: int | None = None  # the weights (and so the metrics) are this epoch's, not the last's
 
     @property
     def name(self) -> str:
@@ -96,4 +97,4 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
                    **({"baselines": outcome.baseline_info} if outcome.baseline_info else {}))
     return Run(run_dir.path, outcome.status, outcome.stop_reason, outcome.metrics, outcome.history,
                outcome.epochs, outcome.advice, warnings, outcome.signal, outcome.resolved, outcome.task,
-               outcome.baselines)
+               outcome.baselines, outcome.restored_epoch)
