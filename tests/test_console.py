@@ -102,3 +102,25 @@ def test_train_says_which_of_spec_and_resume_is_wrong(args, message):
 
     result = CliRunner().invoke(cli, ["train", *args])
     assert result.exit_code == 2 and result.output.strip() == message
+
+
+def test_registry_prints_docstrings_as_text_not_markup():
+    from click.testing import CliRunner
+
+    from mlrun.cli.app import cli
+
+    text = " ".join(CliRunner().invoke(cli, ["registry"], terminal_width=400).output.split())
+    for snippet in ("dy/dx = [x > 0]", "z[label]", "values[i]"):
+        assert snippet in text
+
+
+@pytest.mark.parametrize("command", [["registry"]])
+def test_a_closed_pipe_is_not_an_error(command):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "mlrun", *command], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # what `| head -1` does
+    assert proc.wait(timeout=60) == 0 and proc.stderr.read() == b""

@@ -51,14 +51,15 @@ def print_table(rows, cols, precision, console=None, keep=()) -> None:
     """Piped (CI logs, files): all the width the table needs. On a terminal too narrow for it, columns
     are dropped (see drop_order) and a note says so: rich would otherwise squeeze every column,
     cutting numbers."""
-    from rich.console import Console
     from rich.measure import Measurement
 
-    console = console or Console(highlight=False)
+    from mlrun.cli.console import make_console
+
+    console = console or make_console()
     table = _compare_table(rows, cols, precision)
     needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
     if not console.is_terminal:
-        Console(highlight=False, width=max(console.width, needed), file=console.file).print(table)
+        make_console(width=max(console.width, needed), file=console.file).print(table)
         return
     kept = list(cols)
     order = drop_order(cols, keep)

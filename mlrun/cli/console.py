@@ -12,9 +12,17 @@ from rich.table import Column, Table
 from rich.text import Text
 
 
-def make_console(stderr: bool = False) -> Console:
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich would exit 1; a closed pipe (mlrun registry | head) is the reader being done, which the
+        # command group turns into exit 0
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def make_console(stderr: bool = False, **options) -> Console:
     # rich honours NO_COLOR itself; highlight=False keeps numbers in plain colour
-    console = Console(stderr=stderr, highlight=False, soft_wrap=False,
+    console = _Console(**options, stderr=stderr, highlight=False, soft_wrap=False,
                       no_color=bool(os.environ.get("NO_COLOR")) or None)
     # piped (CI logs, scripts): no hard line breaks at 80 columns inside text, so a printed run
     # directory stays one line that grep and copy-paste get whole; tables keep their own layout

@@ -62,23 +62,25 @@ def schema():
 @click.argument("kind", required=False)
 def registry_cmd(kind):
     """List the registered parts (all kinds, or one: activation initializer layer loss optimizer schedule)."""
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from mlrun import registry
+    from mlrun.cli.console import make_console
 
     kinds = [kind] if kind else list(registry.KINDS)
     try:
         rows = {k: registry.describe(k) for k in kinds}
     except registry.RegistryError as exc:
         raise BadInput(str(exc)) from None
-    console = Console(highlight=False)
+    console = make_console()
     for k, parts in rows.items():
-        table = Table(title=k, title_justify="left", show_lines=False)
+        table = Table(title=Text(k), title_justify="left", show_lines=False)
         for column in ("name", "parameters", "summary"):
             table.add_column(column, overflow="fold")
         for part in parts:
             params = ", ".join(p if info["required"] else f"{p}={info['default']!r}"
                                for p, info in part["params"].items())
-            table.add_row(part["name"], params or "-", part["summary"])
+            # docstrings are text: "dy/dx = [x > 0]" and "z[label]" are not rich markup
+            table.add_row(Text(part["name"]), Text(params or "-"), Text(part["summary"]))
         console.print(table)
