@@ -427,3 +427,17 @@ def test_cli_filters_matching_nothing_say_how_many_runs_they_removed(runs, tmp_p
     empty.mkdir()
     assert invoke(empty).stderr.strip() == f"no train runs found under {empty}"
     assert cmp.compare([runs], filters=["test.accuracy>0.99"]).loaded == 4
+
+
+def test_lr_find_runs_show_suggestion_rule_and_steps(tmp_path):
+    for name, lr, rule in (("f1", 0.007, "minimum"), ("f2", 0.0014, "valley")):
+        make_run(tmp_path, name, kind="lr_find", steps=31, rule=rule, suggestion=lr,
+                 suggestions={"minimum": 0.007, "steepest": 0.03, "valley": 0.0014})
+    rows = cmp.compare([tmp_path], kind="lr_find")
+    assert rows.columns[-3:] == ["lr_find.suggestion", "lr_find.rule", "lr_find.steps"]
+    assert {r["run"]: (r["lr_find.suggestion"], r["lr_find.rule"], r["lr_find.steps"]) for r in rows} == {
+        "f1": (0.007, "minimum", 31), "f2": (0.0014, "valley", 31)}
+    chosen = cmp.compare([tmp_path], kind="lr_find", metrics="suggestion,steepest", sort="suggestion")
+    assert chosen.columns[-2:] == ["lr_find.suggestion", "lr_find.steepest"] and names(chosen) == ["f2", "f1"]
+    result = invoke(tmp_path, "--kind", "lr_find", "--format", "csv")
+    assert result.exit_code == 0 and "lr_find.rule" in result.stdout and "valley" in result.stdout

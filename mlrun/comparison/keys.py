@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from mlrun.comparison.rows import FIXED
 from mlrun.metrics.names import MAIN_COLUMNS, higher_is_better, main_metric
 
-SPLITS = ("train", "validation", "test")
+SPLITS = ("train", "validation", "test", "lr_find")  # lr_find: a range test's results, as metrics
+LR_FIND_COLUMNS = ("lr_find.suggestion", "lr_find.rule", "lr_find.steps")
 GROUP_FIXED = ("run", "n", "status", "duration", "epochs", "seeds", "runs", "paths")
 MAIN = {  # the main metric of a task (the default sort key) and the columns shown with it
     f"test.{main_metric(task)}": tuple(f"test.{m}" for m in columns) for task, columns in MAIN_COLUMNS.items()
@@ -64,12 +65,14 @@ def direction(key: str) -> bool | None:
 
 
 def resolve_key(key: str, known: Iterable[str], what: str = "key") -> str:
-    """The key itself, or "test.<key>" for a bare metric name; else ValueError with near matches."""
+    """The key itself, or "test.<key>" (else "lr_find.<key>") for a bare metric name; else ValueError
+    with near matches."""
     known = list(known)
     if key in known:
         return key
-    if f"test.{key}" in known:
-        return f"test.{key}"
+    for split in ("test", "lr_find"):
+        if f"{split}.{key}" in known:
+            return f"{split}.{key}"
     import difflib
 
     near = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
@@ -99,6 +102,7 @@ def metric_columns(rows: list[dict], metrics=None, strict=True, keys=None) -> li
             return [n if is_metric(n) or f"test.{n}" not in known else f"test.{n}" for n in names]
         return [resolve_key(n, known, "metric") for n in names]
     chosen = [k for main in MAIN for k in MAIN[main] if main in known and k in known]
+    chosen += [k for k in LR_FIND_COLUMNS if k in known]
     return chosen or [k for k in known if k.startswith("test.")][:4] or known[:4]
 
 

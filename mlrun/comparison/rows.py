@@ -96,6 +96,16 @@ def _add_metrics(row: dict, metrics, prefix: str = "") -> None:
                     row[key] = value
 
 
+def _lr_find_columns(info: dict) -> dict:
+    """A range test's results as "lr_find.<name>" columns: the suggestion, its rule, the steps run and
+    each rule's learning rate."""
+    out = {f"lr_find.{k}": info.get(k) for k in ("suggestion", "rule", "steps")}
+    suggestions = info.get("suggestions")
+    if isinstance(suggestions, dict):
+        out.update((f"lr_find.{rule}", lr) for rule, lr in suggestions.items())
+    return out
+
+
 def read_row(path: str, now: float, stale_after: float, warn: Callable[[str], None]) -> dict | None:
     """The flat row of one run directory (None for a foreign run.json; an "unreadable" row if corrupt)."""
     name = os.path.basename(path)
@@ -118,6 +128,8 @@ def read_row(path: str, now: float, stale_after: float, warn: Callable[[str], No
         "_kind": info.get("kind", "train"),
         "_smoke": bool(info.get("smoke")),
     }
+    if row["_kind"] == "lr_find":
+        row.update(_lr_find_columns(info))
     if _FIXED_SET.isdisjoint(params):
         row.update(params)
     else:  # a parameter named like a fixed column never overwrites it
