@@ -441,3 +441,60 @@ def test_lr_find_runs_show_suggestion_rule_and_steps(tmp_path):
     assert chosen.columns[-2:] == ["lr_find.suggestion", "lr_find.steepest"] and names(chosen) == ["f2", "f1"]
     result = invoke(tmp_path, "--kind", "lr_find", "--format", "csv")
     assert result.exit_code == 0 and "lr_find.rule" in result.stdout and "valley" in result.stdout
+
+
+def _with_history(path: Path, scale: float) -> Path:
+    header = "epoch,learning_rate,momentum,train_loss,val_loss,grad_norm,val_accuracy,seconds\n"
+    body = "".join(f"{e},0.001,,{scale / e},{1.2 * scale / e + 0.01 * e},0.5,0.9,0.1\n" for e in range(1, 16))
+    (path / "history.csv").write_text(header + body)
+    return path
+
+
+def test_plot_labels_are_distinct_and_name_only_values_a_run_has(tmp_path):
+    root = tmp_path / "runs"
+    _with_history(make_run(root, "relu-1", {"model.activation": "relu"}), 1.0)
+    _with_history(make_run(root, "relu-2", {"model.activation": "relu"}), 1.1)  # same configuration
+    _with_history(make_run(root, "leaky", {"model.activation": "leaky_relu", "model.activation.alpha": 0.2}), 0.9)
+    labels = row_formats.plot_curves(cmp.compare([root], sort="run"), tmp_path / "p.png")
+    assert labels == ["model.activation=leaky_relu, model.activation.alpha=0.2", "model.activation=relu [relu-1]",
+                      "model.activation=relu [relu-2]"]
+
+
+def test_plot_of_groups_draws_mean_and_band_with_n(tmp_path, monkeypatch):
+    from mlrun.runs import plots
+
+    root = tmp_path / "runs"
+    for act, base in (("relu", 1.0), ("elu", 0.7)):
+        for seed in range(3):
+            _with_history(make_run(root, f"{act}-{seed}", {"model.activation": act, "seed": seed}), base + 0.1 * seed)
+    drawn = {}
+    save = plots._save
+
+    def spy(fig, path, title, **options):
+        ax = fig.axes[0]
+        drawn["lines"] = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
+        drawn["bands"] = len(ax.collections)
+        return save(fig, path, title, **options)
+
+    monkeypatch.setattr(plots, "_save", spy)
+    labels = row_formats.plot_curves(cmp.compare([root], group=True, sort="run"), tmp_path / "g.png")
+    assert labels == ["model.activation=elu", "model.activation=relu"]
+    mean = drawn["lines"]["model.activation=elu (n=3, mean ± std)"]
+    assert mean[0] == pytest.approx(np.mean([1.2 * (0.7 + 0.1 * s) + 0.01 for s in range(3)]))
+    assert drawn["bands"] == 2
+
+
+def test_plot_of_thirty_runs_warns_about_nothing(tmp_path):
+    import warnings
+
+    root = tmp_path / "runs"
+    for i in range(30):
+        params = {"model.activation": "leaky_relu", "model.activation.alpha": i / 100,
+                  "optimizer.learning_rate": 10 ** (-i / 10), "model.neurons": [64 + i, 32, 16],
+                  "optimizer.beta_2": 0.9 + i / 1000, "training.batch_size": 16 + i, "model.dropout": i / 100}
+        _with_history(make_run(root, f"r{i:02d}", params), 1.0 + i / 30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = invoke(root, "--plot", tmp_path / "thirty.png", "--format", "csv")
+    assert result.exit_code == 0 and "tight" not in result.stderr.lower()
+    assert (tmp_path / "thirty.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -34,7 +34,7 @@ def captured(monkeypatch):
     texts: list[list[str]] = []
     save = plots._save
 
-    def spy(fig, path, title):
+    def spy(fig, path, title, **options):
         seen = []
         for ax in fig.axes:
             legend = ax.get_legend()
@@ -43,7 +43,7 @@ def captured(monkeypatch):
             seen += [t.get_text() for t in ax.texts] + [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
             seen.append(f"yscale={ax.get_yscale()}")
         texts.append(seen + [f"suptitle={title}"])
-        return save(fig, path, title)
+        return save(fig, path, title, **options)
 
     monkeypatch.setattr(plots, "_save", spy)
     return texts

@@ -131,28 +131,49 @@ def to_markdown(rows: list[dict], cols: list[str], precision: int = 4) -> str:
 
 
 def curve_label(row: dict, keys: list[str], precision: int = 3) -> str:
-    """"model.activation=elu, optimizer.learning_rate=0.001", or the run name when nothing differs."""
-    parts = [f"{k}={format_value(row.get(k), precision)}" for k in keys]
+    """"model.activation=elu, optimizer.learning_rate=0.001" (keys this row has no value for left
+    out), or the run name when nothing differs."""
+    parts = [f"{k}={format_value(row.get(k), precision)}" for k in keys if row.get(k) is not None]
     return ", ".join(parts) or str(row["run"])
 
 
+def _distinct(labels: list[str], rows: list[dict]) -> list[str]:
+    """Labels several rows share get their run name, so every curve can be told apart."""
+    seen = {label: labels.count(label) for label in labels}
+    return [f"{label} [{row['run']}]" if seen[label] > 1 and label != row["run"] else label
+            for label, row in zip(labels, rows)]
+
+
+def _histories(row: dict):
+    from mlrun.runs.history import read_history
+
+    out = []
+    for path in row.get("paths") or [row.get("path")]:
+        try:
+            out.append(read_history(os.path.join(path, "history.csv")))
+        except (OSError, ValueError, TypeError):
+            continue
+    return out
+
+
 def plot_curves(rows: list[dict], out, key: str = "val_loss", limit: int = 12, title: str = "") -> list[str]:
-    """Overlay the learning curves of the first ``limit`` rows (a group: its first run) into ``out``.
+    """Overlay the learning curves of the first ``limit`` rows into ``out``; a seed group (--group)
+    is its runs' mean with a ± std band and n in the label.
 
     Returns the labels drawn; runs without a readable history.csv are skipped.
     """
-    from mlrun.runs.history import read_history
     from mlrun.runs.plots import overlay_learning_curves
 
     shown = list(rows)[:limit]
     keys = differing_keys(shown)
-    curves = []
+    kept, curves = [], []
     for row in shown:
-        path = row.get("path") or (row.get("paths") or [None])[0]
-        try:
-            history = read_history(os.path.join(path, "history.csv"))
-        except (OSError, ValueError, TypeError):
-            continue
-        curves.append((curve_label(row, keys), history))
-    overlay_learning_curves(curves, out, title or f"{key} of {len(curves)} runs", key=key)
-    return [label for label, _ in curves]
+        histories = _histories(row)
+        if histories:
+            kept.append(row)
+            curves.append(histories if "paths" in row else histories[0])
+    labels = _distinct([curve_label(row, keys) for row in kept], kept)
+    groups = sum(isinstance(c[0], list) for c in curves)
+    what = f"{groups} groups ({sum(map(len, curves))} runs)" if groups else f"{len(curves)} runs"
+    overlay_learning_curves(list(zip(labels, curves)), out, title or f"{key} of {what}", key=key)
+    return labels

@@ -38,12 +38,14 @@ def _figure(nrows=1, ncols=1, size=(8.0, 5.5), **kw):
     return fig, axes
 
 
-def _save(fig, path, title: str):
-    """Title, tight layout, PNG into memory, atomic write, release the figure."""
+def _save(fig, path, title: str, tight: bool = True):
+    """Title, tight layout, PNG into memory, atomic write, release the figure. ``tight=False``: the
+    saved box grows to hold what lies outside the axes (a legend below), which tight_layout cannot fit."""
     fig.suptitle(title, fontsize=12)
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
+    fig.savefig(buf, format="png", dpi=DPI, **({} if tight else {"bbox_inches": "tight"}))
     fig.clear()
     return atomic_write(path, buf.getvalue())
 
@@ -359,20 +361,51 @@ def _lr_find_ylim(smoothed, losses=None):
 # ---------------------------------------------------------------- several runs
 
 
+def _column(history, key):
+    """(epochs, values) of ``key``; train_loss (and its name) where val_loss was never recorded."""
+    values = _floats(r.get(key) for r in history)
+    column = key
+    if key == "val_loss" and not np.isfinite(values).any():
+        column, values = "train_loss", _floats(r.get("train_loss") for r in history)
+    return _floats(r.get("epoch") for r in history), values, column
+
+
+def _group_curve(histories, key):
+    """Mean and sample std per epoch over a group's runs (epochs some runs lack: over those that have it)."""
+    columns = [_column(h, key) for h in histories]
+    epochs = np.unique(np.concatenate([c[0] for c in columns])) if columns else np.array([])
+    table = np.full((len(columns), len(epochs)), np.nan)
+    for i, (ep, values, _) in enumerate(columns):
+        table[i, np.searchsorted(epochs, ep)] = values
+    count = np.isfinite(table).sum(axis=0)
+    mean = np.divide(np.nansum(table, axis=0), count, out=np.full(len(epochs), np.nan), where=count > 0)
+    spread = np.where(count > 1, np.sqrt(np.nansum((table - mean) ** 2, axis=0) / np.maximum(count - 1, 1)), np.nan)
+    return epochs, mean, spread, columns[0][2] if columns else key
+
+
 def overlay_learning_curves(curves, path, title: str, key: str = "val_loss"):
-    """One line of ``key`` per run (at most MAX_OVERLAY); train_loss stands in where val_loss is absent."""
+    """One line of ``key`` per run (at most MAX_OVERLAY); train_loss stands in where val_loss is absent.
+
+    An entry's history may be a list of histories (a seed group): its mean is drawn with a band of
+    ± one sample std and n in the label. The legend sits below the axes, so long labels never take
+    the plot's width."""
+    import textwrap
+
     fig, ax = _figure(size=(9.5, 5.5))
     shown = list(curves)[:MAX_OVERLAY]
     series = []
     for i, (label, history) in enumerate(shown):
-        column = key
-        values = _floats(r.get(key) for r in history)
-        if key == "val_loss" and not np.isfinite(values).any():
-            column, values = "train_loss", _floats(r.get("train_loss") for r in history)
-        epochs = _floats(r.get("epoch") for r in history)
+        group = bool(history) and isinstance(history[0], list)
+        histories = history if group else [history]
+        epochs, values, spread, column = _group_curve(histories, key)
         suffix = "" if column == key else f" ({column})"
-        ax.plot(epochs, values, linewidth=1.4, label=f"{label}{suffix}", color=f"C{i % 10}",
-                linestyle="-" if i < 10 else "--", **_markers(len(history)))  # fmt: skip
+        n = f" (n={len(histories)}, mean ± std)" if group else ""
+        color, style = f"C{i % 10}", "-" if i < 10 else "--"
+        text = textwrap.fill(f"{label}{suffix}{n}", 60, subsequent_indent="  ")
+        ax.plot(epochs, values, linewidth=1.4, label=text, color=color, linestyle=style,
+                **_markers(len(epochs)))  # fmt: skip
+        if group and np.isfinite(spread).any():
+            ax.fill_between(epochs, values - spread, values + spread, color=color, alpha=0.18, linewidth=0)
         series.append(values)
     if not shown:
         _message(ax, "no runs")
@@ -382,5 +415,6 @@ def overlay_learning_curves(curves, path, title: str, key: str = "val_loss"):
     ax.grid(True, alpha=0.3)
     if shown:
         heading = f"{len(shown)} of {len(curves)} runs" if len(curves) > len(shown) else None
-        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title=heading, title_fontsize=8)
-    return _save(fig, path, title)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2 if len(shown) > 3 else 1,
+                  fontsize=8, title=heading, title_fontsize=8, frameon=False)
+    return _save(fig, path, title, tight=False)
