@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 import mlrun
-from mlrun.cli.console import TrainProgress, fitted, run_summary
+from mlrun.cli.console import TrainProgress, fitted, render_run, run_summary
 from mlrun.cli.sweep_view import SweepProgress, sweep_summary
 from mlrun.experiment.record import Run
 
@@ -124,3 +124,45 @@ def test_a_closed_pipe_is_not_an_error(command):
     proc.stdout.readline()
     proc.stdout.close()  # what `| head -1` does
     assert proc.wait(timeout=60) == 0 and proc.stderr.read() == b""
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from mlrun.cli.app import cli
+
+    return CliRunner().invoke(cli, [*map(str, args)], terminal_width=80)
+
+
+def test_help_summaries_are_whole_at_80_columns():
+    listing = _cli("--help").output.split("Commands:")[1]
+    rows = [line for line in listing.splitlines() if line.strip()]
+    assert len(rows) == 8 and not [row for row in rows if row.endswith("...")]
+
+
+def test_name_option_obeys_the_spec_rule_and_sweep_takes_set(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: s\ndata: {dataset: iris}\nmodel: {hidden_layers: 1, neurons: 4}\ntraining: {epochs: 1}\n")
+    named = _cli("train", spec, "--name", "my run", "--runs-dir", tmp_path / "runs")
+    assert named.exit_code == 2 and "only letters, digits" in named.output and "'my run'" in named.output
+    assert not (tmp_path / "runs").exists()
+    dry = _cli("sweep", spec, "--set", "training.epochs=3", "--grid", "model.neurons=2,3", "--dry-run")
+    assert dry.exit_code == 0 and "2 trials" in dry.output
+    plan_text = _cli("sweep", spec, "--set", "training.epochs=x", "--grid", "model.neurons=2", "--dry-run")
+    assert plan_text.exit_code == 2 and "training.epochs" in plan_text.output
+
+
+def test_regression_summary_says_the_loss_is_on_standardised_targets(tmp_path):
+    spec = {"name": "reg", "data": {"dataset": "diabetes"}, "model": {"hidden_layers": 0}, "training": {"epochs": 1}}
+    console, buf = terminal(200)
+    render_run(console, mlrun.train(spec, runs_dir=tmp_path))
+    assert "on standardised targets" in buf.getvalue() and "targets' own units" in buf.getvalue()
+
+
+def test_readme_quotes_grid_values_with_spaces_and_documents_completion():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "--grid model.neurons=[64, 32]" not in readme  # the shell splits it at the space
+    assert "_MLRUN_COMPLETE=bash_source mlrun" in readme
+    assert "0.11 s" not in readme and "takes 0.6 s" not in readme  # one measured range-test speed

@@ -395,3 +395,14 @@ def test_cli_exit_codes(spec_file, tmp_path):
     assert "failed loss=cosine" in out.output and "mlrun compare" in out.output and "--resume" in out.output
     ok = runner.invoke(cli, ["sweep", str(spec_file), "--jobs", "1", "--runs-dir", str(tmp_path / "runs")])
     assert ok.exit_code == 0, ok.output
+
+
+def test_resume_keeps_the_history_of_commands_and_executors(tmp_path):
+    first = sweep_api(MOONS, grid={"model.neurons": [2, 3]}, jobs=1, runs_dir=tmp_path, command=["mlrun", "sweep"])
+    resume_sweep(first.path, jobs=1, command=["mlrun", "sweep", "--resume", str(first.path)])
+    resume_sweep(first.path, jobs=1, command=["third"])
+    data = manifest(first.path)
+    assert data["command"] == ["third"]
+    resumed = ["mlrun", "sweep", "--resume", str(first.path)]
+    assert [h["command"] for h in data["history"]] == [["mlrun", "sweep"], resumed]
+    assert data["history"][0]["executor"] == {"kind": "joblib", "jobs": 1}

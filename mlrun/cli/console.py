@@ -190,6 +190,9 @@ def run_summary(run) -> str:
 def render_run(console: Console, run) -> None:
     style = STATUS_STYLE.get(run.status, "")
     console.print(Text(run_summary(run), style=style))
+    if run.task == "regression":  # val_loss 0.65 beside mse 3624 is not a contradiction
+        console.print("[dim]loss, val_loss (and the progress above) are on standardised targets "
+                      "(training mean 0, std 1); the metrics below are in the targets' own units[/]")
     if run.metrics:
         console.print(metrics_table(run.metrics))
     if run.metrics and getattr(run, "baselines", None):

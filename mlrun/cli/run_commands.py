@@ -13,7 +13,7 @@ EXIT_BY_SIGNAL = {2: 130, 15: 143}
 
 
 
-@click.command()
+@click.command(short_help="Train the network a YAML spec describes.")
 @click.argument("spec", required=False, type=click.Path(dir_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key (YAML value).")
 @click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
@@ -37,7 +37,9 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
                 raise BadInput("--resume continues a run as it was: --set, --seed, --name and --smoke do not apply")
             cfg = experiment.resumable(resume_dir)[2]
         else:
-            cfg = load_config(spec, overrides=[*overrides, *([f"seed={seed}"] if seed is not None else [])])
+            # --name obeys the spec's rule for name (letters, digits, - and _), as --set name=... would
+            extra = [*([f"seed={seed}"] if seed is not None else []), *([f"name={name}"] if name else [])]
+            cfg = load_config(spec, overrides=[*overrides, *extra])
         for warning in cfg.warnings:
             console.print(f"[yellow]warning:[/] {warning}")
         metric = main_metric(cfg.task)
@@ -53,7 +55,7 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
     sys.exit(EXIT_BY_STATUS.get(run.status, 1))
 
 
-@click.command()
+@click.command(short_help="Predict with a trained run on a CSV file.")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write predictions here (default: stdout).")

@@ -7,7 +7,7 @@ import click
 from mlrun.cli.errors import BadInput
 
 
-@click.command()
+@click.command(short_help="Check specs without training.")
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (YAML value).")
 @click.option("--show", is_flag=True, help="Print the resolved spec (every default filled in) as YAML.")
@@ -48,7 +48,7 @@ def validate(specs, overrides, show, check_data):
         raise BadInput(errors[0] if len(specs) == 1 else f"{len(errors)} of {len(specs)} specs are invalid")
 
 
-@click.command()
+@click.command(short_help="Print the spec's JSON Schema.")
 def schema():
     """Print the spec's JSON Schema (for yaml-language-server: `# yaml-language-server: $schema=...`)."""
     import json
@@ -58,7 +58,7 @@ def schema():
     click.echo(json.dumps(json_schema(), indent=2))
 
 
-@click.command("registry")
+@click.command("registry", short_help="List the registered parts and parameters.")
 @click.argument("kind", required=False)
 def registry_cmd(kind):
     """List the registered parts (all kinds, or one: activation initializer layer loss optimizer schedule)."""

@@ -9,7 +9,7 @@ import click
 from mlrun.cli.errors import BadInput, one_of, user_errors
 
 
-@click.command("lr-find")
+@click.command("lr-find", short_help="Learning-rate range test: suggest a rate.")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--start", default=1e-5, show_default=True, type=float, help="First learning rate.")
 @click.option("--end", default=10.0, show_default=True, type=float, help="Last learning rate.")
@@ -44,7 +44,7 @@ def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
         sys.exit(130)
 
 
-@click.command()
+@click.command(short_help="Compare runs in one table (or a plot).")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--sort", "sort_key", metavar="KEY", help="Sort key (default: test.accuracy or test.rmse).")
 @click.option("--asc/--desc", "ascending", default=None, help="Direction (default: by the metric).")
@@ -106,12 +106,14 @@ def _nothing_found(paths, loaded: int, filters, kind: str) -> str:
     return f"no {what}runs found under {where}"
 
 
-@click.command()
+@click.command(short_help="Run a spec over a grid of values, in parallel.")
 @click.argument("spec", required=False, type=click.Path(dir_okay=False))
 @click.option("--grid", "grids", multiple=True, metavar="KEY=V1,V2,...",
               help="An axis: values split on top-level commas, each YAML (mappings too) or range(a,b[,s]).")
 @click.option("--random", "n_random", type=click.IntRange(min=1), metavar="N",
               help="Random search: N draws (seeded by the spec's seed) instead of the full grid.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a spec key (YAML) before the axes apply.")
 @click.option("--seeds", type=click.IntRange(min=1), metavar="K",
               help="Run every trial with seeds seed, ..., seed+K-1 (default: sweep.seeds, else 1).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Local worker processes (default: the cores).")
@@ -123,7 +125,8 @@ def _nothing_found(paths, loaded: int, filters, kind: str) -> str:
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False),
               help="Rerun the failed, interrupted and missing trials of SWEEP_DIR.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (failures are still reported).")
-def sweep(spec, grids, n_random, seeds, jobs, dask, runs_dir, fail_fast, dry_run, plots, resume_dir, quiet):
+def sweep(spec, grids, n_random, overrides, seeds, jobs, dask, runs_dir, fail_fast, dry_run, plots, resume_dir,
+          quiet):
     """Run SPEC over --grid axes (or its sweep: section) x --seeds, in parallel; exit 1 if a trial failed."""
     import signal
 
@@ -132,9 +135,9 @@ def sweep(spec, grids, n_random, seeds, jobs, dask, runs_dir, fail_fast, dry_run
     from mlrun.sweeps import driver as sw
     console = make_console()
     one_of(spec, resume_dir, "sweep", "SWEEP_DIR")
-    if resume_dir and (grids or n_random or seeds or dry_run or plots):
-        raise BadInput("--resume reruns a sweep as it was: --grid, --random, --seeds, --dry-run and --plots "
-                       "do not apply")
+    if resume_dir and (grids or n_random or overrides or seeds or dry_run or plots):
+        raise BadInput("--resume reruns a sweep as it was: --grid, --random, --set, --seeds, --dry-run and "
+                       "--plots do not apply")
     progress = SweepProgress(console, quiet)
     received = []
 
@@ -149,6 +152,10 @@ def sweep(spec, grids, n_random, seeds, jobs, dask, runs_dir, fail_fast, dry_run
                 result = sw.resume_sweep(resume_dir, jobs=jobs, dask=dask, fail_fast=fail_fast,
                                          on_event=progress, command=sys.argv)
             else:
+                if overrides:
+                    from mlrun.spec.loading import load_config
+
+                    spec = load_config(spec, overrides=overrides)
                 result = sw.sweep(spec, grid=list(grids), seeds=seeds, jobs=jobs, dask=dask,
                                   runs_dir=runs_dir, random=n_random, fail_fast=fail_fast, dry_run=dry_run,
                                   plots=plots, on_event=progress, command=sys.argv)

@@ -277,6 +277,9 @@ def resume_sweep(path, jobs: int | None = None, dask: str | None = None, *, fail
     for i in todo:
         _supersede(path, result.trials[i])
         result.trials[i].reset()
+    # "command" and "executor" describe the latest invocation; the earlier ones are kept in order
+    manifest.setdefault("history", []).append(
+        {"command": manifest.get("command"), "executor": manifest.get("executor"), "until": _now()})
     manifest["command"] = command or sys.argv
     manifest.setdefault("resumed", []).append(_now())
     return _execute(plan, result, manifest, todo, jobs, dask, fail_fast, on_event)
