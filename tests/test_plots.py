@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from mlrun.runs import plots
+from mlrun.runs import overlay, plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -105,12 +105,12 @@ def test_learning_curve_diverged_values(tmp_path):
 def test_overlay_learning_curves(tmp_path, captured):
     curves = [(f"run-{i}", _history(10)) for i in range(14)]
     curves[1] = ("run-1", _history(10, val=False))
-    _check_png(plots.overlay_learning_curves(curves, tmp_path / "o.png", "compare"))
+    _check_png(overlay.overlay_learning_curves(curves, tmp_path / "o.png", "compare"))
     texts = captured[0]
     labels = [t for t in texts if t.startswith("run-")]
     assert len(labels) == 12 and "run-1 (train_loss)" in labels and "run-12" not in labels
     assert "12 of 14 runs" in texts
-    _check_png(plots.overlay_learning_curves(curves[:2], tmp_path / "t.png", "compare", key="train_loss"))
+    _check_png(overlay.overlay_learning_curves(curves[:2], tmp_path / "t.png", "compare", key="train_loss"))
     assert [t for t in captured[1] if t.startswith("run-")] == ["run-0", "run-1"]
 
 

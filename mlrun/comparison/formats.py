@@ -162,7 +162,7 @@ def plot_curves(rows: list[dict], out, key: str = "val_loss", limit: int = 12, t
 
     Returns the labels drawn; runs without a readable history.csv are skipped.
     """
-    from mlrun.runs.plots import overlay_learning_curves
+    from mlrun.runs.overlay import overlay_learning_curves
 
     shown = list(rows)[:limit]
     keys = differing_keys(shown)
