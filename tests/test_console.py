@@ -166,3 +166,13 @@ def test_readme_quotes_grid_values_with_spaces_and_documents_completion():
     assert "--grid model.neurons=[64, 32]" not in readme  # the shell splits it at the space
     assert "_MLRUN_COMPLETE=bash_source mlrun" in readme
     assert "0.11 s" not in readme and "takes 0.6 s" not in readme  # one measured range-test speed
+
+
+def test_run_summary_prints_user_text_as_text(tmp_path):
+    console, buf = terminal(200)
+    odd = tmp_path / "runs[bold]"
+    render_run(console, Run(odd, "completed", "max_epochs", {}, [], epochs=1, advice=["z[label] is [x > 0]"],
+                            warnings=["plots: values[i]"]))
+    text = buf.getvalue()
+    assert "advice: z[label] is [x > 0]" in text and "warning: plots: values[i]" in text
+    assert f"run directory: {odd}" in text

@@ -197,8 +197,9 @@ def render_run(console: Console, run) -> None:
         console.print(metrics_table(run.metrics))
     if run.metrics and getattr(run, "baselines", None):
         console.print(baselines_table(run))
+    # advice, warnings and paths carry user text (labels, file names): printed as text, never markup
     for tip in run.advice:
-        console.print(f"[yellow]advice:[/] {tip}")
+        console.print(Text.assemble(("advice:", "yellow"), " ", tip))
     for warning in run.warnings:
-        console.print(f"[dim]warning: {warning}[/]")
-    console.print(f"run directory: [bold]{run.path}[/]")
+        console.print(Text(f"warning: {warning}", style="dim"))
+    console.print(Text.assemble("run directory: ", (str(run.path), "bold")))
