@@ -8,13 +8,14 @@ sees every part.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any
+
+from mlrun.hints import did_you_mean, hint
 
 KINDS = ("activation", "initializer", "layer", "loss", "optimizer", "schedule")
 _PART_MODULES = (
@@ -72,9 +73,8 @@ def names(kind: str) -> list[str]:
 def get_class(kind: str, name: str) -> type:
     table = _table(kind)
     if not isinstance(name, str) or name not in table:
-        hint = difflib.get_close_matches(str(name), table, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise RegistryError(f"unknown {kind} {name!r}{suggestion}; valid names: {', '.join(table)}")
+        did = hint(did_you_mean(name, table))
+        raise RegistryError(f"unknown {kind} {name!r}{did}; valid names: {', '.join(table)}")
     return table[name]
 
 
@@ -171,10 +171,9 @@ def validate(kind: str, spec: Any) -> tuple[str, dict[str, Any]]:
     params = {}
     for key, value in given.items():
         if key not in accepted:
-            hint = difflib.get_close_matches(key, accepted, n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            did = hint(did_you_mean(key, accepted))
             takes = ", ".join(accepted) or "no parameters"
-            raise RegistryError(f"{kind} {name!r} has no parameter {key!r}{suggestion}; it takes: {takes}")
+            raise RegistryError(f"{kind} {name!r} has no parameter {key!r}{did}; it takes: {takes}")
         annotation = accepted[key].annotation
         try:
             params[key] = _check_value(annotation, value)

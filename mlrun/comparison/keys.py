@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable
 
 from mlrun.comparison.rows import FIXED
+from mlrun.hints import did_you_mean, hint_list
 from mlrun.metrics.names import MAIN_COLUMNS, higher_is_better, main_metric
 
 SPLITS = ("train", "validation", "test")
@@ -70,12 +71,9 @@ def resolve_key(key: str, known: Iterable[str], what: str = "key") -> str:
         return key
     if f"test.{key}" in known:
         return f"test.{key}"
-    import difflib
-
-    near = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+    near = did_you_mean(key, known, n=3)
     near += [k for k in known if key in k and k not in near][: 3 - len(near)]
-    hint = f"; did you mean {', '.join(near)}?" if near else ""
-    raise ValueError(f"unknown {what} {key!r}{hint}")
+    raise ValueError(f"unknown {what} {key!r}{hint_list(near)}")
 
 
 def main_metric(rows: list[dict]) -> str | None:

@@ -8,7 +8,6 @@ regression-target standardisation are fitted on the training part only.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 
 from mlrun.data.dataset import DataError, Dataset, Preprocessor, RawData, join_values, label_key, plain_array
 from mlrun.data.user_csv import raw_from_csv
+from mlrun.hints import did_you_mean, hint
 
 # name -> (scikit-learn function, task); tasks are fixed because type_of_target calls diabetes'
 # integral float targets "multiclass".
@@ -60,9 +60,8 @@ def _check_offline(name: str) -> None:
             f"({join_values(DATASETS[:-1])}) or csv"
         )
     if name not in DATASETS:
-        near = difflib.get_close_matches(name, DATASETS, n=1)
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise DataError(f"unknown dataset '{name}'{hint}; choose from {join_values(DATASETS)}")
+        did = hint(did_you_mean(name, DATASETS))
+        raise DataError(f"unknown dataset '{name}'{did}; choose from {join_values(DATASETS)}")
 
 
 def _call_sklearn(name: str, func, params: dict):
@@ -254,9 +253,8 @@ def _positive_class(configured, classes, y_train) -> int | None:
 def _options(data: dict) -> dict:
     unknown = [k for k in data if k not in DEFAULTS]
     if unknown:
-        near = difflib.get_close_matches(unknown[0], DEFAULTS, n=1)
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise DataError(f"unknown data key '{unknown[0]}'{hint}; keys: {join_values(DEFAULTS)}")
+        did = hint(did_you_mean(unknown[0], DEFAULTS))
+        raise DataError(f"unknown data key '{unknown[0]}'{did}; keys: {join_values(DEFAULTS)}")
     opts = {**DEFAULTS, **{k: v for k, v in data.items() if v is not None}}
     if opts["dataset"] is None:
         raise DataError(f"data.dataset is required; choose from {join_values(DATASETS)}")

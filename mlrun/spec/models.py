@@ -15,7 +15,6 @@ Here: the constants, the pydantic models, ``Config`` and ``load_config``. Readin
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from mlrun import registry
 from mlrun.data.sources import DATASETS
+from mlrun.hints import did_you_mean, hint
 from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
 from mlrun.spec.names import NAME_PATTERN, sanitize_name
 
@@ -124,8 +124,7 @@ class DataSpec(_Section):
     @classmethod
     def _known_dataset(cls, v: str) -> str:
         if v not in DATASETS:
-            hint = difflib.get_close_matches(v, DATASETS, n=1)
-            did = f" (did you mean {hint[0]!r}?)" if hint else ""
+            did = hint(did_you_mean(v, DATASETS))
             raise ValueError(f"unknown dataset {v!r}{did}; only these offline datasets/generators are "
                              f"supported (no network downloads): {', '.join(DATASETS)}")
         return v
@@ -155,8 +154,7 @@ def _check_dataset_params(dataset: str, params: dict) -> None:
                 if p not in ("return_X_y", "as_frame", "data_home")]
     for key in params:  # random_state is allowed: it pins a generator's data across seeds
         if key not in accepted:
-            hint = difflib.get_close_matches(str(key), accepted, n=1)
-            did = f" (did you mean {hint[0]!r}?)" if hint else ""
+            did = hint(did_you_mean(key, accepted))
             raise PathError(f"params.{key}", f"{dataset} has no parameter {key!r}{did}; it takes: "
                                                f"{', '.join(accepted) or 'nothing'}")
 
@@ -221,8 +219,7 @@ class EarlyStoppingSpec(_Section):
     @classmethod
     def _monitor(cls, v: str) -> str:
         if v not in MONITORS:
-            hint = difflib.get_close_matches(v, MONITORS, n=1)
-            did = f" (did you mean {hint[0]!r}?)" if hint else ""
+            did = hint(did_you_mean(v, MONITORS))
             raise ValueError(f"unknown monitor {v!r}{did}; valid: {', '.join(MONITORS)}")
         return v
 
@@ -310,8 +307,7 @@ class Spec(_Section):
     def _metrics(cls, v: Any) -> Any:
         for i, m in enumerate([] if v == "auto" else v):
             if m not in METRICS:
-                hint = difflib.get_close_matches(m, METRICS, n=1)
-                did = f" (did you mean {hint[0]!r}?)" if hint else ""
+                did = hint(did_you_mean(m, METRICS))
                 raise PathError(str(i), f"unknown metric {m!r}{did}; valid: {', '.join(METRICS)}")
         return v if v == "auto" else list(dict.fromkeys(v))
 
