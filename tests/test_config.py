@@ -140,6 +140,13 @@ def test_relative_csv_path_is_resolved_against_the_spec_folder(tmp_path):
     assert load_config(cfg.to_dict()) == cfg
 
 
+def test_short_form_keys_beside_layers_are_a_warning():
+    layers = [{"name": "dense", "units": 4}]
+    assert load_config({"model": {"layers": layers, "activation": "elu", "dropout": 0.0}}).warnings == []
+    cfg = load_config({"model": {"layers": layers, "activation": "relu", "batch_norm": True}})
+    assert cfg.warnings == ["model.layers is given: model.activation, model.batch_norm (short form) are ignored"]
+
+
 def test_selu_misuse_is_a_warning_not_an_error():
     cfg = load_config({"model": {"activation": "selu", "batch_norm": True}, "data": {"scale": "minmax"}})
     assert len(cfg.warnings) == 2

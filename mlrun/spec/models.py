@@ -30,6 +30,7 @@ from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METR
 from mlrun.spec.names import NAME_PATTERN, sanitize_name
 
 MONITORS = ("loss", "train_loss", "val_loss", *(f"val_{m}" for m in METRICS if m != "confusion_matrix"))
+DEFAULT_OPTIMIZER, DEFAULT_SCHEDULE = "nadam", "constant"  # also when a mapping gives no name
 # where a part spec sits in the resolved spec (flatten turns these into "key" = name, "key.param" = value)
 PART_KEYS = {
     "model.activation": "activation", "model.initializer": "initializer",
@@ -205,7 +206,7 @@ class ModelSpec(_Section):
                                                   f"set hidden_layers: {n} or omit it")
             self.hidden_layers = n
         elif self.hidden_layers is None:
-            self.hidden_layers = 2
+            self.hidden_layers = type(self).model_fields["hidden_layers"].default
         return self
 
 
@@ -248,8 +249,8 @@ class Spec(_Section):
     task: Literal["auto", "classification", "regression"] = "auto"
     model: ModelSpec = Field(default_factory=ModelSpec)
     loss: PartSpec = Field("auto", description="auto = cross_entropy / mse by task")
-    optimizer: dict[str, Any] = Field(default_factory=lambda: {"name": "nadam"})
-    schedule: dict[str, Any] = Field(default_factory=lambda: {"name": "constant"})
+    optimizer: dict[str, Any] = Field(default_factory=lambda: {"name": DEFAULT_OPTIMIZER})
+    schedule: dict[str, Any] = Field(default_factory=lambda: {"name": DEFAULT_SCHEDULE})
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     metrics: Literal["auto"] | list[str] = Field("auto", description="auto = all that fit the task")
     sweep: dict[str, Any] | None = Field(None, description="read by `mlrun sweep` only")
@@ -277,7 +278,7 @@ class Spec(_Section):
     @field_validator("optimizer", mode="before")
     @classmethod
     def _optimizer_mapping(cls, v: Any) -> Any:
-        return _as_mapping(v, "nadam")
+        return _as_mapping(v, DEFAULT_OPTIMIZER)
 
     @field_validator("optimizer")
     @classmethod
@@ -290,7 +291,7 @@ class Spec(_Section):
     @field_validator("schedule", mode="before")
     @classmethod
     def _schedule_mapping(cls, v: Any) -> Any:
-        return _as_mapping(v, "constant")
+        return _as_mapping(v, DEFAULT_SCHEDULE)
 
     @field_validator("schedule")
     @classmethod
