@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sklearn import datasets as skd
 
 from mlrun.data.dataset import DataError, Dataset, Preprocessor
-from mlrun.data.sources import DATASETS, load_dataset
+from mlrun.data.names import DATASETS
+from mlrun.data.sources import load_dataset
 from mlrun.data.user_csv import read_feature_csv, read_text
 
 PENGUINS = Path(__file__).resolve().parents[1] / "configs" / "examples" / "penguins_small.csv"

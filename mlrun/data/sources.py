@@ -15,40 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from mlrun.data.dataset import DataError, Dataset, Preprocessor, RawData, join_values, label_key, plain_array
+from mlrun.data.names import DATASETS, DEFAULTS, GENERATORS, LOADERS, NETWORK_ONLY, SCALERS
 from mlrun.data.user_csv import raw_from_csv
 from mlrun.hints import did_you_mean, hint
 
-# name -> (scikit-learn function, task); tasks are fixed because type_of_target calls diabetes'
-# integral float targets "multiclass".
-LOADERS = {
-    "iris": ("load_iris", "classification"),
-    "digits": ("load_digits", "classification"),
-    "wine": ("load_wine", "classification"),
-    "breast_cancer": ("load_breast_cancer", "classification"),
-    "diabetes": ("load_diabetes", "regression"),
-    "linnerud": ("load_linnerud", "regression"),
-}
-GENERATORS = {
-    "make_moons": "classification",
-    "make_circles": "classification",
-    "make_blobs": "classification",
-    "make_classification": "classification",
-    "make_regression": "regression",
-    "make_friedman1": "regression",
-}
-DATASETS = (*LOADERS, *GENERATORS, "csv")
-NETWORK_ONLY = (
-    "mnist", "fashion_mnist", "cifar10", "cifar100", "california_housing", "covtype", "kddcup99",
-    "rcv1", "20newsgroups", "newsgroups", "olivetti_faces", "lfw_people", "lfw_pairs",
-    "species_distributions", "titanic", "adult", "openml",
-)
-SCALERS = ("standard", "minmax", "none")
 MAX_AUTO_CLASSES = 20  # task auto: integral numeric targets with more distinct values are regression
-DEFAULTS = {
-    "dataset": None, "params": None, "path": None, "target": None, "test_size": 0.2,
-    "validation_size": 0.1, "stratify": True, "scale": "standard", "split_seed": None,
-    "positive_class": None,
-}
 
 
 # ----------------------------------------------------------------------------------------- loading

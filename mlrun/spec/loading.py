@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from mlrun import registry
-from mlrun.spec.errors import ConfigError
+from mlrun.spec.errors import ConfigError, PathError
 from mlrun.spec.messages import translate
-from mlrun.spec.models import PART_KEYS, PathError, Spec
+from mlrun.spec.models import PART_KEYS, Spec
 from mlrun.spec.names import sanitize_name
 from mlrun.spec.yaml_text import apply_override, read_spec
 

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from mlrun.hints import did_you_mean, hint
-from mlrun.spec.models import Spec, join_path
+from mlrun.spec.errors import join_path
+from mlrun.spec.models import Spec
 
 
 # -- pydantic errors -> one line ----------------------------------------------------------------------
