@@ -1,5 +1,5 @@
 """The data section's names: the offline datasets and generators, the scalers, and the defaults
-``load_dataset`` fills into a partial section.
+``load_dataset`` fills into a partial section (the same as ``DataSpec``'s; a test keeps them equal).
 
 Plain data apart from the loaders, so the spec (and ``mlrun schema``) read them without importing
 numpy or scikit-learn.
@@ -26,11 +26,6 @@ GENERATORS = {  # name (= the scikit-learn function) -> task
     "make_friedman1": "regression",
 }
 DATASETS = (*LOADERS, *GENERATORS, "csv")
-NETWORK_ONLY = (
-    "mnist", "fashion_mnist", "cifar10", "cifar100", "california_housing", "covtype", "kddcup99",
-    "rcv1", "20newsgroups", "newsgroups", "olivetti_faces", "lfw_people", "lfw_pairs",
-    "species_distributions", "titanic", "adult", "openml",
-)
 SCALERS = ("standard", "minmax", "none")
 DEFAULTS = {
     "dataset": None, "params": None, "path": None, "target": None, "test_size": 0.2,
