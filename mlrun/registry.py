@@ -3,18 +3,23 @@
 A spec is a name (``"adam"``) or a mapping ``{"name": "adam", "learning_rate": 0.01}``; its keys are
 the class's constructor arguments, so ``cls(**params)`` rebuilds any part from a saved config.
 ``names()`` and ``build()`` import the part modules on first use, so importing this module alone
-sees every part.
+sees every part. A part's parameters are read from the ``__init__`` signatures along its class
+hierarchy (``parameters``); values are checked against their annotations by pydantic, imported only
+for a value that is not already of its type, so building parts from saved specs needs no pydantic.
 """
 
 from __future__ import annotations
 
-import difflib
+import functools
 import importlib
 import inspect
+import operator
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
+
+from mlrun.hints import did_you_mean, hint
 
 KINDS = ("activation", "initializer", "layer", "loss", "optimizer", "schedule")
 _PART_MODULES = (
@@ -72,9 +77,8 @@ def names(kind: str) -> list[str]:
 def get_class(kind: str, name: str) -> type:
     table = _table(kind)
     if not isinstance(name, str) or name not in table:
-        hint = difflib.get_close_matches(str(name), table, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise RegistryError(f"unknown {kind} {name!r}{suggestion}; valid names: {', '.join(table)}")
+        did = hint(did_you_mean(name, table))
+        raise RegistryError(f"unknown {kind} {name!r}{did}; valid names: {', '.join(table)}")
     return table[name]
 
 
@@ -91,14 +95,24 @@ def split_spec(kind: str, spec: Any) -> tuple[str, dict[str, Any]]:
 
 
 def parameters(kind: str, name: str) -> dict[str, inspect.Parameter]:
-    """Constructor parameters of a part (name -> inspect.Parameter with annotation and default)."""
-    cls = get_class(kind, name)
-    hints = typing.get_type_hints(cls.__init__)
-    params = {}
-    for pname, p in inspect.signature(cls.__init__).parameters.items():
-        if pname == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+    """Constructor parameters of a part (name -> inspect.Parameter with annotation and default).
+
+    Read along the class hierarchy: the class's own ``__init__`` first, then, while an ``__init__``
+    takes ``**kwargs`` (passed on to ``super().__init__``), its base classes' (object's aside). A name
+    that a subclass declares again keeps the subclass's default.
+    """
+    params: dict[str, inspect.Parameter] = {}
+    for klass in get_class(kind, name).__mro__[:-1]:  # [-1] is object
+        init = vars(klass).get("__init__")
+        if init is None:
             continue
-        params[pname] = p.replace(annotation=hints.get(pname, p.annotation))
+        hints = typing.get_type_hints(init)
+        signature = inspect.signature(init).parameters.values()
+        for p in signature:
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                params.setdefault(p.name, p.replace(annotation=hints.get(p.name, p.annotation)))
+        if not any(p.kind is p.VAR_KEYWORD for p in signature):
+            break
     return params
 
 
@@ -108,60 +122,85 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
 
 
-def _check_value(annotation: Any, value: Any) -> Any:
-    """Coerce ``value`` to ``annotation`` or raise TypeError. Numbers in strings ("1e-3") are numbers."""
+# -- values -------------------------------------------------------------------------------------------
+def _members(annotation: Any) -> tuple:
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return typing.get_args(annotation) if union else (annotation,)
+
+
+def _as_is(annotation: Any, value: Any) -> bool:
+    """True when ``value`` already has the annotated type exactly, so checking could not change it
+    (the common case: saved specs, ``load_model``), decided without importing pydantic."""
     if annotation is inspect.Parameter.empty or annotation is Any:
-        return value
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        for option in typing.get_args(annotation):
-            try:
-                return _check_value(option, value)
-            except (TypeError, ValueError):
-                continue
-        raise TypeError
-    if origin is typing.Literal:
-        if value in typing.get_args(annotation):
-            return value
-        raise TypeError
-    if origin in (list, tuple):
-        if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
-            raise TypeError
-        (item,) = typing.get_args(annotation)[:1] or (Any,)
-        return [_check_value(item, v) for v in value]
-    if annotation is type(None):
-        if value is None:
-            return None
-        raise TypeError
-    if annotation is bool:
-        if isinstance(value, bool):
-            return value
-        raise TypeError
-    if annotation is int:
-        if isinstance(value, bool):
-            raise TypeError
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise TypeError
-    if annotation is float:
-        if isinstance(value, bool):
-            raise TypeError
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            return float(value)  # YAML 1.1 reads "1e-3" as a string; ValueError if not a number
-        raise TypeError
-    if annotation is str:
-        if isinstance(value, str):
-            return value
-        raise TypeError
+        return True
+    if value is None:
+        return type(None) in _members(annotation)
+    for member in _members(annotation):
+        if member in (bool, int, float, str, dict) and type(value) is member:
+            return True
+        if member not in (str, bool):  # float, int, list, dict... convert other types: pydantic decides
+            return False
+    return False
+
+
+# the conversions a spec needs before pydantic's strict check (each passes other values on unchanged)
+def _list(value: Any) -> Any:
+    """Any iterable but text or a mapping stands for a list (YAML gives lists; Python callers, tuples)."""
+    text_or_map = isinstance(value, (str, bytes, Mapping))
+    return value if text_or_map or not hasattr(value, "__iter__") else list(value)
+
+
+def _dict(value: Any) -> Any:
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _float(value: Any) -> Any:
+    """A number in a string is a number: YAML 1.1 reads 1e-3 as text (ValueError when it is not one)."""
+    return float(value) if isinstance(value, str) else value
+
+
+def _int(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _pydantic_type(annotation: Any) -> Any:
+    """The annotation as a strict pydantic type plus the conversions above (an int is a float there
+    too; a bool is neither); unions try their members left to right; other classes pass unchecked."""
+    from pydantic import BeforeValidator, Field
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):  # None apart: pydantic makes "X | None" nullable X
+        union = functools.reduce(operator.or_, [_pydantic_type(a) for a in args if a is not type(None)])
+        if typing.get_origin(union) in (typing.Union, types.UnionType):
+            union = Annotated[union, Field(union_mode="left_to_right")]
+        return union | None if type(None) in args else union
+    if annotation in (list, tuple) or origin in (list, tuple):
+        return Annotated[list[_pydantic_type(args[0]) if args else Any], BeforeValidator(_list)]
+    before = {dict: _dict, float: _float, int: _int}
     if annotation is dict or origin is dict:
-        if isinstance(value, Mapping):
-            return dict(value)
-        raise TypeError
-    return value  # nested part specs and other free-form values: the class checks them
+        annotation = dict
+    if annotation in before:
+        return Annotated[annotation, BeforeValidator(before[annotation])]
+    return annotation if annotation in (bool, str, type(None)) or origin is typing.Literal else Any
+
+
+@functools.cache
+def _adapter(annotation: Any):
+    from pydantic import ConfigDict, TypeAdapter
+
+    return TypeAdapter(_pydantic_type(annotation), config=ConfigDict(strict=True))
+
+
+def _check_value(annotation: Any, value: Any) -> Any:
+    """``value`` as the annotation wants it (see ``_pydantic_type``), or ValueError."""
+    if _as_is(annotation, value):
+        return value
+    from pydantic import ValidationError  # only here: building parts from saved specs needs no pydantic
+
+    try:
+        return _adapter(annotation).validate_python(value)
+    except ValidationError:
+        raise ValueError(f"not {_type_name(annotation)}: {value!r}") from None
 
 
 def validate(kind: str, spec: Any) -> tuple[str, dict[str, Any]]:
@@ -171,14 +210,13 @@ def validate(kind: str, spec: Any) -> tuple[str, dict[str, Any]]:
     params = {}
     for key, value in given.items():
         if key not in accepted:
-            hint = difflib.get_close_matches(key, accepted, n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            did = hint(did_you_mean(key, accepted))
             takes = ", ".join(accepted) or "no parameters"
-            raise RegistryError(f"{kind} {name!r} has no parameter {key!r}{suggestion}; it takes: {takes}")
+            raise RegistryError(f"{kind} {name!r} has no parameter {key!r}{did}; it takes: {takes}")
         annotation = accepted[key].annotation
         try:
             params[key] = _check_value(annotation, value)
-        except (TypeError, ValueError):
+        except ValueError:
             raise RegistryError(
                 f"{kind} {name!r}: {key!r} must be {_type_name(annotation)}; got {value!r}"
             ) from None

@@ -140,6 +140,13 @@ def test_relative_csv_path_is_resolved_against_the_spec_folder(tmp_path):
     assert load_config(cfg.to_dict()) == cfg
 
 
+def test_short_form_keys_beside_layers_are_a_warning():
+    layers = [{"name": "dense", "units": 4}]
+    assert load_config({"model": {"layers": layers, "activation": "elu", "dropout": 0.0}}).warnings == []
+    cfg = load_config({"model": {"layers": layers, "activation": "relu", "batch_norm": True}})
+    assert cfg.warnings == ["model.layers is given: model.activation, model.batch_norm (short form) are ignored"]
+
+
 def test_selu_misuse_is_a_warning_not_an_error():
     cfg = load_config({"model": {"activation": "selu", "batch_norm": True}, "data": {"scale": "minmax"}})
     assert len(cfg.warnings) == 2
@@ -262,6 +269,19 @@ BAD = [  # id, spec (dict, or YAML text), overrides, substrings the message must
     ("network-dataset", {"data": {"dataset": "fetch_openml"}}, [], ["data.dataset:", "no network downloads"]),
     ("dataset-param", {"data": {"dataset": "make_moons", "params": {"n_sample": 100}}}, [],
      ["data.params.n_sample:", "did you mean 'n_samples'?"]),
+    # what the spec checks, the data loader no longer checks again
+    ("loader-param", {"data": {"dataset": "iris", "params": {"return_X_y": True}}}, [],
+     ["data.params.return_X_y: iris has no parameter 'return_X_y'"]),
+    ("misspelt-dataset", {"data": {"dataset": "irs"}}, [],
+     ["data.dataset: unknown dataset 'irs' (did you mean 'iris'?)"]),
+    ("misspelt-data-key", {"data": {"test_sze": 0.3}}, [],
+     ["unknown key 'data.test_sze' (did you mean 'test_size'?); valid keys under data: dataset, params"]),
+    ("unknown-scaler", {"data": {"scale": "robust"}}, [],
+     ["data.scale must be one of standard, minmax, none; got 'robust'"]),
+    ("unknown-task", {"task": "clustering"}, [],
+     ["task must be one of auto, classification, regression; got 'clustering'"]),
+    ("csv-without-path", {"data": {"dataset": "csv", "target": "y"}}, [],
+     ["data.path: dataset csv needs data.path"]),
     ("batch-size-half", {"training": {"batch_size": "half"}}, [],
      ["training.batch_size must be an integer >= 1 or 'full'; got 'half'"]),
     ("dtype-float16", {"training": {"dtype": "float16"}}, [],

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from sklearn import datasets as skd
 
 from mlrun.data.dataset import DataError, Dataset, Preprocessor
-from mlrun.data.sources import DATASETS, load_dataset
+from mlrun.data.names import DATASETS, DEFAULTS
+from mlrun.data.sources import load_dataset
 from mlrun.data.user_csv import read_feature_csv, read_text
+from mlrun.spec.models import DataSpec
 
 PENGUINS = Path(__file__).resolve().parents[1] / "configs" / "examples" / "penguins_small.csv"
 
@@ -86,25 +88,16 @@ def test_generator_params_pass_through_and_seed():
     assert _rows_in(d.X_train, X0)
 
 
-def test_bad_generator_param_is_named():
-    with pytest.raises(DataError, match="unknown parameter 'n_sample' for make_moons; it takes: n_samples"):
-        load_dataset({"dataset": "make_moons", "params": {"n_sample": 10}})
+def test_bad_generator_value_is_named():  # names, datasets and ranges are the spec's (test_config)
     with pytest.raises(DataError, match="make_moons: The 'n_samples' parameter"):
         load_dataset({"dataset": "make_moons", "params": {"n_samples": -1}})
 
 
-@pytest.mark.parametrize("name", ["mnist", "fetch_openml", "fetch_california_housing", "cifar10"])
-def test_network_datasets_are_refused(name):
-    with pytest.raises(DataError, match=f"dataset '{name}' needs the network; mlrun only uses offline"):
-        load_dataset({"dataset": name})
-
-
-def test_unknown_dataset_and_key():
-    with pytest.raises(DataError, match="did you mean 'iris'"):
-        load_dataset({"dataset": "irs"})
-    with pytest.raises(DataError, match="unknown data key 'test_sze' \\(did you mean 'test_size'"):
-        load_dataset({"dataset": "iris", "test_sze": 0.3})
-    assert "csv" in DATASETS
+def test_the_defaults_for_a_partial_section_are_the_specs():
+    spec = DataSpec().model_dump()
+    assert {k: v for k, v in DEFAULTS.items() if k not in ("dataset", "params")} == \
+        {k: v for k, v in spec.items() if k not in ("dataset", "params")}
+    assert list(DEFAULTS) == list(spec) and DATASETS[-1] == "csv"
 
 
 # ------------------------------------------------------------------------------------------ splits
@@ -232,11 +225,7 @@ def test_penguins_example_loads_with_string_labels():
     assert d.task == "classification" and d.name == "penguins_small"
     assert d.classes.tolist() == ["Adelie", "Chinstrap", "Gentoo"] and d.classes.dtype.kind == "U"
     assert d.feature_names == ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
-    labels = [line.split(",")[0] for line in PENGUINS.read_text().splitlines()[1:]]
-    assert np.bincount(d.encode_labels(labels)).tolist() == [66, 30, 54]
-    assert d.decode_labels([2, 0]).tolist() == ["Gentoo", "Adelie"]
-    with pytest.raises(DataError, match="label 'Emperor' is not a class"):
-        d.encode_labels(["Emperor"])
+    assert np.bincount(np.concatenate([y for _, y in _splits(d)])).tolist() == [66, 30, 54]
 
 
 def test_csv_text_is_used_instead_of_the_file():
@@ -276,7 +265,7 @@ def test_missing_file_and_missing_target():
     with pytest.raises(DataError, match="data file not found: nowhere/x.csv"):
         load_dataset({"dataset": "csv", "path": "nowhere/x.csv", "target": "y"})
     with pytest.raises(DataError, match="needs data.target"):
-        load_dataset({"dataset": "csv", "path": str(PENGUINS)})
+        load_dataset({"dataset": "csv", "path": str(PENGUINS), "target": []})  # the spec lets [] through
 
 
 def test_csv_numeric_labels_and_multi_target():
@@ -344,7 +333,7 @@ def test_state_round_trips_through_npz_without_pickle(name, tmp_path):
     assert all(isinstance(v, (str, np.ndarray)) for v in state.values())
     np.savez(tmp_path / "m.npz", **state)
     with np.load(tmp_path / "m.npz", allow_pickle=False) as npz:
-        pre = Dataset.preprocessor_from_state(npz, prefix="data/")
+        pre = Preprocessor.from_state(npz, prefix="data/")
     assert isinstance(pre, Preprocessor) and pre.task == d.task and pre.name == name
     assert pre.feature_names == d.feature_names and pre.n_outputs == d.n_outputs
     raw = d.X_test * d.scaler["scale"] + d.scaler["center"]
@@ -352,18 +341,9 @@ def test_state_round_trips_through_npz_without_pickle(name, tmp_path):
     if d.task == "classification":
         assert pre.classes.dtype != object and pre.classes.tolist() == d.classes.tolist()
         assert pre.positive_class == d.positive_class
-        np.testing.assert_array_equal(pre.encode_labels(d.decode_labels(d.y_test)), d.y_test)
     else:
         np.testing.assert_allclose(pre.inverse_y(d.y_test), d.inverse_y(d.y_test))
     json.dumps(pre.feature_names)
-
-
-def test_preprocessor_drops_the_arrays():
-    d = load_dataset({"dataset": "iris"})
-    pre = d.preprocessor()
-    assert type(pre) is Preprocessor and not hasattr(pre, "X_train")
-    np.testing.assert_array_equal(pre.transform(d.X_test * d.scaler["scale"] + d.scaler["center"]),
-                                  d.transform(d.X_test * d.scaler["scale"] + d.scaler["center"]))
 
 
 def test_read_feature_csv_picks_the_named_columns(tmp_path):

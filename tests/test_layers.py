@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 from gradcheck import check_layer
+from specs import model_section
 
 from mlrun.nn.initializers import HeNormal, LecunNormal
 from mlrun.nn.layers import SELU_ALPHA_PRIME, AlphaDropout
@@ -306,7 +307,7 @@ def test_dense_batch_norm_rrelu_network_is_deterministic_in_inference():
     output, the same on every call; a training forward draws fresh slopes."""
     from mlrun.nn.network import Network, expand_model, output_spec
 
-    specs = expand_model({"hidden_layers": 1, "neurons": 16, "activation": "rrelu", "batch_norm": True})
+    specs = expand_model(model_section(hidden_layers=1, neurons=16, activation="rrelu", batch_norm=True))
     assert [s["name"] for s in specs] == ["dense", "batch_norm", "activation"]
     net = Network(specs + [output_spec(2)], 4, "float64", np.random.default_rng(0), np.random.default_rng(1))
     x = _x((50, 4))
@@ -329,7 +330,7 @@ def test_dense_batch_norm_rrelu_network_is_deterministic_in_inference():
 def test_every_noisy_layer_is_noise_free_in_inference(model):
     from mlrun.nn.network import Network, expand_model, output_spec
 
-    specs = expand_model({"hidden_layers": 2, "neurons": 16, **model}) + [output_spec(2)]
+    specs = expand_model(model_section(**{"hidden_layers": 2, "neurons": 16, **model})) + [output_spec(2)]
     net = Network(specs, 4, "float64", np.random.default_rng(0), np.random.default_rng(1))
     x = _x((50, 4))
     np.testing.assert_array_equal(net.predict_output(x), net.predict_output(x))

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from specs import model_section
 
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.optim.schedules import build_schedule
@@ -18,7 +19,8 @@ def blobs(n=200, seed=0):
 
 def make_trainer(optimizer=None, schedule="constant", model=None, epochs=5, batch_size=16, seed=0,
                  n_out=3, loss="cross_entropy", dtype="float64", **kw):
-    specs = expand_model(model or {"hidden_layers": 1, "neurons": 8, "activation": "tanh"}) + [output_spec(n_out)]
+    model = model_section(**(model or {"hidden_layers": 1, "neurons": 8, "activation": "tanh"}))
+    specs = expand_model(model) + [output_spec(n_out)]
     net = Network(specs, 4, dtype, np.random.default_rng(seed), np.random.default_rng(seed + 1))
     opt = build("optimizer", optimizer or {"name": "adam", "learning_rate": 0.01})
     sched, _ = build_schedule(schedule, opt.learning_rate, epochs * batches_per_epoch(200, batch_size))

@@ -4,6 +4,7 @@ momentum as the optimizer used it, early stopping in max mode and ``restore_best
 
 import numpy as np
 import pytest
+from specs import model_section
 
 import mlrun
 from mlrun.lr_finder.range_test import range_test
@@ -27,7 +28,7 @@ def blobs(n=60, seed=0):
 
 
 def network(specs=None, n_in=4, seed=0):
-    specs = specs or expand_model({"hidden_layers": 1, "neurons": 6, "activation": "tanh"}) + [output_spec(3)]
+    specs = specs or expand_model(model_section(hidden_layers=1, neurons=6, activation="tanh")) + [output_spec(3)]
     return Network(specs, n_in, "float64", np.random.default_rng(seed), np.random.default_rng(seed + 1))
 
 
@@ -71,7 +72,7 @@ def test_plateau_keeps_the_rate_while_the_monitored_loss_improves():
     X, y = blobs()
     t = trainer({"name": "sgd", "learning_rate": 0.05},
                 {"name": "plateau", "patience": 1, "min_delta": 0.0, "monitor": "train_loss"}, epochs=8,
-                net=network(expand_model({"hidden_layers": 0}) + [output_spec(3)]))
+                net=network(expand_model(model_section(hidden_layers=0)) + [output_spec(3)]))
     t.fit(X, y, X, y)
     losses = [r["train_loss"] for r in t.history]
     assert all(b < a for a, b in zip(losses, losses[1:]))  # convex, small full-batch steps

@@ -7,13 +7,13 @@ anything trains. ``random_state`` is never a parameter: it comes from the run's 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlrun.baselines.estimators import STRATEGIES, Estimator, estimator_names, lookup
+from mlrun.hints import did_you_mean, hint
 from mlrun.spec.errors import ConfigError
 
 ITEM_KEYS = ("name", "params", "multiclass", "label")
@@ -31,8 +31,7 @@ class BaselineSpec:
 
 
 def _hint(given: str, valid) -> str:
-    match = difflib.get_close_matches(str(given), list(valid), n=1)
-    return f" (did you mean {match[0]!r}?)" if match else ""
+    return hint(did_you_mean(given, valid))
 
 
 def _estimators(where: str, name: Any, task: str | None) -> list[Estimator]:

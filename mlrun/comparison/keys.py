@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable
 
 from mlrun.comparison.rows import FIXED
+from mlrun.hints import did_you_mean, hint_list
 from mlrun.metrics.names import MAIN_COLUMNS, higher_is_better, main_metric
 
 SPLITS = ("train", "validation", "test", "lr_find")  # lr_find: a range test's results, as metrics
@@ -73,12 +74,9 @@ def resolve_key(key: str, known: Iterable[str], what: str = "key") -> str:
     for split in ("test", "lr_find"):
         if f"{split}.{key}" in known:
             return f"{split}.{key}"
-    import difflib
-
-    near = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+    near = did_you_mean(key, known, n=3)
     near += [k for k in known if key in k and k not in near][: 3 - len(near)]
-    hint = f"; did you mean {', '.join(near)}?" if near else ""
-    raise ValueError(f"unknown {what} {key!r}{hint}")
+    raise ValueError(f"unknown {what} {key!r}{hint_list(near)}")
 
 
 def main_metric(rows: list[dict]) -> str | None:

@@ -2,8 +2,8 @@
 
 ``RawData``: rows as a loader read them; ``Preprocessor``: the scaling and label encoding fitted on the
 training part (what a saved model keeps); ``Dataset``: the scaled splits plus that preprocessing.
-Their own module so the loaders (``sources``, ``user_csv``) and ``model`` share them without importing
-each other.
+Their own module so the loaders (``sources``, ``user_csv``) and ``experiment.model`` share them
+without importing each other.
 """
 
 from __future__ import annotations
@@ -61,22 +61,6 @@ class Preprocessor:
             return np.asarray(y_std)
         y = np.asarray(y_std, dtype=np.float64).reshape(-1, len(self.y_mean))
         return y * self.y_scale + self.y_mean
-
-    def encode_labels(self, y_raw) -> np.ndarray:
-        """Original class labels -> int64 codes 0..k-1 (the order of ``classes``)."""
-        textual = self.classes.dtype.kind in "US"
-        lookup = {label_key(c, textual): code for code, c in enumerate(self.classes)}
-        codes = []
-        for label in np.asarray(y_raw).ravel():
-            key = label_key(label, textual)
-            if key not in lookup:
-                raise DataError(f"label '{label}' is not a class; classes: {join_values(self.classes)}")
-            codes.append(lookup[key])
-        return np.asarray(codes, dtype=np.int64)
-
-    def decode_labels(self, codes) -> np.ndarray:
-        """int codes -> original class labels."""
-        return self.classes[np.asarray(codes, dtype=np.int64)]
 
     def state(self, prefix: str = "") -> dict[str, np.ndarray | str]:
         """Plain arrays and strings (no object dtype) for np.savez; read back by ``from_state``."""
@@ -139,14 +123,6 @@ class Dataset(Preprocessor):
         else:
             outputs = f"{len(self.target_names)} regression target{'s' * (len(self.target_names) != 1)}"
         return f"{' / '.join(sizes)} rows, {self.n_features} features, {outputs}"
-
-    def preprocessor(self) -> Preprocessor:
-        """The preprocessing alone (no arrays): what a saved model needs."""
-        return Preprocessor(**{k: getattr(self, k) for k in Preprocessor.__dataclass_fields__})
-
-    @staticmethod
-    def preprocessor_from_state(state, prefix: str = "") -> Preprocessor:
-        return Preprocessor.from_state(state, prefix)
 
 
 def label_key(label, textual: bool):

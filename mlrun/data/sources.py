@@ -8,68 +8,21 @@ regression-target standardisation are fitted on the training part only.
 
 from __future__ import annotations
 
-import difflib
-import inspect
 import math
 from pathlib import Path
 
 import numpy as np
 
 from mlrun.data.dataset import DataError, Dataset, Preprocessor, RawData, join_values, label_key, plain_array
+from mlrun.data.names import DEFAULTS, GENERATORS, LOADERS
 from mlrun.data.user_csv import raw_from_csv
 
-# name -> (scikit-learn function, task); tasks are fixed because type_of_target calls diabetes'
-# integral float targets "multiclass".
-LOADERS = {
-    "iris": ("load_iris", "classification"),
-    "digits": ("load_digits", "classification"),
-    "wine": ("load_wine", "classification"),
-    "breast_cancer": ("load_breast_cancer", "classification"),
-    "diabetes": ("load_diabetes", "regression"),
-    "linnerud": ("load_linnerud", "regression"),
-}
-GENERATORS = {
-    "make_moons": "classification",
-    "make_circles": "classification",
-    "make_blobs": "classification",
-    "make_classification": "classification",
-    "make_regression": "regression",
-    "make_friedman1": "regression",
-}
-DATASETS = (*LOADERS, *GENERATORS, "csv")
-NETWORK_ONLY = (
-    "mnist", "fashion_mnist", "cifar10", "cifar100", "california_housing", "covtype", "kddcup99",
-    "rcv1", "20newsgroups", "newsgroups", "olivetti_faces", "lfw_people", "lfw_pairs",
-    "species_distributions", "titanic", "adult", "openml",
-)
-SCALERS = ("standard", "minmax", "none")
 MAX_AUTO_CLASSES = 20  # task auto: integral numeric targets with more distinct values are regression
-DEFAULTS = {
-    "dataset": None, "params": None, "path": None, "target": None, "test_size": 0.2,
-    "validation_size": 0.1, "stratify": True, "scale": "standard", "split_seed": None,
-    "positive_class": None,
-}
 
 
 # ----------------------------------------------------------------------------------------- loading
-def _check_offline(name: str) -> None:
-    bare = name.lower().removeprefix("fetch_").removeprefix("load_")
-    if name.lower().startswith("fetch_") or bare in NETWORK_ONLY or "openml" in name.lower():
-        raise DataError(
-            f"dataset '{name}' needs the network; mlrun only uses offline sets and generators "
-            f"({join_values(DATASETS[:-1])}) or csv"
-        )
-    if name not in DATASETS:
-        near = difflib.get_close_matches(name, DATASETS, n=1)
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise DataError(f"unknown dataset '{name}'{hint}; choose from {join_values(DATASETS)}")
-
-
 def _call_sklearn(name: str, func, params: dict):
-    accepted = list(inspect.signature(func).parameters)
-    for key in params:
-        if key not in accepted:
-            raise DataError(f"unknown parameter '{key}' for {name}; it takes: {join_values(accepted)}")
+    """The loader's or generator's result; a bad value (the spec checked the names) is a DataError."""
     try:
         return func(**params)
     except (TypeError, ValueError) as exc:
@@ -80,7 +33,6 @@ def _from_loader(name: str, params: dict) -> RawData:
     from sklearn import datasets
 
     func_name, task = LOADERS[name]
-    params = {k: v for k, v in params.items() if k not in ("return_X_y", "as_frame")}
     bunch = _call_sklearn(name, getattr(datasets, func_name), params)
     y = np.asarray(bunch.target)
     names = [str(n) for n in getattr(bunch, "target_names", [])]
@@ -103,8 +55,7 @@ def _from_generator(name: str, params: dict, seed: int) -> RawData:
 
 
 def _load_raw(opts: dict, seed: int, csv_text: str | None) -> RawData:
-    name = str(opts["dataset"])
-    _check_offline(name)
+    name = opts["dataset"]
     params = dict(opts["params"] or {})
     if name == "csv":
         return raw_from_csv(opts, csv_text)
@@ -132,8 +83,6 @@ def _auto_task(y: np.ndarray) -> str:
 def _resolve_task(requested: str, raw: RawData) -> str:
     from sklearn.utils.multiclass import type_of_target
 
-    if requested not in ("auto", "classification", "regression"):
-        raise DataError(f"task must be auto, classification or regression; got {requested!r}")
     natural = raw.task or _auto_task(raw.y)
     target = ", ".join(raw.target_names)
     if requested == "classification" and natural == "regression":
@@ -251,30 +200,15 @@ def _positive_class(configured, classes, y_train) -> int | None:
 
 
 # ------------------------------------------------------------------------------------------ public
-def _options(data: dict) -> dict:
-    unknown = [k for k in data if k not in DEFAULTS]
-    if unknown:
-        near = difflib.get_close_matches(unknown[0], DEFAULTS, n=1)
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise DataError(f"unknown data key '{unknown[0]}'{hint}; keys: {join_values(DEFAULTS)}")
-    opts = {**DEFAULTS, **{k: v for k, v in data.items() if v is not None}}
-    if opts["dataset"] is None:
-        raise DataError(f"data.dataset is required; choose from {join_values(DATASETS)}")
-    if opts["scale"] not in SCALERS:
-        raise DataError(f"data.scale must be one of {join_values(SCALERS)}; got {opts['scale']!r}")
-    for key in ("test_size", "validation_size"):
-        if not 0 <= opts[key] < 1:
-            raise DataError(f"data.{key} must be in [0, 1); got {opts[key]}")
-    return opts
-
-
 def load_dataset(data: dict, task: str = "auto", random_state: int = 0, max_rows: int | None = None,
                  csv_text: str | None = None) -> Dataset:
     """Load, encode, (subsample,) split and scale the data section of a spec.
 
-    The seed is data.split_seed when set, else random_state; it drives generators (unless params
-    give random_state), the max_rows subset and both splits."""
-    opts = _options(data)
+    ``data`` is a validated spec's section (``DataSpec`` checks names, ranges and the csv keys; here
+    only the data itself is checked); keys it lacks take ``DEFAULTS``. The seed is data.split_seed
+    when set, else random_state; it drives generators (unless params give random_state), the
+    max_rows subset and both splits."""
+    opts = {**DEFAULTS, **{k: v for k, v in data.items() if v is not None}}
     seed = int(random_state if opts["split_seed"] is None else opts["split_seed"])
     raw = _load_raw(opts, seed, csv_text)
     task = _resolve_task(task, raw)

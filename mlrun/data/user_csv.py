@@ -100,8 +100,6 @@ def raw_from_csv(opts: dict, csv_text: str | None) -> RawData:
     path = opts["path"]
     where = str(path) if path is not None else "csv_text"
     if csv_text is None:
-        if path is None:
-            raise DataError("dataset csv needs data.path (a CSV file with a header row)")
         csv_text = read_text(path)
     header, rows, lines = _csv_rows(csv_text, where)
     targets = opts["target"]

@@ -9,6 +9,7 @@ is ``params[:n_regularized]``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -16,25 +17,24 @@ from mlrun.nn.initializers import auto_initializer
 from mlrun.registry import build, split_spec
 
 
-def expand_model(model: dict) -> list:
-    """The hidden-layer specs of a ``model:`` section (short form expanded; long form as written).
+def expand_model(model: Mapping) -> list:
+    """The hidden-layer specs of a resolved spec's ``model:`` section (short form expanded; long form as
+    written). Every key must be there: the defaults live in the spec (``ModelSpec``), not here.
 
     Short form: N x (dense -> [batch_norm -> activation] -> [dropout]); dropout becomes alpha_dropout
     under SELU, and the initializer ``auto`` is resolved from the activation.
     """
-    if model.get("layers"):
+    if model["layers"]:
         return [spec if isinstance(spec, str) else dict(spec) for spec in model["layers"]]
-    neurons = model.get("neurons", 64)
-    widths = list(neurons) if isinstance(neurons, (list, tuple)) else [neurons] * model.get("hidden_layers", 2)
-    activation = model.get("activation", "elu")
+    neurons, activation, initializer = model["neurons"], model["activation"], model["initializer"]
+    widths = list(neurons) if isinstance(neurons, (list, tuple)) else [neurons] * model["hidden_layers"]
     act_name, _ = split_spec("activation", activation)
-    initializer = model.get("initializer", "auto")
     if initializer == "auto":
         initializer = auto_initializer(act_name)
-    dropout = float(model.get("dropout", 0.0))
+    dropout = float(model["dropout"])
     specs: list = []
     for width in widths:
-        if model.get("batch_norm"):
+        if model["batch_norm"]:
             specs += [{"name": "dense", "units": int(width), "initializer": initializer},
                       {"name": "batch_norm"},
                       {"name": "activation", "activation": activation}]

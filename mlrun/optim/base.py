@@ -13,7 +13,11 @@ from mlrun.optim import clipping
 
 
 class Optimizer:
-    """Gradient-based optimizer: ``step`` clips, counts, then calls ``update_step`` per array."""
+    """Gradient-based optimizer: ``step`` clips, counts, then calls ``update_step`` per array.
+
+    The clip options (at most one: clip_value, clip_norm, global_clip_norm) are declared here only;
+    a subclass takes its own parameters and passes the rest on with ``**kwargs``.
+    """
 
     registry_kind = "optimizer"
     registry_name = "optimizer"

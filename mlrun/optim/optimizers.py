@@ -3,6 +3,8 @@
 g is the (clipped) gradient, η the learning rate (read from ``self.learning_rate`` at every step, so
 the trainer's schedule can set it), t the step count from 1. Updates run in place on the array's
 dtype: scalars are Python floats (float32 stays float32) and temporaries live in scratch buffers.
+The clip options belong to the base ``Optimizer``: a constructor passes them on in ``**kwargs``, and
+the registry reads them from there (``registry.parameters`` walks the class hierarchy).
 """
 
 from __future__ import annotations
@@ -45,14 +47,8 @@ class SGD(Optimizer):
     θ -= η g   (Robbins & Monro 1951; = torch.optim.SGD)
     """
 
-    def __init__(
-        self,
-        learning_rate: float = 0.01,
-        clip_value: float | None = None,
-        clip_norm: float | None = None,
-        global_clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(learning_rate, clip_value, clip_norm, global_clip_norm)
+    def __init__(self, learning_rate: float = 0.01, **kwargs) -> None:
+        super().__init__(learning_rate, **kwargs)
 
     def update_step(self, param, grad, slots) -> None:
         step = np.multiply(grad, self.learning_rate, out=_scratch(self, param))
@@ -72,11 +68,9 @@ class Momentum(Optimizer):
         self,
         learning_rate: float = 0.01,
         momentum: float = 0.9,
-        clip_value: float | None = None,
-        clip_norm: float | None = None,
-        global_clip_norm: float | None = None,
+        **kwargs,
     ) -> None:
-        super().__init__(learning_rate, clip_value, clip_norm, global_clip_norm)
+        super().__init__(learning_rate, **kwargs)
         self.momentum = _check_unit("momentum", momentum)
 
     def update_step(self, param, grad, slots) -> None:
@@ -116,11 +110,9 @@ class Adagrad(Optimizer):
         learning_rate: float = 0.001,
         initial_accumulator_value: float = 0.0,
         epsilon: float = 1e-7,
-        clip_value: float | None = None,
-        clip_norm: float | None = None,
-        global_clip_norm: float | None = None,
+        **kwargs,
     ) -> None:
-        super().__init__(learning_rate, clip_value, clip_norm, global_clip_norm)
+        super().__init__(learning_rate, **kwargs)
         if not initial_accumulator_value >= 0:
             raise ValueError(f"initial_accumulator_value must be >= 0; got {initial_accumulator_value}")
         self.initial_accumulator_value = float(initial_accumulator_value)
@@ -158,11 +150,9 @@ class RMSprop(Optimizer):
         learning_rate: float = 0.001,
         rho: float = 0.9,
         epsilon: float = 1e-7,
-        clip_value: float | None = None,
-        clip_norm: float | None = None,
-        global_clip_norm: float | None = None,
+        **kwargs,
     ) -> None:
-        super().__init__(learning_rate, clip_value, clip_norm, global_clip_norm)
+        super().__init__(learning_rate, **kwargs)
         self.rho = _check_unit("rho", rho)
         self.epsilon = _check_positive("epsilon", epsilon)
 
@@ -186,11 +176,9 @@ class _AdamFamily(Optimizer):
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
-        clip_value: float | None = None,
-        clip_norm: float | None = None,
-        global_clip_norm: float | None = None,
+        **kwargs,
     ) -> None:
-        super().__init__(learning_rate, clip_value, clip_norm, global_clip_norm)
+        super().__init__(learning_rate, **kwargs)
         self.beta_1 = _check_unit("beta_1", beta_1)
         self.beta_2 = _check_unit("beta_2", beta_2)
         self.epsilon = _check_positive("epsilon", epsilon)
@@ -266,17 +254,8 @@ class Nadam(_AdamFamily):
     (Dozat 2016; = torch NAdam(momentum_decay=0.004))
     """
 
-    def __init__(
-        self,
-        learning_rate: float = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        clip_value: float | None = None,
-        clip_norm: float | None = None,
-        global_clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, clip_value, clip_norm, global_clip_norm)
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
         self.mu_product = 1.0  # Π_{i≤t} μ_i, carried across steps (and checkpoints)
 
     def _mu(self, t: int) -> float:

@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from mlrun import registry
-from mlrun.spec.errors import ConfigError
+from mlrun.spec.errors import ConfigError, PathError
 from mlrun.spec.messages import translate
-from mlrun.spec.models import PART_KEYS, PathError, Spec
+from mlrun.spec.models import PART_KEYS, Spec
 from mlrun.spec.names import sanitize_name
 from mlrun.spec.yaml_text import apply_override, read_spec
 
@@ -115,8 +115,8 @@ def _warnings(spec: Spec) -> list[str]:
     if spec.data.dataset != "csv":
         out += [f"data.{k} is ignored unless data.dataset is csv" for k in ("path", "target")
                 if getattr(spec.data, k) is not None]
-    ignored = [k for k, default in (("activation", "elu"), ("batch_norm", False), ("dropout", 0.0))
-               if getattr(model, k) != default]
+    ignored = [k for k in ("activation", "batch_norm", "dropout")
+               if getattr(model, k) != type(model).model_fields[k].default]
     if model.layers and ignored:
         out.append(f"model.layers is given: model.{', model.'.join(ignored)} (short form) are ignored")
     return out

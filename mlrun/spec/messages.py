@@ -4,7 +4,6 @@ accepts in words, what was received, and a "did you mean" for misspelt or mispla
 
 from __future__ import annotations
 
-import difflib
 import json
 import types
 import typing
@@ -13,7 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from mlrun.spec.models import Spec, join_path
+from mlrun.hints import did_you_mean, hint
+from mlrun.spec.errors import join_path
+from mlrun.spec.models import Spec
 
 
 # -- pydantic errors -> one line ----------------------------------------------------------------------
@@ -104,8 +105,7 @@ def _message(err: dict, raw: dict) -> tuple[str, str]:
     if err["type"] == "extra_forbidden" and model is not None and rest:
         key = str(rest[0])
         valid = list(model.model_fields)
-        hint = difflib.get_close_matches(key, valid, n=1) or _elsewhere(key)
-        did = f" (did you mean {hint[0]!r}?)" if hint else ""
+        did = hint(did_you_mean(key, valid) or _elsewhere(key))
         where = f" under {'.'.join(path)}" if path else ""
         full = join_path(*path, key)
         return full, f"unknown key {full!r}{did}; valid keys{where}: {', '.join(valid)}"

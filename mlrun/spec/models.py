@@ -1,23 +1,14 @@
-"""The spec: YAML in, a validated ``Config`` out (README.md, "The spec").
+"""The spec's pydantic models (README.md, "The spec"): every section, its defaults (stated here only)
+and its checks, plus the constants the other spec modules read.
 
-    cfg = load_config("spec.yaml", overrides=["optimizer.learning_rate=1e-2"])   # or a dict, or a Config
-    cfg.model.activation, cfg.training.epochs, cfg.optimizer["name"], cfg.warnings
-    cfg.to_dict()  -> the resolved spec (defaults filled, ``auto`` kept);  flatten(...) -> dotted params
-
-Every problem is a ``ConfigError`` of one line naming the key path, what was received and a fix.
-Part specs (activation, initializer, loss, optimizer, schedule, layer) are checked by the registry, so
-a newly registered part needs no schema change here.
-
-Here: the constants, the pydantic models, ``Config`` and ``load_config``. Reading YAML and applying
-``--set`` overrides is ``yaml_text``; turning pydantic's errors into the one-line message is
-``messages``; the JSON Schema is ``schema``.
+Part specs (activation, initializer, loss, optimizer, schedule, layer) are checked by the registry
+(``parts``), so a newly registered part needs no change here. Loading a spec into a ``Config`` is
+``loading``; pydantic's errors become one-line messages in ``messages``; the JSON Schema is ``schema``.
 """
 
 from __future__ import annotations
 
-import difflib
 import inspect
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,73 +16,20 @@ from annotated_types import Ge, Gt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlrun import registry
-from mlrun.data.sources import DATASETS
+from mlrun.data.names import DATASETS, LOADERS, SCALERS
+from mlrun.hints import did_you_mean, hint
 from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
+from mlrun.spec.errors import PathError
 from mlrun.spec.names import NAME_PATTERN, sanitize_name
+from mlrun.spec.parts import as_mapping, check_part
 
 MONITORS = ("loss", "train_loss", "val_loss", *(f"val_{m}" for m in METRICS if m != "confusion_matrix"))
+DEFAULT_OPTIMIZER, DEFAULT_SCHEDULE = "nadam", "constant"  # also when a mapping gives no name
 # where a part spec sits in the resolved spec (flatten turns these into "key" = name, "key.param" = value)
 PART_KEYS = {
     "model.activation": "activation", "model.initializer": "initializer",
     "loss": "loss", "optimizer": "optimizer", "schedule": "schedule",
 }
-
-
-# -- parts -------------------------------------------------------------------------------------------
-class PathError(ValueError):
-    """A validator's error for a sub-key (joined to pydantic's location by the translator)."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
-
-
-def join_path(*keys: Any) -> str:
-    return ".".join(str(k) for k in keys if k != "")
-
-
-def _nested_kind(param: str) -> str | None:
-    """A layer's parameter that is itself a part spec: ``activation``, ``initializer``, ``*_initializer``."""
-    for kind in ("activation", "initializer"):
-        if param == kind or param.endswith("_" + kind):
-            return kind
-    return None
-
-
-def check_part(kind: str, spec: Any, key: str = "") -> Any:
-    """Validate a part spec by the registry and by building it once; return it normalised.
-
-    A name stays a name; a mapping becomes {name, coerced params}. Errors carry the key path.
-    """
-    try:
-        name, params = registry.validate(kind, spec)
-    except registry.RegistryError as exc:
-        raise PathError(key, str(exc)) from None
-    for pname, value in params.items():
-        sub = _nested_kind(pname)
-        if sub and value is not None and value != "auto":
-            params[pname] = check_part(sub, value, join_path(key, pname))
-    accepted = registry.parameters(kind, name)
-    empty = inspect.Parameter.empty
-    missing = [p for p, info in accepted.items() if info.default is empty and p not in params]
-    if missing:
-        raise PathError(key, f"{kind} {name!r} needs {', '.join(missing)}; it takes: {', '.join(accepted)}")
-    try:
-        registry.build(kind, {"name": name, **params})  # constructor-level ranges surface now
-    except registry.RegistryError as exc:
-        raise PathError(key, str(exc)) from None
-    return name if isinstance(spec, str) else {"name": name, **params}
-
-
-def _as_mapping(value: Any, default_name: str) -> Any:
-    """optimizer/schedule: a bare name, a mapping without a name, or null -> {name: ..., ...}."""
-    if value is None:
-        return {"name": default_name}
-    if isinstance(value, str):
-        return {"name": value}
-    if isinstance(value, Mapping):
-        return {"name": default_name, **value} if "name" not in value else dict(value)
-    return value
 
 
 # -- the schema ---------------------------------------------------------------------------------------
@@ -116,7 +54,7 @@ class DataSpec(_Section):
     test_size: float = Field(0.2, gt=0, lt=1, description="fraction of all rows, taken first")
     validation_size: float = Field(0.1, ge=0, lt=1, description="fraction of all rows; 0 = no validation")
     stratify: bool = True
-    scale: Literal["standard", "minmax", "none"] = "standard"
+    scale: Literal[SCALERS] = "standard"
     split_seed: Annotated[int, Ge(0)] | None = None
     positive_class: str | bool | int | float | None = None
 
@@ -124,8 +62,7 @@ class DataSpec(_Section):
     @classmethod
     def _known_dataset(cls, v: str) -> str:
         if v not in DATASETS:
-            hint = difflib.get_close_matches(v, DATASETS, n=1)
-            did = f" (did you mean {hint[0]!r}?)" if hint else ""
+            did = hint(did_you_mean(v, DATASETS))
             raise ValueError(f"unknown dataset {v!r}{did}; only these offline datasets/generators are "
                              f"supported (no network downloads): {', '.join(DATASETS)}")
         return v
@@ -150,13 +87,12 @@ class DataSpec(_Section):
 def _check_dataset_params(dataset: str, params: dict) -> None:
     import sklearn.datasets  # only when params are given: keeps `mlrun validate` fast otherwise
 
-    fn = getattr(sklearn.datasets, dataset if dataset.startswith("make_") else f"load_{dataset}")
+    fn = getattr(sklearn.datasets, LOADERS[dataset][0] if dataset in LOADERS else dataset)
     accepted = [p for p in inspect.signature(fn).parameters
                 if p not in ("return_X_y", "as_frame", "data_home")]
     for key in params:  # random_state is allowed: it pins a generator's data across seeds
         if key not in accepted:
-            hint = difflib.get_close_matches(str(key), accepted, n=1)
-            did = f" (did you mean {hint[0]!r}?)" if hint else ""
+            did = hint(did_you_mean(key, accepted))
             raise PathError(f"params.{key}", f"{dataset} has no parameter {key!r}{did}; it takes: "
                                                f"{', '.join(accepted) or 'nothing'}")
 
@@ -207,7 +143,7 @@ class ModelSpec(_Section):
                                                   f"set hidden_layers: {n} or omit it")
             self.hidden_layers = n
         elif self.hidden_layers is None:
-            self.hidden_layers = 2
+            self.hidden_layers = type(self).model_fields["hidden_layers"].default
         return self
 
 
@@ -221,8 +157,7 @@ class EarlyStoppingSpec(_Section):
     @classmethod
     def _monitor(cls, v: str) -> str:
         if v not in MONITORS:
-            hint = difflib.get_close_matches(v, MONITORS, n=1)
-            did = f" (did you mean {hint[0]!r}?)" if hint else ""
+            did = hint(did_you_mean(v, MONITORS))
             raise ValueError(f"unknown monitor {v!r}{did}; valid: {', '.join(MONITORS)}")
         return v
 
@@ -251,8 +186,8 @@ class Spec(_Section):
     task: Literal["auto", "classification", "regression"] = "auto"
     model: ModelSpec = Field(default_factory=ModelSpec)
     loss: PartSpec = Field("auto", description="auto = cross_entropy / mse by task")
-    optimizer: dict[str, Any] = Field(default_factory=lambda: {"name": "nadam"})
-    schedule: dict[str, Any] = Field(default_factory=lambda: {"name": "constant"})
+    optimizer: dict[str, Any] = Field(default_factory=lambda: {"name": DEFAULT_OPTIMIZER})
+    schedule: dict[str, Any] = Field(default_factory=lambda: {"name": DEFAULT_SCHEDULE})
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     metrics: Literal["auto"] | list[str] = Field("auto", description="auto = all that fit the task")
     sweep: dict[str, Any] | None = Field(None, description="read by `mlrun sweep` only")
@@ -280,7 +215,7 @@ class Spec(_Section):
     @field_validator("optimizer", mode="before")
     @classmethod
     def _optimizer_mapping(cls, v: Any) -> Any:
-        return _as_mapping(v, "nadam")
+        return as_mapping(v, DEFAULT_OPTIMIZER)
 
     @field_validator("optimizer")
     @classmethod
@@ -293,7 +228,7 @@ class Spec(_Section):
     @field_validator("schedule", mode="before")
     @classmethod
     def _schedule_mapping(cls, v: Any) -> Any:
-        return _as_mapping(v, "constant")
+        return as_mapping(v, DEFAULT_SCHEDULE)
 
     @field_validator("schedule")
     @classmethod
@@ -310,8 +245,7 @@ class Spec(_Section):
     def _metrics(cls, v: Any) -> Any:
         for i, m in enumerate([] if v == "auto" else v):
             if m not in METRICS:
-                hint = difflib.get_close_matches(m, METRICS, n=1)
-                did = f" (did you mean {hint[0]!r}?)" if hint else ""
+                did = hint(did_you_mean(m, METRICS))
                 raise PathError(str(i), f"unknown metric {m!r}{did}; valid: {', '.join(METRICS)}")
         return v if v == "auto" else list(dict.fromkeys(v))
 

@@ -10,7 +10,7 @@ import typing
 from typing import Any
 
 from mlrun import registry
-from mlrun.data.sources import DATASETS
+from mlrun.data.names import DATASETS
 from mlrun.spec.models import METRICS, DataSpec, ModelSpec, Spec
 
 
