@@ -33,6 +33,7 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
     cfg = cfg if isinstance(cfg, Config) else load_config(cfg)
     baseline_specs(cfg)  # a bad baselines list is a ConfigError before a run directory exists
     started = time.time()
+    runs.check_runs_dir(runs_dir, name or cfg.name)  # before the work: a bad --runs-dir fails fast
     received = Received()
     with interruptible(received):
         dataset = load_data(cfg, smoke=smoke, csv_text=csv_text)
@@ -103,6 +104,12 @@ def resume(path, callbacks=()) -> Run:
                          previous_total=(info.get("timings") or {}).get("total_seconds") or 0.0)
 
 
+def os_error_text(exc: OSError) -> str:
+    """'No space left on device: runs/x/model.npz' (strerror and file name; no errno)."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
 def _checkpoint(run_dir):
     """The last checkpoint, None before the first epoch ended, or a one-line ConfigError (the run's
     status is left as it was: nothing has been written yet)."""
@@ -132,7 +139,13 @@ def _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=False, 
         return _interrupted(run_dir, exc, received, dataset.task)
     except BaseException as exc:
         received.closing = True
-        run_dir.finish("failed", None, epochs_done(run_dir), error=f"{type(exc).__name__}: {exc}")
+        try:
+            run_dir.finish("failed", None, epochs_done(run_dir), error=f"{type(exc).__name__}: {exc}")
+        except OSError:  # the disk that failed the run may not take run.json either: report the first error
+            if not isinstance(exc, OSError):
+                raise
+        if isinstance(exc, OSError):  # disk full, permissions: the run failed, the code did not
+            raise runs.RunFailed(f"the run failed: {os_error_text(exc)} (run directory: {run_dir.path})") from exc
         raise
 
 

@@ -142,6 +142,7 @@ def lr_find(cfg, start: float = 1e-5, end: float = 10.0, steps: int = 500, runs_
 
     cfg = cfg if isinstance(cfg, Config) else load_config(cfg)
     check_range(start, end, steps, rule)
+    runs.check_runs_dir(runs_dir, f"{name or cfg.name}-lr-find")
     started = time.time()
     received = Received()
     with interruptible(received):
