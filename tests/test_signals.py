@@ -160,3 +160,29 @@ def test_a_restored_trainer_whose_stop_rule_fired_does_not_train_on():
     again.fit(data.X_train, data.y_train, data.X_val, data.y_val)
     assert again.epoch == first.epoch and again.stop_reason == "early_stopping"
     assert np.array_equal(again.network.params, first.network.params)
+
+
+def test_ctrl_c_on_a_parallel_sweep_reaches_every_process_and_prints_no_worker_traceback(tmp_path):
+    """A terminal's Ctrl-C goes to the whole process group: the driver and each loky worker."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(DIGITS.replace("epochs: 6", "epochs: 2"))
+    proc = subprocess.Popen([*MLRUN, "sweep", str(spec), "--grid", "training.epochs=2,40,41",
+                             "--jobs", "2", "-q", "--runs-dir", str(tmp_path / "runs")], env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    def one_done():
+        manifest = next((tmp_path / "runs").glob("*/sweep.json"), None) if (tmp_path / "runs").is_dir() else None
+        done = manifest and any(t["status"] == "completed" for t in json.loads(manifest.read_text())["trials"].values())
+        return manifest if done else None
+
+    # once a trial is back, both workers have started (one idle or on the next trial, one training)
+    manifest = _wait(proc, one_done)
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    trials = json.loads(manifest.read_text())["trials"]
+    assert {t["status"] for t in trials.values()} <= {"pending", "interrupted", "completed"}
+    assert "sweep --resume" in out

@@ -37,7 +37,8 @@ def _handlers(handler):
     if not _main_thread():  # signal handlers can only be set in the main thread
         yield
         return
-    previous = {s: signal.signal(s, handler) for s in SIGNALS}
+    # a process told to ignore a signal (a sweep worker for SIGINT, nohup for SIGHUP) keeps ignoring it
+    previous = {s: signal.signal(s, handler) for s in SIGNALS if signal.getsignal(s) is not signal.SIG_IGN}
     try:
         yield
     finally:
