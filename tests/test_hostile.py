@@ -253,3 +253,13 @@ def test_predict_warns_or_refuses_by_the_runs_status(status, code, tiny, tmp_pat
     assert status in result.output
     if code == 0:
         assert "warning:" in result.output and "y_pred" in result.output
+
+
+@pytest.mark.parametrize("dataset, loss", [("diabetes", "cross_entropy"), ("iris", "mse"), ("iris", "cosine")])
+def test_a_loss_for_the_other_task_is_a_one_line_spec_error_before_any_run(dataset, loss, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY.replace("{dataset: iris}", f"{{dataset: {dataset}}}") + f"loss: {loss}\n")
+    line = one_error_line(invoke("train", spec, "-q", "--runs-dir", tmp_path / "runs"))
+    assert f"loss: {loss} is a" in line and "loss: auto" in line
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    assert f"loss: {loss}" in one_error_line(invoke("validate", spec, "--data"))

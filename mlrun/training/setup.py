@@ -13,7 +13,8 @@ import numpy as np
 
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.optim.schedules import build_schedule
-from mlrun.registry import build
+from mlrun.registry import build, get_class, split_spec
+from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import Config
 from mlrun.training.trainer import Trainer, batches_per_epoch
 
@@ -39,6 +40,17 @@ def loss_spec(cfg: Config, task: str):
     if cfg.loss == "auto":
         return "cross_entropy" if task == "classification" else "mse"
     return cfg.loss
+
+
+def check_loss_task(cfg: Config, dataset) -> None:
+    """A loss for the other task (cross_entropy on regression targets, mse on class labels) is a spec
+    error, said before any work, not a shape error deep inside the loss."""
+    name = split_spec("loss", loss_spec(cfg, dataset.task))[0]
+    task = getattr(get_class("loss", name), "task", None)
+    if task is not None and task != dataset.task:
+        fits = "cross_entropy" if dataset.task == "classification" else "mse"
+        raise ConfigError(f"loss: {name} is a {task} loss, but the data is a {dataset.task} task; "
+                          f"use loss: auto ({fits} here) or set data.task")
 
 
 def load_data(cfg: Config, smoke: bool = False, csv_text: str | None = None):
@@ -109,6 +121,7 @@ def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = N
         init, shuffle, noise = (np.random.default_rng(s) for s in seeds(cfg.seed)["lr_find"].spawn(3))
     specs = expand_model(cfg.to_dict()["model"]) + [output_spec(dataset.n_outputs)]
     network = Network(specs, dataset.n_features, training.dtype, init, noise)
+    check_loss_task(cfg, dataset)
     loss = build("loss", loss_spec(cfg, dataset.task))
     optimizer = build("optimizer", cfg.optimizer)
     per_epoch = batches_per_epoch(len(dataset.X_train), training.batch_size)
