@@ -263,3 +263,47 @@ def test_a_loss_for_the_other_task_is_a_one_line_spec_error_before_any_run(datas
     assert f"loss: {loss} is a" in line and "loss: auto" in line
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
     assert f"loss: {loss}" in one_error_line(invoke("validate", spec, "--data"))
+
+
+# -- item 8: sizes are estimated before the work and refused with the figure ----------------------------
+@pytest.mark.parametrize("section, needle", [
+    ("model: {hidden_layers: 2, neurons: 100000000}", "parameters"),
+    ("model: {hidden_layers: 10000000, neurons: 4}", "1e+07 hidden layers"),
+    ("data: {dataset: make_classification, params: {n_samples: 1000000000}}", "1e+09 samples x 20 features"),
+])
+def test_a_run_too_big_for_the_machine_is_refused_with_the_figure(section, needle, tmp_path):
+    key = section.split(":")[0]
+    lines = [line for line in TINY.splitlines() if not line.startswith(f"{key}:")]
+    spec = tmp_path / "big.yaml"
+    spec.write_text("\n".join([*lines, section]) + "\n")
+    line = one_error_line(invoke("train", spec, "-q", "--runs-dir", tmp_path / "runs"))
+    assert needle in line and ("GiB" in line or "at most" in line)
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+@pytest.mark.parametrize("model", [
+    {"hidden_layers": 3, "neurons": 7},
+    {"hidden_layers": 2, "neurons": 5, "batch_norm": True},
+    {"neurons": [9, 4, 6]},
+    {"hidden_layers": 0},
+    {"layers": [{"name": "dense", "units": 6}, {"name": "dropout", "rate": 0.1}, {"name": "dense", "units": 3}]},
+])
+def test_the_parameter_estimate_is_the_networks_count(model):
+    import numpy as np
+
+    from mlrun.nn.network import Network, expand_model, output_spec
+    from mlrun.training.setup import estimate_params
+
+    net = Network(expand_model(model) + [output_spec(3)], 4, "float32", np.random.default_rng(0),
+                  np.random.default_rng(1))
+    assert estimate_params(model, 4, 3)[1] == net.n_params
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--seeds", "1000000000", "--dry-run"], "1e+09 trials"),
+    (["--grid", "training.epochs=range(1,100000000)", "--dry-run"], "1e+08 values"),
+    (["--grid", "training.epochs=range(1,5000)", "--grid", "training.batch_size=range(1,5000)", "--dry-run"],
+     "trials"),
+])
+def test_a_sweep_too_big_is_refused_before_its_trials_are_made(args, needle, tiny):
+    assert needle in one_error_line(invoke("sweep", tiny, *args))

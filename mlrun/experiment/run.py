@@ -19,7 +19,7 @@ from mlrun.runs.discovery import display_status
 from mlrun.runs.history import read_history
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import Config, flatten, load_config
-from mlrun.training.setup import check_loss_task, load_data
+from mlrun.training.setup import check_loss_task, check_sizes, load_data
 from mlrun.training.signals import Interrupted, Received, deferred_signals, interruptible
 
 
@@ -37,7 +37,8 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
     received = Received()
     with interruptible(received):
         dataset = load_data(cfg, smoke=smoke, csv_text=csv_text)
-        check_loss_task(cfg, dataset)  # a spec error, before a run directory is claimed
+        check_loss_task(cfg, dataset)  # spec errors the data reveals, before a run directory is claimed
+        check_sizes(cfg, dataset)
         run_dir = None
         try:
             with deferred_signals():  # the directory, its config.yaml and run.json come together
