@@ -307,3 +307,18 @@ def test_the_parameter_estimate_is_the_networks_count(model):
 ])
 def test_a_sweep_too_big_is_refused_before_its_trials_are_made(args, needle, tiny):
     assert needle in one_error_line(invoke("sweep", tiny, *args))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev_zero", "huge"])
+def test_a_spec_that_is_no_regular_file_or_too_big_is_one_line_not_a_hang(kind, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    if kind == "fifo":
+        os.mkfifo(spec)
+    elif kind == "dev_zero":
+        spec.symlink_to("/dev/zero")
+    else:
+        spec.write_text("# padding\n" * 500_000)  # 5 MB: no spec is that long
+    for command in (["validate", spec], ["train", spec, "--runs-dir", tmp_path / "runs"],
+                    ["sweep", spec, "--dry-run"], ["lr-find", spec]):
+        line = one_error_line(invoke(*command))
+        assert "regular file" in line or "at most" in line
