@@ -34,6 +34,14 @@ def size_text(n: float) -> str:
     return f"{int(n)} bytes"
 
 
+def physical_memory() -> int:
+    """This machine's RAM in bytes (16 GiB if unknown): work estimated above it is refused up front."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 16 * GiB
+
+
 def open_regular(path, kind: str):
     """A binary file object of the regular file at ``path`` (symlinks followed), or InputFileError."""
     path = Path(path)

@@ -6,11 +6,11 @@ from __future__ import annotations
 def _compare_table(rows, cols, precision):
     """rich table of compare rows: numbers right-aligned and never cut, the best of each metric bold green."""
     from rich.table import Table
+    from rich.text import Text
 
-    from mlrun.cli.console import STATUS_STYLE
+    from mlrun.cli.console import status_style
     from mlrun.comparison.formats import best_values, display_cells, display_columns
 
-    status_style = {**STATUS_STYLE, "unreadable": "bold red"}
     shown = display_columns(cols)
     best = best_values(rows, cols)
     texts = [display_cells(row, cols, precision) for row in rows]
@@ -24,12 +24,10 @@ def _compare_table(rows, cols, precision):
         table.add_column(header, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold",
                          min_width=width if numeric else min(width, 16))
     for row, cells in zip(rows, texts):
-        for i, key in enumerate(shown):
-            if key in best and row.get(key) == best[key]:
-                cells[i] = f"[bold green]{cells[i]}[/]"
-            elif key == "status":
-                cells[i] = f"[{status_style.get(row['status'], '')}]{cells[i]}[/]"
-        table.add_row(*cells)
+        styles = ["bold green" if key in best and row.get(key) == best[key]
+                  else status_style(row.get("status")) if key == "status" else "" for key in shown]
+        # Text, never markup: a value like "[/x]" or a run named "exp[v2]" is shown as it is
+        table.add_row(*[Text(cell, style=style) for cell, style in zip(cells, styles)])
     return table
 
 
@@ -53,7 +51,7 @@ def print_table(rows, cols, precision, console=None, keep=()) -> None:
     cutting numbers."""
     from rich.measure import Measurement
 
-    from mlrun.cli.console import make_console
+    from mlrun.cli.console import make_console, styled
 
     console = console or make_console()
     table = _compare_table(rows, cols, precision)
@@ -71,5 +69,5 @@ def print_table(rows, cols, precision, console=None, keep=()) -> None:
     console.print(table)
     hidden = [c for c in cols if c not in kept and not c.endswith(".std")]
     if hidden:
-        console.print(f"[dim]{len(hidden)} column(s) hidden to fit the terminal: {', '.join(hidden)} "
-                      "(--metrics, --format markdown/csv, or a wider window)[/]")
+        console.print(styled((f"{len(hidden)} column(s) hidden to fit the terminal: {', '.join(hidden)} "
+                              "(--metrics, --format markdown/csv, or a wider window)", "dim")))

@@ -21,8 +21,10 @@ class _Console(Console):
 
 
 def make_console(stderr: bool = False, **options) -> Console:
+    """The one kind of console: markup off, so a run name, a path like ``exp[v2]``, a status or a value
+    from a file is printed as the text it is (styles come only from ``styled``/``Text``)."""
     # rich honours NO_COLOR itself; highlight=False keeps numbers in plain colour
-    console = _Console(**options, stderr=stderr, highlight=False, soft_wrap=False,
+    console = _Console(**options, stderr=stderr, highlight=False, soft_wrap=False, markup=False,
                       no_color=bool(os.environ.get("NO_COLOR")) or None)
     # piped (CI logs, scripts): no hard line breaks at 80 columns inside text, so a printed run
     # directory stays one line that grep and copy-paste get whole; tables keep their own layout
@@ -171,7 +173,18 @@ def baselines_table(run, precision: int = 4) -> Table:
 
 
 STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "interrupted": "yellow",
-                "stale": "yellow", "running": "cyan"}
+                "stale": "yellow", "running": "cyan", "unreadable": "bold red"}
+
+
+def status_style(status) -> str:
+    """The style of a status word; any other value (a seed group's "1 completed, 1 diverged", null, a
+    list from a hand-edited run.json) is shown unstyled."""
+    return STATUS_STYLE.get(status, "") if isinstance(status, str) else ""
+
+
+def styled(*parts) -> Text:
+    """A line from plain strings and (string, style) pairs; nothing in it is read as markup."""
+    return Text.assemble(*[p if isinstance(p, tuple) else str(p) for p in parts])
 
 
 def run_summary(run) -> str:
@@ -188,11 +201,10 @@ def run_summary(run) -> str:
 
 
 def render_run(console: Console, run) -> None:
-    style = STATUS_STYLE.get(run.status, "")
-    console.print(Text(run_summary(run), style=style))
+    console.print(Text(run_summary(run), style=status_style(run.status)))
     if run.task == "regression":  # val_loss 0.65 beside mse 3624 is not a contradiction
-        console.print("[dim]loss, val_loss (and the progress above) are on standardised targets "
-                      "(training mean 0, std 1); the metrics below are in the targets' own units[/]")
+        console.print(styled(("loss, val_loss (and the progress above) are on standardised targets "
+                              "(training mean 0, std 1); the metrics below are in the targets' own units", "dim")))
     if run.metrics:
         console.print(metrics_table(run.metrics))
     if run.metrics and getattr(run, "baselines", None):

@@ -36,14 +36,15 @@ def render_lr_find(console, res, cfg, spec, overrides) -> None:
 
     from rich.table import Table
 
-    from mlrun.cli.console import fmt
+    from mlrun.cli.console import fmt, status_style, styled
     from mlrun.lr_finder.range_test import override_for
 
     last = fmt(float(res.lrs[-1]), 3) if len(res.lrs) else "-"
-    console.print(f"[green]{res.status}[/] ({res.stop_reason}) after {len(res.losses)} of {res.steps} steps,"
-                  f" learning rate {fmt(res.start, 3)} → {last}")
+    console.print(styled((str(res.status), status_style(res.status)),
+                         f" ({res.stop_reason}) after {len(res.losses)} of {res.steps} steps,"
+                         f" learning rate {fmt(res.start, 3)} → {last}"))
     for line in _lr_find_curve(res.lrs, res.smoothed, res.suggestions):
-        console.print(line, markup=False)
+        console.print(line)
     table = Table(title="suggestions (smoothed loss vs log learning rate)", title_justify="left")
     for column, justify in (("rule", "left"), ("learning rate", "right"), ("", "left")):
         table.add_column(column, justify=justify)
@@ -51,15 +52,16 @@ def render_lr_find(console, res, cfg, spec, overrides) -> None:
              "valley": "2/3 down the longest valley"}
     for rule, lr in res.suggestions.items():
         chosen = rule == res.rule
-        table.add_row(f"[bold]{rule} ({rule[0]})[/]" if chosen else f"{rule} ({rule[0]})", fmt(lr, 3),
-                      notes[rule] + ("  [bold green]← --rule[/]" if chosen else ""))
+        table.add_row(styled((f"{rule} ({rule[0]})", "bold" if chosen else "")), fmt(lr, 3),
+                      styled(notes[rule], ("  ← --rule", "bold green") if chosen else ""))
     console.print(table)
     if res.suggestion is None:
-        console.print("[yellow]no suggestion:[/] the loss was not finite from the first step; lower --start")
+        console.print(styled(("no suggestion:", "yellow"), " the loss was not finite from the first step; "
+                             "lower --start"))
     else:
         words = ["mlrun", "train", spec, *[w for o in overrides for w in ("--set", o)],
                  "--set", override_for(cfg, res.suggestion)]
-        console.print("train with: [bold]" + " ".join(shlex.quote(w) for w in words) + "[/]", soft_wrap=True)
+        console.print(styled("train with: ", (" ".join(shlex.quote(w) for w in words), "bold")), soft_wrap=True)
     for warning in res.warnings:
-        console.print(f"[dim]warning: {warning}[/]")
-    console.print(f"run directory: [bold]{res.path}[/]")
+        console.print(styled((f"warning: {warning}", "dim")))
+    console.print(styled("run directory: ", (str(res.path), "bold")))

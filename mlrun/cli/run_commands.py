@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from mlrun.cli.errors import BadInput, one_of, user_errors
+from mlrun.cli.errors import BadInput, check_output, one_of, user_errors
 
 EXIT_BY_STATUS = {"completed": 0, "diverged": 1, "failed": 1}
 EXIT_BY_SIGNAL = {2: 130, 15: 143}
@@ -24,7 +24,7 @@ EXIT_BY_SIGNAL = {2: 130, 15: 143}
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue an interrupted run.")
 def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
     """Train the network a YAML SPEC describes and write a run directory."""
-    from mlrun.cli.console import TrainProgress, make_console, render_run
+    from mlrun.cli.console import TrainProgress, make_console, render_run, styled
     from mlrun.experiment import run as experiment
     from mlrun.metrics.names import main_metric
     from mlrun.spec.loading import load_config
@@ -41,7 +41,7 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
             extra = [*([f"seed={seed}"] if seed is not None else []), *([f"name={name}"] if name else [])]
             cfg = load_config(spec, overrides=[*overrides, *extra])
         for warning in cfg.warnings:
-            console.print(f"[yellow]warning:[/] {warning}")
+            console.print(styled(("warning:", "yellow"), f" {warning}"))
         metric = main_metric(cfg.task)
         callbacks = [] if quiet else [TrainProgress(console, cfg.training.epochs, metric, name or cfg.name)]
         if resume_dir:
@@ -63,12 +63,18 @@ def predict(run_dir, data, output):
     """Apply a trained run to the raw feature rows of DATA.csv (a header row; a target column is ignored)."""
     from mlrun.experiment.model import load_model, predict_csv
 
-    with user_errors():
-        result = predict_csv(load_model(run_dir), data)
     if output:
-        from mlrun.runs.files import atomic_write
+        check_output(output, "-o")
+    with user_errors():
+        model = load_model(run_dir)
+        if model.warning:
+            click.echo(f"warning: {model.warning}", err=True)
+        result = predict_csv(model, data)
+        if output:
+            from mlrun.runs.files import atomic_write
 
-        atomic_write(output, result)
+            atomic_write(output, result)
+    if output:
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(result, nl=False)

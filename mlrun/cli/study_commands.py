@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from mlrun.cli.errors import BadInput, one_of, user_errors
+from mlrun.cli.errors import BadInput, check_output, one_of, user_errors
 
 
 @click.command("lr-find", short_help="Learning-rate range test: suggest a rate.")
@@ -22,23 +22,26 @@ from mlrun.cli.errors import BadInput, one_of, user_errors
               help="Write the spec with the suggestion filled in to this YAML file.")
 def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
     """Learning-rate range test: train under an exponential ramp from --start to --end, suggest a rate."""
-    from mlrun.cli.console import make_console
+    from mlrun.cli.console import make_console, styled
     from mlrun.cli.lr_find_view import render_lr_find
     from mlrun.lr_finder.range_test import check_range, lr_find, spec_text
     from mlrun.spec.loading import load_config
 
     console = make_console()
+    if write_spec:
+        check_output(write_spec, "--write-spec")  # before the range test, not after it
     with user_errors():
         check_range(start, end, steps, rule)  # before the data loads: bad input fails fast
         cfg = load_config(spec, overrides=overrides)
         for warning in cfg.warnings:
-            console.print(f"[yellow]warning:[/] {warning}")
+            console.print(styled(("warning:", "yellow"), f" {warning}"))
         res = lr_find(cfg, start=start, end=end, steps=steps, runs_dir=runs_dir, rule=rule, command=sys.argv)
     render_lr_find(console, res, cfg, spec, overrides)
     if write_spec and res.suggestion is not None:
         from mlrun.runs.files import atomic_write
 
-        atomic_write(write_spec, spec_text(cfg, res.suggestion))
+        with user_errors():
+            atomic_write(write_spec, spec_text(cfg, res.suggestion))
         console.print(f"wrote {write_spec}")
     if res.status == "interrupted":
         sys.exit(130)
@@ -73,6 +76,8 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
     def warn(message):
         click.echo(click.style("warning: ", fg="yellow") + message, err=True)
 
+    if plot_out:
+        check_output(plot_out, "--plot")
     try:
         rows = cmp.compare(paths or ("runs",), filters=filters, sort=sort_key,
                            descending=None if ascending is None else not ascending, top=top, group=group,
@@ -93,7 +98,8 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
     if plot_out and rows:
         if len(rows) > 12:
             warn(f"plotting the first 12 of {len(rows)} rows (use --top or --filter)")
-        row_formats.plot_curves(rows, plot_out, key=plot_key, limit=12)
+        with user_errors():
+            row_formats.plot_curves(rows, plot_out, key=plot_key, limit=12)
         click.echo(f"plot: {plot_out}", err=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mlrun.cli.compare_view import print_table
+from mlrun.cli.console import styled
 
 
 class SweepProgress:
@@ -37,27 +38,27 @@ class SweepProgress:
 
         total, todo = len(result.trials), len(result.to_run)
         skipped = f" ({total - todo} already done)" if todo < total else ""
-        self.console.print(f"sweep [bold]{result.name}[/]: {todo} trials{skipped} on {result.executor} "
-                           f"-> {result.path}")
+        self.console.print(styled("sweep ", (str(result.name), "bold"),
+                                  f": {todo} trials{skipped} on {result.executor} -> {result.path}"))
         if self.console.is_terminal and not self.quiet and todo:
             self.progress, label = status_bar(self.console, "trials", eta=False)
             self.progress.start()
             self.task = self.progress.add_task(label, total=todo, parts=self.parts(result))
 
     def on_trial(self, result, trial) -> None:
-        from mlrun.cli.console import STATUS_STYLE, fmt
+        from mlrun.cli.console import fmt, status_style
 
         self.done += 1
-        style = STATUS_STYLE.get(trial.status, "")
         if trial.status == "failed":
-            self.console.print(f"[red]failed[/] {self.label(trial)}: {trial.error} ({trial.run})")
+            self.console.print(styled(("failed", "red"), f" {self.label(trial)}: {trial.error} ({trial.run})"))
         if self.progress is not None:
             self.progress.update(self.task, completed=self.done, parts=self.parts(result))
         elif not self.quiet and trial.status != "failed":
             value = trial.metrics.get(result.metric or "")
             metric = f"  {result.metric} {fmt(value)}" if value is not None else ""
-            self.console.print(f"[{self.done}/{len(result.to_run)}] [{style}]{trial.status}[/] "
-                               f"{self.label(trial)}{metric}  ({fmt(trial.seconds, 3)} s)")
+            self.console.print(styled(f"[{self.done}/{len(result.to_run)}] ",
+                                      (str(trial.status), status_style(trial.status)),
+                                      f" {self.label(trial)}{metric}  ({fmt(trial.seconds, 3)} s)"))
 
     def on_end(self, result, trial) -> None:
         if self.progress is not None:
@@ -78,16 +79,16 @@ def sweep_summary(console, result, top: int = 12) -> None:
     if rows:  # the swept keys are what tells the rows apart: they stay at any width
         axes = dict.fromkeys(o.partition("=")[0] for t in result.trials for o in t.overrides)
         print_table(rows, rows.columns, 4, console=console, keep=[k for k in axes if k in rows.columns])
-    console.print(f"compare: [bold]mlrun compare {result.path} --group[/]")
+    console.print(styled("compare: ", (f"mlrun compare {result.path} --group", "bold")))
     if result.interrupted or result.n_failed or result.stopped:
-        console.print(f"rerun what did not finish: [bold]mlrun sweep --resume {result.path}[/]")
+        console.print(styled("rerun what did not finish: ", (f"mlrun sweep --resume {result.path}", "bold")))
 
 
 def render_dry_run(console, result, first: int = 10) -> None:
     """What --dry-run shows: the trial count, the fingerprint and the first trials' overrides."""
     n = len(result.trials)
-    console.print(f"{n} trial{'s' if n != 1 else ''} of sweep [bold]{result.name}[/] "
-                  f"(fingerprint {result.fingerprint[:12]})")
+    console.print(styled(f"{n} trial{'s' if n != 1 else ''} of sweep ", (str(result.name), "bold"),
+                         f" (fingerprint {result.fingerprint[:12]})"))
     for trial in result.trials[:first]:
         console.print(f"  {trial.index:>4}  {SweepProgress.label(trial)}")
     if n > first:

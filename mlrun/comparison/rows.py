@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import time
 import warnings
 from collections.abc import Callable
@@ -24,10 +25,19 @@ class RunWarning(UserWarning):
     """A run directory that could not be read (corrupt JSON, not an mlrun run.json)."""
 
 
+MAX_JSON = 64 << 20  # a run's JSON file is never near this; /dev/zero or a huge file is refused
+
+
 def _read_bytes(path: str) -> bytes:
-    # os.open/os.read: no file object or text layer (a third of the time of open().read())
-    fd = os.open(path, os.O_RDONLY)
+    # os.open/os.read: no file object or text layer (a third of the time of open().read()); non-blocking
+    # and fstat-checked, so a FIFO or a device named run.json never hangs or fills memory
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file (a FIFO, device or socket)")
+        if info.st_size > MAX_JSON:
+            raise ValueError(f"{info.st_size >> 20} MiB (at most {MAX_JSON >> 20} MiB)")
         data = os.read(fd, 1 << 16)
         if len(data) == 1 << 16:  # rare: a big file, read the rest
             chunks = [data]
@@ -40,7 +50,10 @@ def _read_bytes(path: str) -> bytes:
 
 
 def _read_json(path: str):
-    return json.loads(_read_bytes(path))
+    try:
+        return json.loads(_read_bytes(path))
+    except RecursionError:  # json is recursive: a file nested 100,000 levels deep exhausts the stack
+        raise ValueError("nested too deeply to be an mlrun file") from None
 
 
 # A confusion matrix is never a column, and its hundreds of ints are most of the parsing work: blank it
@@ -49,7 +62,10 @@ _CONFUSION = re.compile(rb'"confusion_matrix"\s*:\s*\[[\[\]\d,.eE+\-\s]*\]')
 
 
 def _read_metrics(path: str):
-    return json.loads(_CONFUSION.sub(b'"confusion_matrix": null', _read_bytes(path)))
+    try:
+        return json.loads(_CONFUSION.sub(b'"confusion_matrix": null', _read_bytes(path)))
+    except RecursionError:
+        raise ValueError("nested too deeply to be an mlrun file") from None
 
 
 def _why(err: Exception) -> str:

@@ -43,9 +43,32 @@ def _from_loader(name: str, params: dict) -> RawData:
                 names or ["target"], task, name)
 
 
+GENERATOR_FEATURES = {"make_moons": 2, "make_circles": 2, "make_blobs": 2, "make_classification": 20,
+                      "make_regression": 100, "make_friedman1": 10}  # sklearn's defaults
+
+
+def _check_generator_size(name: str, params: dict) -> None:
+    """n_samples x n_features estimated before sklearn allocates them (float64, ~4 copies: raw, splits,
+    scaled, float32), refused above this machine's memory with the figure."""
+    from mlrun.inputs import physical_memory, size_text
+
+    def count(value, default):
+        if isinstance(value, (list, tuple)):
+            return sum(int(v) for v in value if isinstance(v, (int, float)))
+        return int(value) if isinstance(value, (int, float)) and math.isfinite(value) else default
+
+    rows = count(params.get("n_samples"), 100)
+    cols = count(params.get("n_features"), GENERATOR_FEATURES.get(name, 2))
+    needed = rows * cols * 8 * 4
+    if needed > physical_memory():
+        raise DataError(f"{name}: {rows:.3g} samples x {cols:,} features would take about {size_text(needed)}; "
+                        f"this machine has {size_text(physical_memory())}: lower data.n_samples")
+
+
 def _from_generator(name: str, params: dict, seed: int) -> RawData:
     from sklearn import datasets
 
+    _check_generator_size(name, params)
     params = {"random_state": seed, **params}
     X, y = _call_sklearn(name, getattr(datasets, name), params)[:2]
     X = np.asarray(X, dtype=np.float64)

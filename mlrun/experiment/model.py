@@ -23,11 +23,12 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
 class Model:
     """A trained run's network with its preprocessing: predict on raw feature rows."""
 
-    def __init__(self, network: Network, data_state: dict) -> None:
+    def __init__(self, network: Network, data_state: dict, warning: str | None = None) -> None:
         from mlrun.data.dataset import Preprocessor
 
         self.network = network
         self.pre = Preprocessor.from_state(data_state)
+        self.warning = warning  # why this model may not be the run's finished one (None if it is)
 
     @property
     def task(self) -> str:
@@ -70,13 +71,39 @@ def predict_csv(model: Model, path) -> str:
     return csv_text(header, rows)
 
 
+def _status_warning(path: Path) -> str | None:
+    """None for a completed run; a one-line warning for an interrupted or diverged one (its model is
+    partial or unreliable); ConfigError for a running, stale or failed one (its model.npz, if any, is
+    left from an earlier stage, not this run's result)."""
+    from mlrun.runs.directory import RunDir
+    from mlrun.runs.discovery import display_status
+
+    if not (path / "run.json").exists():
+        return None
+    _, info = RunDir.open(path)
+    status, epochs = display_status(info), info.get("epochs")
+    if status == "completed":
+        return None
+    if status in ("interrupted", "diverged"):
+        return (f"{path} is {status} after {epochs} epochs: this model is its state then, not a finished "
+                "training" + (" (resume it: mlrun train --resume)" if status == "interrupted" else ""))
+    raise ConfigError(f"{path} is {status}; its model.npz is not this run's result (resume or retrain it)")
+
+
 def load_model(path) -> Model:
-    """The model saved in a run directory (model.npz, loaded with allow_pickle=False)."""
-    file = Path(path) / "model.npz"
+    """The model saved in a run directory (model.npz, loaded with allow_pickle=False); ``.warning`` says
+    if the run was interrupted or diverged; a running, stale or failed run is refused (ConfigError)."""
+    path = Path(path)
+    file = path / "model.npz"
     if not file.exists():
         raise ConfigError(f"no model.npz in {path} (is it a finished training run?)")
-    arrays = load_npz(file)
-    data_state = {k[len("data."):]: v for k, v in arrays.items() if k.startswith("data.")}
-    return Model(Network.from_arrays(arrays), data_state)
+    warning = _status_warning(path)
+    try:
+        arrays = load_npz(file)
+        data_state = {k[len("data."):]: v for k, v in arrays.items() if k.startswith("data.")}
+        return Model(Network.from_arrays(arrays), data_state, warning)
+    except (ValueError, KeyError, TypeError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{file} cannot be loaded: {why}") from None
 
 

@@ -20,12 +20,12 @@ from mlrun.training.setup import build_setup
 from mlrun.training.signals import blas_threads, graceful_signals
 
 
-def resolve_max_lr(cfg: Config, dataset, resolved: dict | None) -> dict:
+def resolve_max_lr(cfg: Config, dataset, resolved: dict | None, received: list | None = None) -> dict:
     """``one_cycle`` with ``max_lr: auto``: a range test on the training data picks the peak, once
     (a resumed run reuses the ``max_lr`` its run.json recorded)."""
     resolved = dict(resolved or {})
     if cfg.schedule.get("max_lr") == "auto" and "max_lr" not in resolved:
-        resolved.update(auto_max_lr(cfg, dataset))
+        resolved.update(auto_max_lr(cfg, dataset, received=received))
     return resolved
 
 
@@ -92,7 +92,8 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
     """Build, (restore,) train and evaluate in memory; signals stop it gracefully in the main thread."""
     received = [] if received is None else received
     specs = baseline_specs(cfg, dataset.task)  # a bad baseline fails before the network trains
-    setup = build_setup(cfg, dataset, callbacks, resolved=resolve_max_lr(cfg, dataset, resolved), smoke=smoke)
+    setup = build_setup(cfg, dataset, callbacks, resolved=resolve_max_lr(cfg, dataset, resolved, received),
+                        smoke=smoke)
     trainer = setup.trainer
     if checkpoint is not None:
         trainer.load_state(*checkpoint)

@@ -12,6 +12,7 @@ from mlrun.lr_finder.range_test import keep_curve
 from mlrun.metrics.names import main_metric
 from mlrun.runs import directory as runs
 from mlrun.runs.history import write_history
+from mlrun.training.signals import deferred_signals
 
 
 @dataclass
@@ -78,8 +79,11 @@ def _draw_plots(run_dir: runs.RunDir, outcome: Outcome) -> list[str]:
 
 
 def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
-                   plots: bool = True) -> Run:
-    """Write everything a finished training leaves in its run directory, status last (sweeps: plots=False)."""
+                   plots: bool = True, received=None) -> Run:
+    """Write everything a finished training leaves in its run directory, status last (sweeps: plots=False).
+
+    ``received`` (training.signals.Received) is closed once the status is written: a signal after that
+    changes nothing."""
     metric_names = [main_metric(outcome.task)]
     write_history(run_dir.file("history.csv"), outcome.history, metric_names)
     # baselines beside the splits, in the one file compare already reads (old runs simply lack the key)
@@ -90,11 +94,14 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
 
     warnings = outcome.warnings + keep_curve(run_dir, outcome.resolved)
     warnings += _draw_plots(run_dir, outcome) if plots else []
-    run_dir.finish(outcome.status, outcome.stop_reason, outcome.epochs,
-                   timings={"train_seconds": outcome.train_seconds, "total_seconds": total_seconds},
-                   resolved=outcome.resolved, data=outcome.data, advice=outcome.advice, warnings=warnings,
-                   signal=outcome.signal, best_epoch=outcome.best_epoch,
-                   **({"baselines": outcome.baseline_info} if outcome.baseline_info else {}))
+    with deferred_signals():
+        run_dir.finish(outcome.status, outcome.stop_reason, outcome.epochs,
+                       timings={"train_seconds": outcome.train_seconds, "total_seconds": total_seconds},
+                       resolved=outcome.resolved, data=outcome.data, advice=outcome.advice, warnings=warnings,
+                       signal=outcome.signal, best_epoch=outcome.best_epoch,
+                       **({"baselines": outcome.baseline_info} if outcome.baseline_info else {}))
+        if received is not None:
+            received.closing = True
     return Run(run_dir.path, outcome.status, outcome.stop_reason, outcome.metrics, outcome.history,
                outcome.epochs, outcome.advice, warnings, outcome.signal, outcome.resolved, outcome.task,
                outcome.baselines, outcome.restored_epoch)

@@ -16,23 +16,56 @@ from mlrun.experiment.recorder import RunRecorder, epochs_done, load_checkpoint
 from mlrun.metrics.names import main_metric
 from mlrun.runs import directory as runs
 from mlrun.runs.discovery import display_status
+from mlrun.runs.history import read_history
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import Config, flatten, load_config
-from mlrun.training.setup import load_data
+from mlrun.training.setup import check_loss_task, check_sizes, load_data
+from mlrun.training.signals import Interrupted, Received, deferred_signals, interruptible
 
 
 def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke: bool = False,
           command: list[str] | None = None, csv_text: str | None = None) -> Run:
-    """Train the spec ``cfg`` (a Config, a dict or a path) and write a run directory under ``runs_dir``."""
+    """Train the spec ``cfg`` (a Config, a dict or a path) and write a run directory under ``runs_dir``.
+
+    A SIGINT/SIGTERM anywhere after the run directory exists returns the run as ``interrupted``
+    (resumable); before it exists, ``Interrupted`` propagates and nothing is left behind.
+    """
     cfg = cfg if isinstance(cfg, Config) else load_config(cfg)
     baseline_specs(cfg)  # a bad baselines list is a ConfigError before a run directory exists
     started = time.time()
-    dataset = load_data(cfg, smoke=smoke, csv_text=csv_text)
-    run_dir = runs.RunDir.create(runs_dir, name or cfg.name, kind="train")
-    run_dir.write_yaml("config.yaml", cfg.to_dict())
-    run_dir.start(kind="train", params=flatten(cfg.to_dict()), resolved={}, seed=cfg.seed, smoke=smoke,
-                  command=command or sys.argv, extra={"name": cfg.name, "status": "running"})
-    return _train_in(run_dir, cfg, dataset, callbacks, started, smoke=smoke)
+    runs.check_runs_dir(runs_dir, name or cfg.name)  # before the work: a bad --runs-dir fails fast
+    received = Received()
+    with interruptible(received):
+        dataset = load_data(cfg, smoke=smoke, csv_text=csv_text)
+        check_loss_task(cfg, dataset)  # spec errors the data reveals, before a run directory is claimed
+        check_sizes(cfg, dataset)
+        run_dir = None
+        try:
+            with deferred_signals():  # the directory, its config.yaml and run.json come together
+                run_dir = runs.RunDir.create(runs_dir, name or cfg.name, kind="train")
+                run_dir.write_yaml("config.yaml", cfg.to_dict())
+                run_dir.start(kind="train", params=flatten(cfg.to_dict()), resolved={}, seed=cfg.seed,
+                              smoke=smoke, command=command or sys.argv,
+                              extra={"name": cfg.name, "status": "running", "config_sha256": config_hash(cfg)})
+        except Interrupted as exc:
+            if run_dir is None:
+                raise
+            return _interrupted(run_dir, exc, received, dataset.task)
+        return _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=smoke)
+
+
+def config_hash(cfg: Config) -> str:
+    """SHA-256 of the spec as config.yaml records it: --resume refuses a config.yaml edited since."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _as_json(obj):
+    import json
+
+    return json.loads(json.dumps(obj, sort_keys=True, default=str))
 
 
 def resumable(path) -> tuple[runs.RunDir, dict, Config]:
@@ -43,33 +76,88 @@ def resumable(path) -> tuple[runs.RunDir, dict, Config]:
         raise ConfigError(f"{path} is a {info.get('kind')} run; only training runs resume")
     if status in ("completed", "diverged", "running"):
         raise ConfigError(f"{path} is {status}; only interrupted, failed or stale runs resume")
-    if not run_dir.file("checkpoint.json").exists():
-        raise ConfigError(f"{path} has no checkpoint (it stopped before its first epoch ended); train it again")
-    return run_dir, info, load_config(run_dir.file("config.yaml"))
+    cfg = load_config(run_dir.file("config.yaml"))
+    recorded = info.get("config_sha256")
+    if _as_json(flatten(cfg.to_dict())) != _as_json(info.get("params")) or (recorded and recorded != config_hash(cfg)):
+        raise ConfigError(f"{run_dir.file('config.yaml')} was changed after the run started (it no longer "
+                          "matches run.json's params); resume continues a run as it was: restore it, or "
+                          "train the changed spec as a new run")
+    return run_dir, info, cfg
 
 
 def resume(path, callbacks=()) -> Run:
-    """Continue an interrupted run in its own directory, bit-identically."""
+    """Continue an interrupted run in its own directory, bit-identically (from its last checkpoint, or
+    from the start if it stopped before its first epoch ended)."""
     run_dir, info, cfg = resumable(path)
     started = time.time()
     smoke = bool(info.get("smoke"))
-    dataset = load_data(cfg, smoke=smoke)
-    run_dir.update(status="running", pid=os.getpid(), host=socket.gethostname(), error=None, heartbeat=time.time())
-    return _train_in(run_dir, cfg, dataset, callbacks, started, smoke=smoke, resume_from=info.get("resolved", {}),
-                     previous_total=(info.get("timings") or {}).get("total_seconds", 0.0))
+    received = Received()
+    with interruptible(received):
+        dataset = load_data(cfg, smoke=smoke)
+        checkpoint = _checkpoint(run_dir)
+        try:
+            with deferred_signals():
+                run_dir.update(status="running", pid=os.getpid(), host=socket.gethostname(), error=None,
+                               heartbeat=time.time(), signal=None)
+        except Interrupted as exc:
+            return _interrupted(run_dir, exc, received, dataset.task)
+        return _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=smoke,
+                         resume_from=info.get("resolved") or {}, checkpoint=checkpoint,
+                         previous_total=(info.get("timings") or {}).get("total_seconds") or 0.0)
 
 
-def _train_in(run_dir, cfg, dataset, callbacks, started, smoke=False, resume_from=None, previous_total=0.0) -> Run:
+def os_error_text(exc: OSError) -> str:
+    """'No space left on device: runs/x/model.npz' (strerror and file name; no errno)."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+def _checkpoint(run_dir):
+    """The last checkpoint, None before the first epoch ended, or a one-line ConfigError (the run's
+    status is left as it was: nothing has been written yet)."""
+    import zipfile
+
+    if not run_dir.file("checkpoint.json").exists():
+        return None
+    try:
+        return load_checkpoint(run_dir)
+    except ConfigError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{run_dir.path}: the checkpoint is damaged ({type(exc).__name__}: {why}); "
+                          "cannot resume, train the spec again") from None
+
+
+def _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=False, resume_from=None,
+              checkpoint=None, previous_total=0.0) -> Run:
     metric_names = [main_metric(dataset.task)]
     recorder = RunRecorder(run_dir, metric_names)
     try:
-        checkpoint = load_checkpoint(run_dir) if resume_from is not None else None
         outcome = run_training(cfg, dataset, [recorder, *callbacks], resolved=resume_from, smoke=smoke,
-                               checkpoint=checkpoint)
-        return record_outcome(run_dir, outcome, previous_total + (time.time() - started))
-    except KeyboardInterrupt:
-        run_dir.finish("interrupted", "interrupted", epochs_done(run_dir), error="aborted by a second signal")
-        raise
+                               checkpoint=checkpoint, received=received)
+        return record_outcome(run_dir, outcome, previous_total + (time.time() - started), received=received)
+    except Interrupted as exc:
+        return _interrupted(run_dir, exc, received, dataset.task)
     except BaseException as exc:
-        run_dir.finish("failed", None, epochs_done(run_dir), error=f"{type(exc).__name__}: {exc}")
+        received.closing = True
+        try:
+            run_dir.finish("failed", None, epochs_done(run_dir), error=f"{type(exc).__name__}: {exc}")
+        except OSError:  # the disk that failed the run may not take run.json either: report the first error
+            if not isinstance(exc, OSError):
+                raise
+        if isinstance(exc, OSError):  # disk full, permissions: the run failed, the code did not
+            raise runs.RunFailed(f"the run failed: {os_error_text(exc)} (run directory: {run_dir.path})") from exc
         raise
+
+
+def _interrupted(run_dir, exc: Interrupted, received: Received, task: str) -> Run:
+    """A signal outside the training loop (start-up, metrics, files, figures) or a second signal: the run
+    is ``interrupted`` at its last checkpoint, resumable like one stopped after a batch."""
+    received.closing = True
+    epochs = epochs_done(run_dir)
+    note = "a second signal ended it at once" if len(received) > 1 else "stopped outside the training loop"
+    run_dir.finish("interrupted", "interrupted", epochs, error=None, signal=exc.signum, note=note)
+    history = read_history(run_dir.file("history.csv")) if run_dir.file("history.csv").exists() else []
+    return Run(run_dir.path, "interrupted", "interrupted", {}, history, epochs, signal=exc.signum, task=task,
+               warnings=[f"interrupted by signal {exc.signum}: {note}"])

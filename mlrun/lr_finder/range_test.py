@@ -9,6 +9,7 @@ minimum or turns non-finite (fastai's ``LRFinder``). ``suggestions`` turns the c
 from __future__ import annotations
 
 import math
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import Config, flatten, load_config
 from mlrun.spec.yaml_text import dump_yaml
 from mlrun.training.setup import RangeTest, build_setup, load_data
-from mlrun.training.signals import graceful_signals
+from mlrun.training.signals import Interrupted, Received, deferred_signals, graceful_signals, interruptible
 from mlrun.training.trainer import Trainer
 
 AUTO_RULE = "valley"  # the rule fastai pairs with one-cycle training
@@ -89,12 +90,13 @@ def check_range(start, end, steps, rule: str = "minimum") -> None:
 
 
 def range_test(cfg: Config, dataset, start: float = 1e-5, end: float = 10.0, steps: int = 500,
-               rule: str = "minimum", callbacks=()) -> LRFindResult:
-    """Run the range test on ``dataset``'s training part (no validation passes, no files)."""
+               rule: str = "minimum", callbacks=(), received: list | None = None) -> LRFindResult:
+    """Run the range test on ``dataset``'s training part (no validation passes, no files); the signals
+    that stopped it go into ``received``."""
     check_range(start, end, steps, rule)
     recorder = _Recorder(steps)
     trainer = build_setup(cfg, dataset, [recorder, *callbacks], range_test=RangeTest(start, end, steps)).trainer
-    with graceful_signals(trainer, []):
+    with graceful_signals(trainer, [] if received is None else received):
         trainer.fit(dataset.X_train, dataset.y_train)
     # the trainer's own divergence check (non-finite, or 1e4 x the first loss) is an explosion here
     reason = "loss_exploded" if trainer.stop_reason == "diverged" else trainer.stop_reason
@@ -140,36 +142,49 @@ def lr_find(cfg, start: float = 1e-5, end: float = 10.0, steps: int = 500, runs_
 
     cfg = cfg if isinstance(cfg, Config) else load_config(cfg)
     check_range(start, end, steps, rule)
+    runs.check_runs_dir(runs_dir, f"{name or cfg.name}-lr-find")
     started = time.time()
-    dataset = load_data(cfg)
-    run_dir = runs.RunDir.create(runs_dir, f"{name or cfg.name}-lr-find", kind="lr_find")
-    run_dir.write_yaml("config.yaml", cfg.to_dict())
-    run_dir.start(kind="lr_find", params=flatten(cfg.to_dict()), resolved={}, seed=cfg.seed, smoke=False,
-                  command=command or sys.argv, extra={"name": cfg.name})
-    try:
-        res = range_test(cfg, dataset, start, end, steps, rule, callbacks)
-        res.path = run_dir.path
-        res.warnings += write_curve(run_dir, res.lrs, res.losses, res.smoothed, res.suggestions, rule,
-                                   f"{run_dir.name}: lr-find")
-        summary = _summary(res)
-        run_dir.finish(res.status, res.stop_reason, res.epochs, warnings=res.warnings,
-                       timings={"train_seconds": res.seconds, "total_seconds": time.time() - started},
-                       resolved={k: summary[k] for k in ("start", "end", "steps", "steps_run")},
-                       steps=len(res.losses),
-                       **{k: summary[k] for k in ("rule", "suggestion", "suggestions")})
-    except BaseException as exc:
-        run_dir.finish("failed", None, 0, error=f"{type(exc).__name__}: {exc}")
-        raise
+    received = Received()
+    with interruptible(received):
+        dataset = load_data(cfg)
+        run_dir = None
+        try:
+            with deferred_signals():  # the directory, its config.yaml and run.json come together
+                run_dir = runs.RunDir.create(runs_dir, f"{name or cfg.name}-lr-find", kind="lr_find")
+                run_dir.write_yaml("config.yaml", cfg.to_dict())
+                run_dir.start(kind="lr_find", params=flatten(cfg.to_dict()), resolved={}, seed=cfg.seed,
+                              smoke=False, command=command or sys.argv, extra={"name": cfg.name})
+            res = range_test(cfg, dataset, start, end, steps, rule, callbacks, received=received)
+            res.path = run_dir.path
+            res.warnings += write_curve(run_dir, res.lrs, res.losses, res.smoothed, res.suggestions, rule,
+                                       f"{run_dir.name}: lr-find")
+            summary = _summary(res)
+            with deferred_signals():
+                run_dir.finish(res.status, res.stop_reason, res.epochs, warnings=res.warnings,
+                               timings={"train_seconds": res.seconds, "total_seconds": time.time() - started},
+                               resolved={k: summary[k] for k in ("start", "end", "steps", "steps_run")},
+                               steps=len(res.losses), signal=received[0] if received else None,
+                               **{k: summary[k] for k in ("rule", "suggestion", "suggestions")})
+                received.closing = True  # the run is recorded: a later signal changes nothing
+        except BaseException as exc:
+            received.closing = True
+            if run_dir is not None and isinstance(exc, Interrupted):
+                run_dir.finish("interrupted", "interrupted", 0, signal=exc.signum)
+            elif run_dir is not None:
+                run_dir.finish("failed", None, 0, error=f"{type(exc).__name__}: {exc}")
+            raise
     return res
 
 
 # -- 1cycle with max_lr: auto -------------------------------------------------------------------
-def auto_max_lr(cfg: Config, dataset, start: float = 1e-5, end: float = 10.0, steps: int = 500) -> dict:
+def auto_max_lr(cfg: Config, dataset, start: float = 1e-5, end: float = 10.0, steps: int = 500,
+                received: list | None = None) -> dict:
     """What ``max_lr: auto`` adds to run.json's ``resolved``: the valley suggestion of a range test on
     the training data, the test's summary, and (under CURVE_KEY, for ``keep_curve``) its curve."""
-    res = range_test(cfg, dataset, start, end, steps, rule=AUTO_RULE)
+    received = [] if received is None else received
+    res = range_test(cfg, dataset, start, end, steps, rule=AUTO_RULE, received=received)
     if res.status == "interrupted":
-        raise KeyboardInterrupt
+        raise Interrupted(received[0] if received else signal.SIGINT)
     if res.suggestion is None:
         raise ConfigError("schedule.max_lr: auto: the range test found no finite loss; "
                           "set max_lr to a number")

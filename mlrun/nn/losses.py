@@ -16,6 +16,7 @@ class Loss:
 
     registry_kind = "loss"
     registry_name = "loss"
+    task: str | None = None  # the task whose targets it takes ("classification", "regression")
 
     def __init__(self) -> None:
         pass
@@ -58,6 +59,8 @@ def errors(y_true, y_pred) -> np.ndarray:
 
 class RegressionLoss(Loss):
     """A loss of the errors e = y_pred - y_true: subclasses give ``_value(e)`` and ``_gradient(e, value)``."""
+
+    task = "regression"
 
     def value(self, y_true, y_pred):
         return self._value(errors(y_true, y_pred))
@@ -164,6 +167,8 @@ class Cosine(Loss):
     d/dy of a row: -(t / (|t| |y|) - cos · y / |y|²) / n.
     """
 
+    task = "regression"
+
     eps = 1e-12  # norms are clamped here so an all-zero row gives cos 0, not NaN
 
     def _rows(self, y_true, y_pred):
@@ -202,6 +207,8 @@ class CrossEntropy(Loss):
 
     Gradient (softmax(z) - onehot) / n; fused and shifted by the row max (= torch cross_entropy).
     """
+
+    task = "classification"
 
     def value(self, y_true, y_pred):
         return self.value_and_gradient(y_true, y_pred)[0]

@@ -54,6 +54,32 @@ def blas_info() -> list[dict]:
     ]
 
 
+class RunFailed(Exception):
+    """A run stopped by the operating system (disk full, permissions): its run.json says ``failed``."""
+
+
+def check_runs_dir(runs_dir, name: str) -> None:
+    """Before any work: ``runs_dir`` exists or can be made, is a writable folder, and can hold a run
+    directory named after ``name`` (else a one-line ConfigError)."""
+    runs_dir = Path(runs_dir)
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"--runs-dir {runs_dir}: it is a file, not a folder") from None
+    except OSError as exc:
+        raise ConfigError(f"--runs-dir {runs_dir}: cannot create it ({exc.strerror or exc})") from None
+    if not os.access(runs_dir, os.W_OK | os.X_OK):
+        raise ConfigError(f"--runs-dir {runs_dir}: not writable (permission denied or a read-only file system)")
+    try:
+        limit = os.pathconf(runs_dir, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    size = len(os.fsencode(f"{sanitize_name(name)}-YYYYmmdd-HHMMSS-abcd"))
+    if size > limit:
+        raise ConfigError(f"the run name is too long for a folder name: {size} bytes with its date stamp, at "
+                          f"most {limit} (use a shorter name or --name)")
+
+
 def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -73,11 +99,12 @@ class RunDir:
         if not path.is_dir():
             raise ConfigError(f"not a run directory: {path}" if path.exists() else f"no such run directory: {path}")
         try:
-            info = read_json(path / "run.json")
+            info = read_json(path / "run.json", "run.json")
         except FileNotFoundError:
             raise ConfigError(f"not a run directory: {path} (no run.json)") from None
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path / 'run.json'} is unreadable ({type(exc).__name__}: {exc})") from None
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ConfigError(f"{path / 'run.json'} is unreadable ({why})") from None
         if not isinstance(info, dict) or "status" not in info:
             raise ConfigError(f"{path / 'run.json'} is not an mlrun run (no status)")
         return cls(path), info

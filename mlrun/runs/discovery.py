@@ -42,7 +42,7 @@ def run_dir_paths(paths) -> list[str]:
     are its own): this is on compare's path over 10,000 runs. Hidden folders are skipped and a
     symlinked folder is followed once.
     """
-    found: dict[str, None] = {}
+    found: dict[tuple[int, int], str] = {}
     seen: set[tuple[int, int]] = set()
     for root in [paths] if isinstance(paths, (str, os.PathLike)) else paths:
         root = os.path.normpath(os.fspath(root))
@@ -55,12 +55,17 @@ def run_dir_paths(paths) -> list[str]:
         st = os.stat(root)
         seen.add((st.st_dev, st.st_ino))  # a link back to a root is a loop
         _walk(root, found, seen)
-    return list(found)
+    return list(found.values())
 
 
-def _walk(folder: str, found: dict[str, None], seen: set[tuple[int, int]]) -> None:
-    if os.path.exists(os.path.join(folder, "run.json")):
-        found[folder] = None
+def _walk(folder: str, found: dict[tuple[int, int], str], seen: set[tuple[int, int]]) -> None:
+    try:
+        st = os.stat(os.path.join(folder, "run.json"))
+    except OSError:
+        st = None
+    if st is not None:
+        # keyed by run.json's inode: a run reached twice (a symlink to an ancestor folder) counts once
+        found.setdefault((st.st_dev, st.st_ino), folder)
         return
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)

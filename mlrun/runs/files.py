@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from mlrun.inputs import open_regular, read_regular_text
+
 
 def _read_umask() -> int:
     # mkstemp creates files 0600; renamed results should get the usual 0666 & ~umask.
@@ -71,9 +73,16 @@ def write_json(path, obj) -> Path:
     return atomic_write(path, to_json(obj))
 
 
-def read_json(path):
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+def read_json(path, kind: str = "json"):
+    """A JSON file mlrun wrote (run.json, checkpoint.json, sweep.json): a regular file under its size
+    cap (``mlrun.inputs``); FileNotFoundError if missing, ValueError if it is not such a file or JSON."""
+    if not os.path.lexists(path):
+        raise FileNotFoundError(f"no such file: {path}")
+    text = read_regular_text(path, kind)
+    try:
+        return json.loads(text)
+    except RecursionError:  # json is recursive: deeply nested input exhausts the stack
+        raise ValueError(f"{path} is nested too deeply to be an mlrun file") from None
 
 
 def write_yaml(path, obj) -> Path:
@@ -106,6 +115,18 @@ def write_npz(path, **arrays) -> Path:
 
 
 def load_npz(path) -> dict[str, np.ndarray]:
-    """Every array of an npz file, read eagerly with allow_pickle=False (the file is closed)."""
-    with np.load(path, allow_pickle=False) as npz:
-        return {key: npz[key] for key in npz.files}
+    """Every array of an npz file, read eagerly with allow_pickle=False (the file is closed).
+
+    Only a regular file that is a zip archive is read (anything else is a ValueError that says so:
+    numpy would call it "pickled data"); a damaged archive is a ValueError too."""
+    import zipfile
+
+    with open_regular(path, "npz") as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            raise ValueError(f"{path} is not an npz file (not a zip archive)")
+        fh.seek(0)
+        try:
+            with np.load(fh, allow_pickle=False) as npz:
+                return {key: npz[key] for key in npz.files}
+        except (zipfile.BadZipFile, EOFError, KeyError, OSError) as exc:
+            raise ValueError(f"{path} is a damaged npz file ({type(exc).__name__}: {exc})") from None

@@ -72,10 +72,12 @@ def read_spec(path: str | Path) -> dict:
         raise ConfigError(f"spec file not found: {path}")
     if path.is_dir():
         raise ConfigError(f"spec path is a directory, not a YAML file: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the spec ({exc})") from None
+    from mlrun.inputs import InputFileError, read_regular_text
+
+    try:  # a regular file under the spec cap: a FIFO or /dev/zero named as a spec never hangs
+        text = read_regular_text(path, "spec")
+    except InputFileError as exc:
+        raise ConfigError(str(exc)) from None
     data = parse_yaml(text, str(path))
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"

@@ -69,6 +69,9 @@ def split_top_level(text: str) -> list[str]:
     return [s.strip() for s in [*items, text[start:]]]
 
 
+MAX_AXIS_VALUES = 10_000
+
+
 def _range(args: str, where: str) -> list[int]:
     try:
         bounds = [int(a) for a in split_top_level(args)]
@@ -77,6 +80,9 @@ def _range(args: str, where: str) -> list[int]:
     if not 2 <= len(bounds) <= 3 or (len(bounds) == 3 and bounds[2] == 0):
         raise SweepError(f"{where}: range takes a start, a stop and an optional non-zero step; "
                          f"got range({args})")
+    n = len(range(*bounds))  # counted before it is built: range(0, 10**9) would fill memory
+    if n > MAX_AXIS_VALUES:
+        raise SweepError(f"{where}: range({args}) has {n:.3g} values; an axis takes at most {MAX_AXIS_VALUES:,}")
     values = list(range(*bounds))
     if not values:
         raise SweepError(f"{where}: range({args}) is empty (the stop is excluded, as in Python)")

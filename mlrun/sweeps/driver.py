@@ -34,7 +34,7 @@ from mlrun.sweeps.records import FINISHED, MANIFEST, SweepResult, TrialRecord, _
 def _claim_dir(runs_dir, name: str) -> Path:
     """runs/<name>-<YYYYmmdd-HHMMSS>/ claimed with os.mkdir (a collision adds 4 hex digits)."""
     root = Path(runs_dir)
-    root.mkdir(parents=True, exist_ok=True)
+    runs.check_runs_dir(root, name)
     base = f"{sanitize_name(name)}-{time.strftime('%Y%m%d-%H%M%S')}"
     for suffix in ["", *(f"-{secrets.token_hex(2)}" for _ in range(1000))]:
         try:

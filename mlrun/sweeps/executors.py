@@ -49,6 +49,7 @@ def run_trial(index: int, cfg: Config, csv_text: str | None = None) -> WorkerRes
     from mlrun.experiment.outcome import run_training
     from mlrun.training.setup import load_data
 
+    _ignore_ctrl_c_in_a_worker()
     started = time.time()
     host = socket.gethostname()
     try:
@@ -59,6 +60,19 @@ def run_trial(index: int, cfg: Config, csv_text: str | None = None) -> WorkerRes
         return WorkerResult(index, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
                             time.time() - started, host, versions())
     return WorkerResult(index, outcome, None, None, time.time() - started, host, versions())
+
+
+def _ignore_ctrl_c_in_a_worker() -> None:
+    """Ctrl-C reaches every process of the terminal's group: a worker process ignores it from its first
+    trial on (no traceback of its own, busy or idle) and the driver, which received it too, records what
+    finished and stops the workers. (A worker still starting up, importing joblib, is not ours yet.)"""
+    import multiprocessing
+    import signal
+    import threading
+
+    worker = multiprocessing.current_process().name != "MainProcess"
+    if worker and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # -- executors: (index, Config, csv_text) tasks in, WorkerResults out as they finish ---------------------

@@ -71,9 +71,26 @@ def random_points(axes: list[Axis], n_trials: int, seed: int) -> list[list[tuple
     return points
 
 
+MAX_TRIALS = 100_000  # each is a validated config and a line of sweep.json before anything runs
+
+
+def check_trial_count(axes: list[Axis], method: str, n_trials: int | None, seeds: int) -> int:
+    """The number of trials, counted before any is made; refused above MAX_TRIALS with the figure."""
+    if method == "random":
+        points = int(n_trials or 0)
+    else:
+        points = math.prod(len(a.values) for a in axes if a.values is not None)
+    total = points * int(seeds)
+    if total > MAX_TRIALS:
+        raise SweepError(f"the sweep would have {total:.3g} trials ({points:,} points x {seeds:,} seeds); "
+                         f"at most {MAX_TRIALS:,}: use fewer values, --random N or fewer --seeds")
+    return total
+
+
 def expand(axes: list[Axis], method: str = "grid", n_trials: int | None = None, seed: int = 0,
            seeds: int = 1) -> list[Trial]:
     """Trials in a fixed order: each point with seeds seed, seed+1, ..., seed+seeds-1 next to each other."""
+    check_trial_count(axes, method, n_trials, seeds)
     if method == "random":
         if not n_trials:
             raise SweepError("random search needs a number of trials: sweep.n_trials or --random N")

@@ -13,7 +13,8 @@ import numpy as np
 
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.optim.schedules import build_schedule
-from mlrun.registry import build
+from mlrun.registry import build, get_class, split_spec
+from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import Config
 from mlrun.training.trainer import Trainer, batches_per_epoch
 
@@ -39,6 +40,59 @@ def loss_spec(cfg: Config, task: str):
     if cfg.loss == "auto":
         return "cross_entropy" if task == "classification" else "mse"
     return cfg.loss
+
+
+MAX_LAYERS = 10_000
+
+
+def _dense_widths(model: dict) -> tuple[int, int, list[int] | None]:
+    """(hidden layer count, width, widths): a short form's repeated width is never expanded."""
+    if model.get("layers"):
+        widths = [int(s.get("units", 0)) for s in model["layers"] if isinstance(s, dict) and s.get("units")]
+        return len(model["layers"]), 0, widths
+    neurons = model.get("neurons", 64)
+    if isinstance(neurons, (list, tuple)):
+        return len(neurons), 0, [int(n) for n in neurons]
+    return int(model.get("hidden_layers", 2)), int(neurons), None
+
+
+def estimate_params(model: dict, n_in: int, n_out: int) -> tuple[int, int]:
+    """(hidden layers, parameter count) of the network a ``model:`` section describes, by arithmetic."""
+    layers, width, widths = _dense_widths(model)
+    bn = 2 if model.get("batch_norm") else 0
+    if widths is None:  # n_in -> width -> ... (layers times) -> n_out
+        if layers == 0:
+            return 0, n_in * n_out + n_out
+        hidden = (n_in * width + width) + (layers - 1) * (width * width + width) + layers * bn * width
+        return layers, hidden + width * n_out + n_out
+    dims = [n_in, *widths, n_out]
+    return layers, sum(a * b + b for a, b in zip(dims, dims[1:])) + bn * sum(widths)
+
+
+def check_sizes(cfg: Config, dataset) -> None:
+    """Before the work: a network this machine can hold (weights, gradients and two optimizer slots)
+    and a layer count that builds in seconds, else a ConfigError with the figure."""
+    from mlrun.inputs import physical_memory, size_text
+
+    model = cfg.to_dict()["model"]
+    layers, n_params = estimate_params(model, dataset.n_features, dataset.n_outputs)
+    if layers > MAX_LAYERS:
+        raise ConfigError(f"model: the network would have {layers:.3g} hidden layers; at most {MAX_LAYERS:,}")
+    needed = n_params * np.dtype(cfg.training.dtype).itemsize * 4
+    if needed > physical_memory():
+        raise ConfigError(f"model: the network would have {n_params:.3g} parameters, {size_text(needed)} with "
+                          f"gradients and optimizer state; this machine has {size_text(physical_memory())}")
+
+
+def check_loss_task(cfg: Config, dataset) -> None:
+    """A loss for the other task (cross_entropy on regression targets, mse on class labels) is a spec
+    error, said before any work, not a shape error deep inside the loss."""
+    name = split_spec("loss", loss_spec(cfg, dataset.task))[0]
+    task = getattr(get_class("loss", name), "task", None)
+    if task is not None and task != dataset.task:
+        fits = "cross_entropy" if dataset.task == "classification" else "mse"
+        raise ConfigError(f"loss: {name} is a {task} loss, but the data is a {dataset.task} task; "
+                          f"use loss: auto ({fits} here) or set data.task")
 
 
 def load_data(cfg: Config, smoke: bool = False, csv_text: str | None = None):
@@ -107,6 +161,8 @@ def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = N
         init, shuffle, noise = (np.random.default_rng(streams[k]) for k in ("init", "shuffle", "noise"))
     else:
         init, shuffle, noise = (np.random.default_rng(s) for s in seeds(cfg.seed)["lr_find"].spawn(3))
+    check_sizes(cfg, dataset)
+    check_loss_task(cfg, dataset)
     specs = expand_model(cfg.to_dict()["model"]) + [output_spec(dataset.n_outputs)]
     network = Network(specs, dataset.n_features, training.dtype, init, noise)
     loss = build("loss", loss_spec(cfg, dataset.task))

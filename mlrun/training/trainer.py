@@ -73,6 +73,7 @@ class Trainer:
         self.stop_reason: str | None = None
         self.best_weights = None
         self._stop_request: str | None = None
+        self._finished: str | None = None  # a restored checkpoint whose training had already stopped
         self.train_seconds = 0.0
 
     # -- control --------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ class Trainer:
                 y_val = np.ascontiguousarray(y_val, dtype=self.network.dtype)
         self.status, self.stop_reason, self._stop_request = "running", None, None
         self._call("on_train_begin")
-        while self.epoch < self.epochs:
+        while self.epoch < self.epochs and not self._finished:
             started = time.perf_counter()
             logs = self._run_epoch(X, y)
             if logs is None:
@@ -211,7 +212,7 @@ class Trainer:
                 self.stop_reason = self._stop_request
                 break
         else:
-            self.stop_reason = "max_epochs"
+            self.stop_reason = self._finished or "max_epochs"
         self.status = {"diverged": "diverged", "interrupted": "interrupted"}.get(self.stop_reason, "completed")
         if self.best_weights is not None and self.early_stopping.restore_best:
             self.network.set_weights(self.best_weights)
@@ -229,6 +230,9 @@ class Trainer:
         meta = {
             "epoch": self.epoch, "step": self.step, "history": self.history, "baseline": self.baseline,
             "train_seconds": self.train_seconds, "optimizer": opt,
+            # a stop rule that fired at this epoch: a run interrupted while writing its results
+            # resumes to the same end instead of training on
+            "stop_reason": self.stop_reason if self.stop_reason in ("tolerance", "early_stopping") else None,
             "schedule": self.schedule.state() if self.schedule is not None else None,
             "early_stopping": self.early_stopping.state() if self.early_stopping else None,
             "rng": {"shuffle": self.shuffle_rng.bit_generator.state,
@@ -254,6 +258,7 @@ class Trainer:
         self.epoch, self.step = meta["epoch"], meta["step"]
         self.history, self.baseline = list(meta["history"]), meta["baseline"]
         self.train_seconds = meta.get("train_seconds", 0.0)
+        self._finished = meta.get("stop_reason")
         if self.schedule is not None and meta["schedule"] is not None:
             self.schedule.load_state(meta["schedule"])
         if self.early_stopping is not None and meta["early_stopping"] is not None:
