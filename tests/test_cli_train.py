@@ -175,7 +175,7 @@ def test_signal_stops_after_the_batch_then_resume_matches_an_uninterrupted_run(s
         run = None
         end = time.time() + 60
         while run is None and time.time() < end:
-            runs = [p for p in (tmp_path / "b").iterdir() if (p / "checkpoint.json").exists()]
+            runs = [p for p in (tmp_path / "b").iterdir() if (p / "checkpoint.npz").exists()]
             run = runs[0] if runs else None
             time.sleep(0.05)
         assert run is not None

@@ -12,7 +12,7 @@ import time
 
 from mlrun.experiment.outcome import baseline_specs, run_training
 from mlrun.experiment.record import Run, record_outcome
-from mlrun.experiment.recorder import RunRecorder, epochs_done, load_checkpoint
+from mlrun.experiment.recorder import CHECKPOINT, RunRecorder, epochs_done, load_checkpoint
 from mlrun.metrics.names import main_metric
 from mlrun.runs import directory as runs
 from mlrun.runs.discovery import display_status
@@ -43,7 +43,7 @@ def resumable(path) -> tuple[runs.RunDir, dict, Config]:
         raise ConfigError(f"{path} is a {info.get('kind')} run; only training runs resume")
     if status in ("completed", "diverged", "running"):
         raise ConfigError(f"{path} is {status}; only interrupted, failed or stale runs resume")
-    if not run_dir.file("checkpoint.json").exists():
+    if not run_dir.file(CHECKPOINT).exists():
         raise ConfigError(f"{path} has no checkpoint (it stopped before its first epoch ended); train it again")
     return run_dir, info, load_config(run_dir.file("config.yaml"))
 
@@ -68,8 +68,19 @@ def _train_in(run_dir, cfg, dataset, callbacks, started, smoke=False, resume_fro
                                checkpoint=checkpoint)
         return record_outcome(run_dir, outcome, previous_total + (time.time() - started))
     except KeyboardInterrupt:
+        _keep_last_epoch(recorder)
         run_dir.finish("interrupted", "interrupted", epochs_done(run_dir), error="aborted by a second signal")
         raise
     except BaseException as exc:
+        _keep_last_epoch(recorder)
         run_dir.finish("failed", None, epochs_done(run_dir), error=f"{type(exc).__name__}: {exc}")
         raise
+
+
+def _keep_last_epoch(recorder: RunRecorder) -> None:
+    """A run that ends in an exception still leaves its last whole epoch resumable (the checkpoint
+    budget may have held it back); if that write fails too, the previous checkpoint stays whole."""
+    try:
+        recorder.flush()
+    except BaseException:  # noqa: BLE001 - the exception being handled is the one to report
+        pass
