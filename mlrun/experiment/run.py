@@ -66,7 +66,9 @@ def _train_in(run_dir, cfg, dataset, callbacks, started, smoke=False, resume_fro
         checkpoint = load_checkpoint(run_dir) if resume_from is not None else None
         outcome = run_training(cfg, dataset, [recorder, *callbacks], resolved=resume_from, smoke=smoke,
                                checkpoint=checkpoint)
-        return record_outcome(run_dir, outcome, previous_total + (time.time() - started))
+        # a smoke run checks that the spec works; its figures of 2 epochs would cost more than the run
+        # (matplotlib and four figures: 2-4 s) and a failing figure is only ever a warning
+        return record_outcome(run_dir, outcome, previous_total + (time.time() - started), plots=not smoke)
     except KeyboardInterrupt:
         _keep_last_epoch(recorder)
         run_dir.finish("interrupted", "interrupted", epochs_done(run_dir), error="aborted by a second signal")
