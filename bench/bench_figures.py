@@ -13,6 +13,8 @@ import numpy as np
 
 
 def main() -> None:
+    import sklearn.metrics  # noqa: F401 - a run has it loaded before its figures; not theirs to pay
+
     from mlrun.runs import class_plots, plots
 
     out = Path(tempfile.mkdtemp())
