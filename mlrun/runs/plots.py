@@ -51,7 +51,7 @@ def _save(fig, path, title: str, margins=MARGINS, hspace=0.25, wspace=0.3):
     fig.subplots_adjust(left=left / width, bottom=bottom / height, right=1 - right / width, top=1 - top / height,
                         hspace=hspace, wspace=wspace)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
+    fig.savefig(buf, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})  # 0.7x the encoding, 1.4x the bytes
     fig.clear()
     return atomic_write(path, buf.getvalue())
 
