@@ -29,6 +29,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_compare.py
 	$(BIN)/python bench/bench_lr_find.py
 	$(BIN)/python bench/bench_sweep.py
+	$(BIN)/python bench/bench_startup.py
+	$(BIN)/python bench/bench_overhead.py
+	$(BIN)/python bench/bench_figures.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -20,6 +20,7 @@ MAX_BYTES = {  # what a file of each kind can sensibly weigh
     "csv": 64 * GiB,
     "parquet": 64 * GiB,
 }
+CHUNK = 16 * MiB
 
 
 class InputFileError(ValueError):
@@ -72,8 +73,19 @@ def open_regular(path, kind: str):
 
 def read_regular(path, kind: str) -> bytes:
     """The whole content of the regular file at ``path`` (see ``open_regular``)."""
+    limit = MAX_BYTES[kind]
     with open_regular(path, kind) as fh:
-        return fh.read(MAX_BYTES[kind] + 1)
+        # read(limit + 1) would allocate the whole cap (64 GiB for a CSV) up front: the size fstat saw,
+        # then whatever the file grew by since, chunk by chunk, up to the cap
+        chunks = [fh.read(os.fstat(fh.fileno()).st_size + 1)]
+        total = len(chunks[0])
+        while total <= limit and (chunk := fh.read(min(CHUNK, limit + 1 - total))):
+            chunks.append(chunk)
+            total += len(chunk)
+    if total > limit:
+        raise InputFileError(f"{path} grew past {size_text(limit)} while it was read; a {kind} file is at most "
+                             f"{size_text(limit)}")
+    return b"".join(chunks)
 
 
 def read_regular_text(path, kind: str) -> str:

@@ -52,6 +52,9 @@ def test_every_shipped_spec_smoke_runs(spec, tmp_path):
     info = json.loads((only_run(tmp_path) / "run.json").read_text())
     assert info["smoke"] is True and info["status"] in ("completed", "diverged")
     assert info["epochs"] <= 2
+    run = only_run(tmp_path)
+    assert (run / "metrics.json").exists() and (run / "model.npz").exists()
+    assert not (run / "plots" / "learning_curve.png").exists()  # a smoke run draws no figures
 
 
 def test_piped_output_keeps_a_long_run_directory_on_one_line(tiny, tmp_path):
@@ -175,7 +178,7 @@ def test_signal_stops_after_the_batch_then_resume_matches_an_uninterrupted_run(s
         run = None
         end = time.time() + 60
         while run is None and time.time() < end:
-            runs = [p for p in (tmp_path / "b").iterdir() if (p / "checkpoint.json").exists()]
+            runs = [p for p in (tmp_path / "b").iterdir() if (p / "checkpoint.npz").exists()]
             run = runs[0] if runs else None
             time.sleep(0.05)
         assert run is not None

@@ -353,3 +353,45 @@ def test_read_feature_csv_picks_the_named_columns(tmp_path):
     np.testing.assert_array_equal(X, [[39.1, 181.0], [47.5, 217.0]])
     with pytest.raises(DataError, match="lacks the model's feature columns body_mass_g; columns: flipper"):
         read_feature_csv(path, ["body_mass_g"])
+
+
+def test_a_csv_error_with_an_embedded_newline_stays_one_line_with_the_line_it_starts_on():
+    text = 'a,b,species\n1,2,x\n3,"4\nfive",y\n'
+    with pytest.raises(DataError, match=r"column 'b' is not numeric \(e.g. '4\\nfive' on line 3\)") as info:
+        _csv(text, target="species")
+    assert "\n" not in str(info.value)
+    with pytest.raises(DataError, match="mem.csv: line 4 has 2 fields, expected 3"):
+        _csv('a,b,species\n1,"x\ny",z\n5,6\n', target="species")
+
+
+def test_a_file_not_named_as_a_table_is_never_quoted_in_an_error(tmp_path):
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin\n")
+    for data in ({"target": "y"}, {"target": "root:x:0:0:root:/root:/bin/bash"}):
+        with pytest.raises(DataError) as info:
+            load_dataset({"dataset": "csv", "path": str(secret), **data})
+        assert "/bin/bash" not in str(info.value).replace(data["target"], "") and "daemon" not in str(info.value)
+    with pytest.raises(DataError, match="first row has 1 field") as info:
+        load_dataset({"dataset": "csv", "path": str(secret), "target": "y"})
+    with pytest.raises(DataError) as info:
+        read_feature_csv(secret, ["a"])
+    assert "/bin/bash" not in str(info.value)
+    named = tmp_path / "table.csv"
+    named.write_text("root:x,b\n1,2\n")
+    with pytest.raises(DataError, match="columns: root:x, b"):
+        read_feature_csv(named, ["a"])
+
+
+@pytest.mark.parametrize("special", ["fifo", "dev_zero"])
+def test_a_csv_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path, special):
+    import os
+
+    path = tmp_path / "data.csv"
+    if special == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    with pytest.raises(DataError, match="not a regular file"):
+        load_dataset({"dataset": "csv", "path": str(path), "target": "y"})
+    with pytest.raises(DataError, match="not a regular file"):
+        read_feature_csv(path, ["a"])

@@ -26,7 +26,7 @@ def test_train_writes_a_complete_run_directory(tmp_path):
     assert run.status == "completed" and run.stop_reason == "max_epochs" and run.epochs == 6
     names = {p.name for p in run.path.iterdir()}
     assert {"config.yaml", "run.json", "metrics.json", "history.csv", "predictions.csv", "model.npz",
-            "checkpoint.npz", "checkpoint.json", "plots"} <= names
+            "checkpoint.npz", "plots"} <= names
     assert {p.name for p in (run.path / "plots").iterdir()} == {"learning_curve.png", "confusion_matrix.png",
                                                                  "roc.png", "pr.png"}
     info = json.loads((run.path / "run.json").read_text())

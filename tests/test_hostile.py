@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -210,15 +211,16 @@ def _interrupted(tiny, tmp_path) -> Path:
 @pytest.mark.parametrize("damage", ["truncate_npz", "garble_npz", "garble_json", "empty_json"])
 def test_a_damaged_checkpoint_is_one_line_and_the_status_stays(damage, tiny, tmp_path):
     run = _interrupted(tiny, tmp_path)
-    npz, meta = run / "checkpoint.npz", run / "checkpoint.json"
+    npz = run / "checkpoint.npz"  # one file: the arrays, and the trainer's JSON state under "meta"
     if damage == "truncate_npz":
         npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
     elif damage == "garble_npz":
         npz.write_bytes(b"PK\x03\x04" + os.urandom(300))
-    elif damage == "garble_json":
-        meta.write_text('{"epoch": 2, "opt')
     else:
-        meta.write_text("{}")
+        with np.load(npz, allow_pickle=False) as stored:
+            arrays = {k: stored[k] for k in stored.files}
+        arrays["meta"] = np.array('{"epoch": 2, "opt' if damage == "garble_json" else "{}")
+        np.savez(npz, **arrays)
     line = one_error_line(invoke("train", "--resume", run))
     assert "checkpoint" in line
     assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
@@ -289,14 +291,15 @@ def test_a_run_too_big_for_the_machine_is_refused_with_the_figure(section, needl
     {"layers": [{"name": "dense", "units": 6}, {"name": "dropout", "rate": 0.1}, {"name": "dense", "units": 3}]},
 ])
 def test_the_parameter_estimate_is_the_networks_count(model):
-    import numpy as np
+    from specs import model_section
 
     from mlrun.nn.network import Network, expand_model, output_spec
     from mlrun.training.setup import estimate_params
 
-    net = Network(expand_model(model) + [output_spec(3)], 4, "float32", np.random.default_rng(0),
+    section = model_section(**model)
+    net = Network(expand_model(section) + [output_spec(3)], 4, "float32", np.random.default_rng(0),
                   np.random.default_rng(1))
-    assert estimate_params(model, 4, 3)[1] == net.n_params
+    assert estimate_params(model, 4, 3)[1] == net.n_params == estimate_params(section, 4, 3)[1]
 
 
 @pytest.mark.parametrize("args, needle", [

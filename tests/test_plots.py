@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from mlrun.runs import overlay, plots
+from mlrun.runs import class_plots, overlay, plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -119,7 +119,7 @@ def test_overlay_learning_curves(tmp_path, captured):
 
 def test_confusion_matrix(tmp_path, captured):
     cm = [[50, 2, 0], [5, 40, 5], [0, 0, 0]]  # an empty true row must not divide by zero
-    _check_png(plots.confusion_matrix(cm, ["setosa", "versicolor", "virginica"], tmp_path / "cm.png", "iris"))
+    _check_png(class_plots.confusion_matrix(cm, ["setosa", "versicolor", "virginica"], tmp_path / "cm.png", "iris"))
     texts = captured[0]
     assert "confusion matrix (n = 102, accuracy 0.882)" in texts  # 90 / 102
     assert "predicted" in texts and "true" in texts
@@ -130,7 +130,7 @@ def test_confusion_matrix(tmp_path, captured):
 def test_confusion_matrix_many_classes(tmp_path, captured):
     cm = np.diag(np.arange(1, 25)).tolist()
     cm[3][5] = 7
-    _check_png(plots.confusion_matrix(cm, [f"class-{i}" for i in range(24)], tmp_path / "cm.png", "many"))
+    _check_png(class_plots.confusion_matrix(cm, [f"class-{i}" for i in range(24)], tmp_path / "cm.png", "many"))
     assert "confusion matrix (n = 307, accuracy 0.977)" in captured[0]  # 300 / 307
     assert len([t for t in captured[0] if t.isdigit()]) == 24 * 24  # still annotated at 24 classes
 
@@ -140,8 +140,8 @@ def test_confusion_matrix_many_classes(tmp_path, captured):
 def test_roc_pr_binary_draw_the_positive_code_whatever_the_labels(tmp_path, captured, labels, positive):
     # y_true are codes and the positive class is a code: labels {1, 2} must not be read as codes
     y, proba = _binary()
-    _check_png(plots.roc_curve(y, proba, labels, positive, tmp_path / "roc.png", "bin"))
-    _check_png(plots.pr_curve(y, proba, labels, positive, tmp_path / "pr.png", "bin"))
+    _check_png(class_plots.roc_curve(y, proba, labels, positive, tmp_path / "roc.png", "bin"))
+    _check_png(class_plots.pr_curve(y, proba, labels, positive, tmp_path / "pr.png", "bin"))
     auc = roc_auc_score(y == positive, proba[:, positive])
     ap = average_precision_score(y == positive, proba[:, positive])
     assert f"{labels[positive]} (AUC = {auc:.3f})" in captured[0] and "chance (AUC = 0.5)" in captured[0]
@@ -151,15 +151,15 @@ def test_roc_pr_binary_draw_the_positive_code_whatever_the_labels(tmp_path, capt
 
 def test_roc_binary_one_column_scores_and_default_positive(tmp_path, captured):
     y, proba = _binary(seed=1)
-    _check_png(plots.roc_curve(y, proba[:, 1], [0, 1], None, tmp_path / "roc.png", "bin"))
+    _check_png(class_plots.roc_curve(y, proba[:, 1], [0, 1], None, tmp_path / "roc.png", "bin"))
     assert f"1 (AUC = {roc_auc_score(y, proba[:, 1]):.3f})" in captured[0]
 
 
 def test_roc_pr_multiclass(tmp_path, captured):
     y, proba = _multiclass()
     labels = ["a", "b", "c", "d"]
-    _check_png(plots.roc_curve(y, proba, labels, None, tmp_path / "roc.png", "multi"))
-    _check_png(plots.pr_curve(y, proba, labels, None, tmp_path / "pr.png", "multi"))
+    _check_png(class_plots.roc_curve(y, proba, labels, None, tmp_path / "roc.png", "multi"))
+    _check_png(class_plots.pr_curve(y, proba, labels, None, tmp_path / "pr.png", "multi"))
     aucs = [roc_auc_score(y == k, proba[:, k]) for k in range(4)]
     aps = [average_precision_score(y == k, proba[:, k]) for k in range(4)]
     for k, name in enumerate(labels):
@@ -172,7 +172,7 @@ def test_roc_pr_multiclass(tmp_path, captured):
 def test_roc_many_classes_draws_the_ten_lowest(tmp_path, captured):
     y, proba = _multiclass(n=900, k=15, seed=2)
     labels = [f"k{i}" for i in range(15)]
-    _check_png(plots.roc_curve(y, proba, labels, None, tmp_path / "roc.png", "15 classes"))
+    _check_png(class_plots.roc_curve(y, proba, labels, None, tmp_path / "roc.png", "15 classes"))
     aucs = {f"k{k}": roc_auc_score(y == k, proba[:, k]) for k in range(15)}
     drawn = [t.split(" ")[0] for t in captured[0] if "(AUC =" in t and not t.startswith("chance")]
     assert sorted(drawn) == sorted(sorted(aucs, key=aucs.get)[:10])
@@ -182,29 +182,29 @@ def test_roc_many_classes_draws_the_ten_lowest(tmp_path, captured):
 def test_roc_unusable_scores_draw_a_message(tmp_path, captured):
     y, proba = _binary()
     proba[3, 1] = np.nan
-    _check_png(plots.roc_curve(y, proba, ["0", "1"], 1, tmp_path / "roc.png", "nan"))
+    _check_png(class_plots.roc_curve(y, proba, ["0", "1"], 1, tmp_path / "roc.png", "nan"))
     assert "scores are not finite (the model diverged?)" in captured[0]
     _, proba = _binary()
-    _check_png(plots.pr_curve(np.ones(200, int), proba, ["0", "1"], 1, tmp_path / "pr.png", "one class"))
+    _check_png(class_plots.pr_curve(np.ones(200, int), proba, ["0", "1"], 1, tmp_path / "pr.png", "one class"))
     assert "only one class present in y_true" in captured[1]
 
 
 def test_class_codes_and_positive_code_are_checked(tmp_path):
     with pytest.raises(ValueError, match="class codes 0..1"):
-        plots.roc_curve(np.array(["a", "b"]), np.full((2, 2), 0.5), ["a", "b"], 0, tmp_path / "r.png", "t")
+        class_plots.roc_curve(np.array(["a", "b"]), np.full((2, 2), 0.5), ["a", "b"], 0, tmp_path / "r.png", "t")
     with pytest.raises(ValueError, match="class codes 0..1"):
-        plots.roc_curve(np.array([1, 2]), np.full((2, 2), 0.5), ["1", "2"], 0, tmp_path / "r.png", "t")
+        class_plots.roc_curve(np.array([1, 2]), np.full((2, 2), 0.5), ["1", "2"], 0, tmp_path / "r.png", "t")
     with pytest.raises(ValueError, match="positive_class must be a class code 0..1; got 'a'"):
-        plots.roc_curve(np.array([0, 1]), np.full((2, 2), 0.5), ["a", "b"], "a", tmp_path / "r.png", "t")
+        class_plots.roc_curve(np.array([0, 1]), np.full((2, 2), 0.5), ["a", "b"], "a", tmp_path / "r.png", "t")
     with pytest.raises(ValueError, match="got 2"):
-        plots.roc_curve(np.array([0, 1]), np.full((2, 2), 0.5), ["1", "2"], 2, tmp_path / "r.png", "t")
+        class_plots.roc_curve(np.array([0, 1]), np.full((2, 2), 0.5), ["1", "2"], 2, tmp_path / "r.png", "t")
 
 
 def test_class_codes():
-    assert plots._class_codes(np.array([1.0, 0.0, 1.0]), 2).tolist() == [1, 0, 1]  # floats from CSV
-    assert plots._class_codes(np.array([2, 0]), 3).tolist() == [2, 0]
+    assert class_plots._class_codes(np.array([1.0, 0.0, 1.0]), 2).tolist() == [1, 0, 1]  # floats from CSV
+    assert class_plots._class_codes(np.array([2, 0]), 3).tolist() == [2, 0]
     with pytest.raises(ValueError):
-        plots._class_codes(np.array([0.5]), 2)
+        class_plots._class_codes(np.array([0.5]), 2)
 
 
 # ---------------------------------------------------------------- regression
@@ -307,3 +307,21 @@ def test_a_binary_run_draws_and_measures_the_same_positive_class(tmp_path, captu
     assert f"{labels[rare]} (AP = {test['pr_auc']:.3f})" in pr
     cm = np.array(test["confusion_matrix"])
     assert f"chance (prevalence {cm[rare].sum() / cm.sum():.2f})" in pr
+
+
+def test_a_thousand_class_confusion_matrix_names_every_kth_class_and_writes_no_cells(tmp_path, monkeypatch):
+    drawn = {}
+    save = plots._save
+
+    def spy(fig, path, title, **layout):
+        ax = fig.axes[0]
+        drawn.update(cells=len(ax.texts), x=[t.get_text() for t in ax.get_xticklabels()],
+                     y=len(ax.get_yticklabels()), xlabel=ax.get_xlabel())
+        return save(fig, path, title, **layout)
+
+    monkeypatch.setattr(plots, "_save", spy)
+    cm = np.random.default_rng(0).integers(0, 5, (1000, 1000))
+    class_plots.confusion_matrix(cm, [f"class-{i}" for i in range(1000)], tmp_path / "cm.png", "big")
+    assert drawn["cells"] == 0 and drawn["y"] == len(drawn["x"]) == 40
+    assert drawn["x"][:3] == ["class-0", "class-25", "class-50"] and "every 25th class" in drawn["xlabel"]
+    assert (tmp_path / "cm.png").stat().st_size > 10_000

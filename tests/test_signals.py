@@ -133,7 +133,7 @@ def test_a_signal_after_training_keeps_the_run_resumable_to_the_same_metrics(tmp
 @pytest.mark.parametrize("first, second", [(signal.SIGINT, signal.SIGINT), (signal.SIGTERM, signal.SIGINT)])
 def test_a_second_signal_exits_by_the_first_with_the_run_interrupted(first, second, tmp_path):
     proc = _start(tmp_path, DIGITS.replace("epochs: 6", "epochs: 40"))
-    run = _wait(proc, lambda: _run_dir(tmp_path, "checkpoint.json"))
+    run = _wait(proc, lambda: _run_dir(tmp_path, "checkpoint.npz"))
     out, err = _finish(proc, first, second, gap=0.3)
     assert proc.returncode == CODE[first], err
     info = _info(run)

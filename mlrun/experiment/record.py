@@ -57,7 +57,7 @@ def _write_predictions(run_dir: runs.RunDir, outcome: Outcome) -> None:
 
 def _draw_plots(run_dir: runs.RunDir, outcome: Outcome) -> list[str]:
     """Draw the run's figures; a failing figure becomes a warning, never a lost run."""
-    from mlrun.runs import plots  # matplotlib: only when figures are drawn
+    from mlrun.runs import class_plots, plots  # matplotlib: only when figures are drawn
 
     title, pdir = run_dir.name, run_dir.plots_dir
     try:
@@ -68,9 +68,9 @@ def _draw_plots(run_dir: runs.RunDir, outcome: Outcome) -> list[str]:
             if outcome.task == "classification":
                 cm = (outcome.metrics.get("test") or {}).get("confusion_matrix")
                 if cm is not None:
-                    plots.confusion_matrix(cm, outcome.labels, pdir / "confusion_matrix.png", title)
-                plots.roc_curve(y_true, out, outcome.labels, outcome.positive_class, pdir / "roc.png", title)
-                plots.pr_curve(y_true, out, outcome.labels, outcome.positive_class, pdir / "pr.png", title)
+                    class_plots.confusion_matrix(cm, outcome.labels, pdir / "confusion_matrix.png", title)
+                class_plots.roc_curve(y_true, out, outcome.labels, outcome.positive_class, pdir / "roc.png", title)
+                class_plots.pr_curve(y_true, out, outcome.labels, outcome.positive_class, pdir / "pr.png", title)
             else:
                 plots.residuals(y_true, out, pdir / "residuals.png", title)
     except Exception as exc:  # noqa: BLE001

@@ -12,7 +12,7 @@ import time
 
 from mlrun.experiment.outcome import baseline_specs, run_training
 from mlrun.experiment.record import Run, record_outcome
-from mlrun.experiment.recorder import RunRecorder, epochs_done, load_checkpoint
+from mlrun.experiment.recorder import CHECKPOINT, RunRecorder, epochs_done, load_checkpoint
 from mlrun.metrics.names import main_metric
 from mlrun.runs import directory as runs
 from mlrun.runs.discovery import display_status
@@ -117,7 +117,7 @@ def _checkpoint(run_dir):
     status is left as it was: nothing has been written yet)."""
     import zipfile
 
-    if not run_dir.file("checkpoint.json").exists():
+    if not run_dir.file(CHECKPOINT).exists():
         return None
     try:
         return load_checkpoint(run_dir)
@@ -136,10 +136,20 @@ def _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=False, 
     try:
         outcome = run_training(cfg, dataset, [recorder, *callbacks], resolved=resume_from, smoke=smoke,
                                checkpoint=checkpoint, received=received)
-        return record_outcome(run_dir, outcome, previous_total + (time.time() - started), received=received)
+        # a smoke run checks that the spec works; its figures of 2 epochs would cost more than the run
+        # (matplotlib and four figures: 2-4 s) and a failing figure is only ever a warning
+        return record_outcome(run_dir, outcome, previous_total + (time.time() - started), received=received,
+                              plots=not smoke)
     except Interrupted as exc:
+        _keep_last_epoch(recorder)
         return _interrupted(run_dir, exc, received, dataset.task)
+    except KeyboardInterrupt:  # raised in the caller's own code (a notebook, a callback): not a failure
+        _keep_last_epoch(recorder)
+        received.closing = True
+        run_dir.finish("interrupted", "interrupted", epochs_done(run_dir), error="KeyboardInterrupt")
+        raise
     except BaseException as exc:
+        _keep_last_epoch(recorder)
         received.closing = True
         try:
             run_dir.finish("failed", None, epochs_done(run_dir), error=f"{type(exc).__name__}: {exc}")
@@ -149,6 +159,15 @@ def _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=False, 
         if isinstance(exc, OSError):  # disk full, permissions: the run failed, the code did not
             raise runs.RunFailed(f"the run failed: {os_error_text(exc)} (run directory: {run_dir.path})") from exc
         raise
+
+
+def _keep_last_epoch(recorder: RunRecorder) -> None:
+    """A run that ends in an exception still leaves its last whole epoch resumable (the checkpoint
+    budget may have held it back); if that write fails too, the previous checkpoint stays whole."""
+    try:
+        recorder.flush()
+    except BaseException:  # noqa: BLE001 - the exception being handled is the one to report
+        pass
 
 
 def _interrupted(run_dir, exc: Interrupted, received: Received, task: str) -> Run:

@@ -64,4 +64,4 @@ def overlay_learning_curves(curves, path, title: str, key: str = "val_loss"):
         heading = f"{len(shown)} of {len(curves)} runs" if len(curves) > len(shown) else None
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2 if len(shown) > 3 else 1,
                   fontsize=8, title=heading, title_fontsize=8, frameon=False)
-    return plots._save(fig, path, title, tight=False)
+    return plots._save(fig, path, title, grow=True)
