@@ -10,6 +10,7 @@ import socket
 import sys
 import time
 
+from mlrun.diagnostics import table
 from mlrun.experiment.outcome import baseline_specs, run_training
 from mlrun.experiment.record import Run, record_outcome
 from mlrun.experiment.recorder import RunRecorder, epochs_done, load_checkpoint
@@ -64,8 +65,9 @@ def _train_in(run_dir, cfg, dataset, callbacks, started, smoke=False, resume_fro
     recorder = RunRecorder(run_dir, metric_names)
     try:
         checkpoint = load_checkpoint(run_dir) if resume_from is not None else None
+        earlier = _earlier_diagnostics(run_dir, checkpoint)
         outcome = run_training(cfg, dataset, [recorder, *callbacks], resolved=resume_from, smoke=smoke,
-                               checkpoint=checkpoint)
+                               checkpoint=checkpoint, diagnostics_rows=earlier)
         return record_outcome(run_dir, outcome, previous_total + (time.time() - started))
     except KeyboardInterrupt:
         run_dir.finish("interrupted", "interrupted", epochs_done(run_dir), error="aborted by a second signal")
@@ -73,3 +75,13 @@ def _train_in(run_dir, cfg, dataset, callbacks, started, smoke=False, resume_fro
     except BaseException as exc:
         run_dir.finish("failed", None, epochs_done(run_dir), error=f"{type(exc).__name__}: {exc}")
         raise
+
+
+def _earlier_diagnostics(run_dir, checkpoint) -> list[dict] | None:
+    """A resumed run's measurements up to its checkpoint's epoch (diagnostics.csv is written when a run
+    stops), so its diagnostics continue rather than restart."""
+    path = run_dir.file(table.FILE)
+    if checkpoint is None or not path.exists():
+        return None
+    epoch = checkpoint[0]["epoch"]
+    return [row for row in table.read_rows(path) if row["epoch"] <= epoch]
