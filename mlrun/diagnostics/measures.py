@@ -76,11 +76,10 @@ def dead_fraction(a: np.ndarray, activation: str) -> float | None:
 
 def activation_stats(a: np.ndarray, activation: str) -> dict[str, float]:
     """Mean, std, 2nd and 98th percentiles of all values, and the saturated and dead fractions."""
-    a64 = np.asarray(a, dtype=np.float64)
-    low, high = np.percentile(a64, PERCENTILES)
-    stats = {"act_mean": float(a64.mean()), "act_std": float(a64.std()),
+    low, high = np.percentile(a, PERCENTILES)
+    stats = {"act_mean": float(a.mean(dtype=np.float64)), "act_std": float(a.std(dtype=np.float64)),
              "act_p02": float(low), "act_p98": float(high)}
-    for name, value in (("saturated", saturated_fraction(a64, activation)), ("dead", dead_fraction(a64, activation))):
+    for name, value in (("saturated", saturated_fraction(a, activation)), ("dead", dead_fraction(a, activation))):
         if value is not None:
             stats[name] = value
     return stats
@@ -99,7 +98,7 @@ def measure(layers, blocks: list[HiddenLayer], loss, X, y) -> tuple[dict, dict]:
     for block in blocks:
         a, da = outputs[block.last], grads[block.last]
         stats = activation_stats(a, block.activation)
-        stats["grad_std"] = float(np.asarray(da, dtype=np.float64).std())
+        stats["grad_std"] = float(da.std(dtype=np.float64))
         stats["weight_grad_norm"] = norm(layers[block.first].grads["W"])
         result[block.number], raw[block.number] = stats, (a, da)
     return result, raw

@@ -8,6 +8,7 @@ weights and batch-norm state copied in), so a run trains bit-identically with or
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -15,16 +16,19 @@ from mlrun.diagnostics.measures import hidden_layers, measure, norm
 from mlrun.nn.network import Network
 from mlrun.training.setup import seeds
 
-DEFAULT_EVERY, DEFAULT_PROBE_ROWS = 1, 512
+DEFAULT_EVERY, DEFAULT_PROBE_ROWS = "auto", 512
+# every: auto measures after an epoch only while the measuring time stays within this share of the
+# training time so far (so at init, then as often as the budget allows: each epoch on a large network)
+OVERHEAD_BUDGET = 0.05
 
 
 def diagnostics_options(value) -> dict | None:
-    """``training.diagnostics`` (true | false | {every: N, probe_rows: M}) -> options, or None when off."""
+    """``training.diagnostics`` (true | false | {every: N | auto, probe_rows: M}) -> options, or None."""
     if value is False or value is None:
         return None
     options = {"every": DEFAULT_EVERY, "probe_rows": DEFAULT_PROBE_ROWS}
     if isinstance(value, dict):
-        options.update({k: int(v) for k, v in value.items() if v is not None})
+        options.update({k: v if v == "auto" else int(v) for k, v in value.items() if v is not None})
     return options
 
 
@@ -40,10 +44,11 @@ class Diagnostics:
     """Trainer callback; ``rows`` = [{"epoch", "layer", "quantity", "value"}], ``layers`` = per-layer facts,
     ``samples`` = {"init" | "end": {layer: {"activation": array, "gradient": array}}} for the histograms."""
 
-    def __init__(self, X_probe, y_probe, n_train: int, every: int = DEFAULT_EVERY,
+    def __init__(self, X_probe, y_probe, n_train: int, every: int | str = DEFAULT_EVERY,
                  rows: list[dict] | None = None) -> None:
         self.X_probe, self.y_probe, self.n_train = X_probe, y_probe, int(n_train)
-        self.every = max(1, int(every))
+        self.every = every if every == "auto" else max(1, int(every))
+        self.train_seconds = self.measure_seconds = self.last_cost = 0.0
         self.rows: list[dict] = list(rows or [])
         self.samples: dict[str, dict] = {}
         self.layers: list[dict] = []
@@ -80,10 +85,16 @@ class Diagnostics:
     def on_epoch_end(self, trainer, logs) -> None:
         if not self.blocks:
             return
-        if trainer.epoch % self.every == 0 or trainer.epoch == trainer.epochs:
+        self.train_seconds += logs.get("seconds") or 0.0
+        if self._due(trainer):
             self._measure(trainer, trainer.epoch, update=True)
         if self._per_epoch == 1:
             np.copyto(self._before, trainer.network.params)
+
+    def _due(self, trainer) -> bool:
+        if self.every != "auto":
+            return trainer.epoch % self.every == 0 or trainer.epoch == trainer.epochs
+        return self.measure_seconds + self.last_cost <= OVERHEAD_BUDGET * self.train_seconds
 
     # -- measuring ----------------------------------------------------------------------------------
     @staticmethod
@@ -92,6 +103,7 @@ class Diagnostics:
         return int(start), int(start + W.size)
 
     def _measure(self, trainer, epoch: int, update: bool = False) -> None:
+        started = time.perf_counter()
         net, probe = trainer.network, self._probe
         np.copyto(probe.params, net.params)
         probe.load_layer_state(net.layer_state())
@@ -106,6 +118,8 @@ class Diagnostics:
         self.samples["init" if epoch == 0 else "end"] = {
             number: {"epoch": epoch, "activation": np.array(a, np.float32).ravel(),
                      "gradient": np.array(da, np.float32).ravel()} for number, (a, da) in raw.items()}
+        self.last_cost = time.perf_counter() - started
+        self.measure_seconds += self.last_cost
 
     def result(self) -> dict:
         """What the run-directory writer keeps: rows, per-layer facts, histogram samples, options."""
