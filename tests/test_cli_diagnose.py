@@ -9,7 +9,8 @@ from mlrun.cli.app import cli
 
 SATURATING = {"name": "sat", "seed": 0, "data": {"dataset": "digits"},
               "model": {"hidden_layers": 5, "neurons": 128, "activation": "sigmoid", "initializer": "random_normal"},
-              "optimizer": {"name": "sgd", "learning_rate": 0.1}, "training": {"epochs": 1, "batch_size": 64}}
+              "optimizer": {"name": "sgd", "learning_rate": 0.1},
+              "training": {"epochs": 1, "batch_size": 64, "diagnostics": {"every": 1}}}
 HEALTHY = {"name": "ok", "seed": 0, "data": {"dataset": "iris"},
            "model": {"hidden_layers": 1, "neurons": 8, "activation": "tanh"},
            "optimizer": {"name": "adam", "learning_rate": 0.002}, "training": {"epochs": 2, "batch_size": 16}}

@@ -64,7 +64,7 @@ def test_the_five_measurements_on_a_tiny_network_by_hand():
     a, da, dW1 = _by_hand(X, y, *weights)
     loss = build("loss", "cross_entropy")
     opt = build("optimizer", {"name": "sgd", "learning_rate": 0.5})
-    probe = Diagnostics(X, y, n_train=len(X))
+    probe = Diagnostics(X, y, n_train=len(X), every=1)
     trainer = Trainer(net, loss, opt, epochs=1, batch_size="full", callbacks=[probe])
     probe.on_setup(SimpleNamespace(network=net, loss=loss))
     trainer.fit(X, y)
@@ -93,7 +93,7 @@ def test_update_ratio_is_the_last_steps_with_minibatches():
         def on_batch_end(self, trainer, logs):
             seen.append(trainer.network.layers[0].params["W"].copy())
 
-    probe = Diagnostics(X, y, n_train=len(X))
+    probe = Diagnostics(X, y, n_train=len(X), every=1)
     trainer = Trainer(net, loss, opt, epochs=2, batch_size=2, callbacks=[Before(), probe])
     probe.on_setup(SimpleNamespace(network=net, loss=loss))
     trainer.fit(X, y)
@@ -123,15 +123,30 @@ def test_the_probe_has_its_own_seed_child_appended():
     assert probe_rows(100, 512, seeds(7)["probe"]).tolist() == list(range(100))
 
 
-def test_options():
-    assert diagnostics_options(False) is None
-    assert diagnostics_options(True) == {"every": 1, "probe_rows": 512}
-    assert diagnostics_options({"every": 3}) == {"every": 3, "probe_rows": 512}
+def test_the_spec_field_and_its_options():
+    assert diagnostics_options(None) is None
+    assert diagnostics_options({"every": "auto", "probe_rows": 512}) == {"every": "auto", "probe_rows": 512}
+    for value, expected in ((None, {"every": "auto", "probe_rows": 512}), ("false", None),
+                            ("{every: 3, probe_rows: 64}", {"every": 3, "probe_rows": 64})):
+        spec = {**SMALL, "training": {"epochs": 3}}
+        cfg = load_config(spec, overrides=[] if value is None else [f"training.diagnostics={value}"])
+        assert cfg.to_dict()["training"]["diagnostics"] == expected
+
+
+def test_every_auto_stays_within_its_budget():
+    from mlrun.diagnostics import probe as probe_module
+
+    probe = Diagnostics(np.zeros((2, 2)), np.zeros(2, int), n_train=2)
+    probe.measure_seconds, probe.last_cost, probe.train_seconds = 0.01, 0.01, 0.39
+    assert not probe._due(SimpleNamespace(epoch=1, epochs=5))  # 0.02 > 5% of 0.39
+    probe.train_seconds = 0.4
+    assert probe._due(SimpleNamespace(epoch=1, epochs=5)) and probe_module.OVERHEAD_BUDGET == 0.05
 
 
 SMALL = {"name": "diag", "seed": 0, "data": {"dataset": "digits"},
          "model": {"hidden_layers": 2, "neurons": 16, "activation": "relu"},
-         "optimizer": {"name": "adam", "learning_rate": 0.01}, "training": {"epochs": 3, "batch_size": 64}}
+         "optimizer": {"name": "adam", "learning_rate": 0.01},
+         "training": {"epochs": 3, "batch_size": 64, "diagnostics": {"every": 1}}}
 
 
 def test_training_is_bit_identical_with_and_without_the_probe(tmp_path):
@@ -142,14 +157,7 @@ def test_training_is_bit_identical_with_and_without_the_probe(tmp_path):
                                           "activation": "rrelu"}})
     dataset = load_data(cfg)
     with_probe = run_training(cfg, dataset)
-    import mlrun.experiment.outcome as outcome
-
-    original = outcome.diagnostics_callback
-    outcome.diagnostics_callback = lambda *a, **k: None
-    try:
-        without = run_training(cfg, dataset)
-    finally:
-        outcome.diagnostics_callback = original
+    without = run_training(cfg.replace(["training.diagnostics=false"]), dataset)
     assert with_probe.diagnostics["rows"] and without.diagnostics is None
     strip = [{k: v for k, v in r.items() if k != "seconds"} for r in with_probe.history]
     assert strip == [{k: v for k, v in r.items() if k != "seconds"} for r in without.history]
@@ -174,11 +182,8 @@ def test_a_run_writes_diagnostics_csv_and_advice(tmp_path):
     assert table.read_rows(run.path / "diagnostics.csv")[0]["epoch"] == 0
 
 
-def test_diagnostics_switched_off(tmp_path, monkeypatch):
-    import mlrun.diagnostics.probe as probe
-
-    monkeypatch.setattr(probe, "diagnostics_options", lambda value: None)
-    run = mlrun.train(SMALL, runs_dir=tmp_path)
+def test_diagnostics_switched_off(tmp_path):
+    run = mlrun.train(load_config(SMALL, overrides=["training.diagnostics=false"]), runs_dir=tmp_path)
     assert not (run.path / "diagnostics.csv").exists()
     assert not (run.path / "plots" / "diagnostics.png").exists()
     assert json.loads((run.path / "run.json").read_text())["diagnostics"] is None

@@ -135,7 +135,7 @@ def _ratio(delta, W) -> float:
 def diagnostics_callback(cfg, dataset, rows: list[dict] | None = None) -> Diagnostics | None:
     """The callback a spec asks for (``training.diagnostics``; on by default), or None when it is off.
     ``rows``: what a resumed run measured before, kept."""
-    options = diagnostics_options(getattr(cfg.training, "diagnostics", True))
+    options = diagnostics_options(cfg.to_dict()["training"].get("diagnostics"))
     if options is None:
         return None
     n = len(dataset.X_train)

@@ -148,11 +148,16 @@ class DataSpec(_Section):
 
 
 def _check_dataset_params(dataset: str, params: dict) -> None:
-    import sklearn.datasets  # only when params are given: keeps `mlrun validate` fast otherwise
+    if dataset == "mnist1d":  # mlrun's own generator: its parameters, and split: random | fixed
+        from mlrun.data.mnist1d import DEFAULTS
 
-    fn = getattr(sklearn.datasets, dataset if dataset.startswith("make_") else f"load_{dataset}")
-    accepted = [p for p in inspect.signature(fn).parameters
-                if p not in ("return_X_y", "as_frame", "data_home")]
+        accepted = ["split", *DEFAULTS]
+    else:
+        import sklearn.datasets  # only when params are given: keeps `mlrun validate` fast otherwise
+
+        fn = getattr(sklearn.datasets, dataset if dataset.startswith("make_") else f"load_{dataset}")
+        accepted = [p for p in inspect.signature(fn).parameters
+                    if p not in ("return_X_y", "as_frame", "data_home")]
     for key in params:  # random_state is allowed: it pins a generator's data across seeds
         if key not in accepted:
             hint = difflib.get_close_matches(str(key), accepted, n=1)
@@ -227,6 +232,11 @@ class EarlyStoppingSpec(_Section):
         return v
 
 
+class DiagnosticsSpec(_Section):
+    every: PosInt | Literal["auto"] = Field("auto", description="measure every N epochs; auto: within 5% of the time")
+    probe_rows: PosInt = Field(512, description="training rows in the fixed probe batch")
+
+
 class TrainingSpec(_Section):
     epochs: PosInt = 50
     batch_size: PosInt | Literal["full"] = Field(32, description='rows per batch, or "full" (plain GD)')
@@ -235,8 +245,10 @@ class TrainingSpec(_Section):
     l2: float = Field(0.0, ge=0)
     dtype: Literal["float32", "float64"] = "float32"
     threads: PosInt | None = Field(None, description="BLAS threads; null = the library default")
+    diagnostics: DiagnosticsSpec | None = Field(default_factory=DiagnosticsSpec,
+                                                description="per-layer measurements; false turns them off")
 
-    @field_validator("early_stopping", mode="before")
+    @field_validator("early_stopping", "diagnostics", mode="before")
     @classmethod
     def _on_off(cls, v: Any) -> Any:
         return {} if v is True else None if v is False else v  # "early_stopping: true" = the defaults
