@@ -9,7 +9,7 @@ import pytest
 
 import mlrun
 from mlrun.diagnostics import advisor, table
-from mlrun.diagnostics.measures import activation_stats, hidden_layers
+from mlrun.diagnostics.measures import activation_stats, hidden_layers, measure
 from mlrun.diagnostics.probe import Diagnostics, diagnostics_options, probe_rows
 from mlrun.nn.network import Network
 from mlrun.registry import build
@@ -278,3 +278,31 @@ def test_every_set_remedy_is_a_valid_override():
     assert len(lines) >= 8
     for line in lines:
         load_config(SMALL, overrides=[line[len("--set "):].strip('"')])  # raises ConfigError if not valid
+
+
+def test_measured_gradient_is_at_the_blocks_output_in_the_long_form():
+    """dense(linear) -> activation(sigmoid): d loss / d activation is taken after the activation layer."""
+    net, X, y, weights = _tiny()
+    long = Network([{"name": "dense", "units": 2, "activation": "linear"},
+                    {"name": "activation", "activation": "sigmoid"},
+                    {"name": "dense", "units": 2, "activation": "linear"}], 2, "float64")
+    long.params[...] = net.params
+    a, da, dW1 = _by_hand(X, y, *weights)
+    stats, _ = measure(long.layers, hidden_layers(long.layers), build("loss", "cross_entropy"), X, y)
+    assert stats[1]["grad_std"] == pytest.approx(da.std(), rel=1e-12)
+    assert stats[1]["weight_grad_norm"] == pytest.approx(np.linalg.norm(dW1), rel=1e-12)
+    assert stats[1]["act_mean"] == pytest.approx(a.mean(), rel=1e-12)
+
+
+def test_the_probe_measures_in_inference_mode():
+    specs = [{"name": "dense", "units": 16, "activation": "relu"}, {"name": "dropout", "rate": 0.5},
+             {"name": "dense", "units": 3}]
+    X = np.random.default_rng(0).standard_normal((64, 5))
+    y = np.arange(64) % 3
+    with_dropout = Network(specs, 5, "float64", np.random.default_rng(1))
+    without = Network([specs[0], specs[2]], 5, "float64", np.random.default_rng(1))
+    loss = build("loss", "cross_entropy")
+    first, _ = measure(with_dropout.layers, hidden_layers(with_dropout.layers), loss, X, y)
+    again, _ = measure(with_dropout.layers, hidden_layers(with_dropout.layers), loss, X, y)
+    plain, _ = measure(without.layers, hidden_layers(without.layers), loss, X, y)
+    assert first == again == plain
