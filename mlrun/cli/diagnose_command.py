@@ -7,7 +7,7 @@ import click
 from mlrun.cli.errors import user_errors
 
 
-@click.command()
+@click.command(short_help="Per-layer diagnostics and findings of a run.")
 @click.argument("run_dir", type=click.Path())
 def diagnose(run_dir):
     """Per-layer measurements (last measured epoch) and findings of the run in RUN_DIR."""

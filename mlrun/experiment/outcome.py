@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mlrun.diagnostics.advisor import findings
-from mlrun.diagnostics.probe import diagnostics_callback
 from mlrun.baselines.fitting import fit_baselines
 from mlrun.baselines.specs import parse_baselines
+from mlrun.diagnostics.advisor import findings
+from mlrun.diagnostics.probe import diagnostics_callback
 from mlrun.experiment.model import probabilities
 from mlrun.lr_finder.range_test import auto_max_lr
 from mlrun.metrics.scores import advice, compute_metrics
