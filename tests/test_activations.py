@@ -94,6 +94,7 @@ X = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 2.0])
         ("sigmoid", [1 / (1 + math.exp(3)), 1 / (1 + math.e), 1 / (1 + math.exp(0.5)), 0.5,
                      1 / (1 + math.exp(-0.5)), 1 / (1 + math.exp(-2))]),
         ("tanh", np.tanh(X)),
+        ("softsign", [-0.75, -0.5, -1 / 3, 0, 1 / 3, 2 / 3]),  # x / (1 + |x|)
     ],
 )
 def test_hand_values(spec, expected):
@@ -117,6 +118,7 @@ def test_derivatives_by_hand():
         ("selu", [SELU_SCALE * SELU_ALPHA * math.exp(-1), SELU_SCALE]),
         ("sigmoid", [math.exp(-1) / (1 + math.exp(-1)) ** 2, math.exp(-2) / (1 + math.exp(-2)) ** 2]),
         ("tanh", [1 - math.tanh(-1) ** 2, 1 - math.tanh(2) ** 2]),
+        ("softsign", [1 / 4, 1 / 9]),  # 1 / (1 + |x|)²
     ]:
         act = build("activation", spec)
         act.forward(x)
@@ -212,3 +214,11 @@ def test_forward_owned_equals_forward(name):
     y_owned = b.forward_owned(x.copy(), training=False)
     np.testing.assert_array_equal(y_owned, y)
     np.testing.assert_array_equal(b.backward(dy), dx)
+
+
+def test_softsign_tails_are_polynomial_and_exact_far_out():
+    # torch.nn.functional.softsign(torch.tensor([1e8, -1e8])) = [1.0, -1.0]; slope 1/(1+|x|)² stays > 0
+    act = build("activation", "softsign")
+    y = act.forward(np.array([[1e8, -1e8, 99.0]]))
+    np.testing.assert_allclose(y[0], [1e8 / (1 + 1e8), -1e8 / (1 + 1e8), 0.99], rtol=1e-15)
+    np.testing.assert_allclose(act.backward(np.ones((1, 3)))[0], [1 / (1 + 1e8) ** 2] * 2 + [1e-4], rtol=1e-12)

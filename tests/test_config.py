@@ -30,7 +30,7 @@ DEFAULTS = {
     "optimizer": {"name": "nadam", "learning_rate": 0.001},
     "schedule": {"name": "constant"},
     "training": {"epochs": 50, "batch_size": 32, "tolerance": None, "early_stopping": None, "l2": 0.0,
-                 "dtype": "float32", "threads": None},
+                 "dtype": "float32", "threads": None, "diagnostics": {"every": "auto", "probe_rows": 512}},
     "metrics": "auto",
     "sweep": None,
 }
@@ -199,6 +199,7 @@ def test_flatten_gives_dotted_keys_with_part_defaults():
         "training.early_stopping.patience": 2, "training.early_stopping.min_delta": 0.0,
         "training.early_stopping.monitor": "val_loss", "training.early_stopping.restore_best": True,
         "training.l2": 0.0, "training.dtype": "float32", "training.threads": None,
+        "training.diagnostics.every": "auto", "training.diagnostics.probe_rows": 512,
         "metrics": ["accuracy", "f1"], "sweep": None,
     }
     flat = flatten({"model": {"activation": "elu"}})

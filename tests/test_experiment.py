@@ -26,9 +26,10 @@ def test_train_writes_a_complete_run_directory(tmp_path):
     assert run.status == "completed" and run.stop_reason == "max_epochs" and run.epochs == 6
     names = {p.name for p in run.path.iterdir()}
     assert {"config.yaml", "run.json", "metrics.json", "history.csv", "predictions.csv", "model.npz",
-            "checkpoint.npz", "plots"} <= names
+            "checkpoint.npz", "plots", "diagnostics.csv"} <= names
     assert {p.name for p in (run.path / "plots").iterdir()} == {"learning_curve.png", "confusion_matrix.png",
-                                                                 "roc.png", "pr.png"}
+                                                                 "roc.png", "pr.png", "diagnostics.png",
+                                                                 "activations.png", "gradients.png"}
     info = json.loads((run.path / "run.json").read_text())
     assert info["kind"] == "train" and info["status"] == "completed" and info["epochs"] == 6
     assert info["params"]["model.activation"] == "tanh" and info["params"]["optimizer"] == "adam"

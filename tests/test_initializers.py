@@ -17,6 +17,9 @@ EXPECTED = {
     "he_normal": ("normal", 2 / 400),
     "he_uniform": ("uniform", 2 / 400),
     "zeros": ("zeros", 0.0),
+    "random_normal": ("normal", 1.0),  # stddev 1 whatever the fans
+    "random_uniform": ("uniform", 1 / 3),  # U(-1, 1)
+    "standard_uniform": ("uniform", 1 / (3 * 400)),  # U(-1/sqrt(fan_in), 1/sqrt(fan_in)): r = 1/20
 }
 
 
@@ -70,7 +73,8 @@ def test_fans_of_1d_and_2d_shapes():
     "activation, expected",
     [("relu", "he_normal"), ("leaky_relu", "he_normal"), ("rrelu", "he_normal"), ("prelu", "he_normal"),
      ("elu", "he_normal"), ("selu", "lecun_normal"), ("tanh", "glorot_uniform"),
-     ("sigmoid", "glorot_uniform"), ("softmax", "glorot_uniform"), ("linear", "glorot_uniform")],
+     ("sigmoid", "glorot_uniform"), ("softsign", "glorot_uniform"), ("softmax", "glorot_uniform"),
+     ("linear", "glorot_uniform")],
 )
 def test_auto_initializer(activation, expected):
     assert auto_initializer(activation) == expected
@@ -78,7 +82,35 @@ def test_auto_initializer(activation, expected):
 
 def test_config_round_trip():
     for name in names("initializer"):
-        assert build("initializer", name).config() == {"name": name}
+        init = build("initializer", name)
+        assert init.config()["name"] == name
+        assert build("initializer", init.config()).config() == init.config()
+    assert build("initializer", "glorot_uniform").config() == {"name": "glorot_uniform"}
+    assert build("initializer", "random_normal").config() == {"name": "random_normal", "stddev": 1.0}
+
+
+@pytest.mark.parametrize(
+    "spec, kind, variance, shape",
+    [
+        ({"name": "random_normal", "stddev": 0.05}, "normal", 0.0025, SHAPE),
+        ({"name": "random_uniform", "limit": 0.3}, "uniform", 0.09 / 3, SHAPE),
+        ("standard_uniform", "uniform", 1 / (3 * 25), (25, 200_000)),  # r = 1/5: fan_out plays no part
+        ("random_normal", "normal", 1.0, (3, 300_000)),  # nor fan_in
+    ],
+)
+def test_paper_baselines_with_their_parameters(spec, kind, variance, shape):
+    w = build("initializer", spec)(shape, np.random.default_rng(1))
+    assert abs(w.var() / variance - 1) < 0.02 and abs(w.mean()) < 0.01 * np.sqrt(variance)
+    if kind == "uniform":
+        r = np.sqrt(3 * variance)
+        assert r * 0.999 < np.abs(w).max() <= r
+    else:
+        assert abs(np.mean(np.abs(w) > 2 * np.sqrt(variance)) - 0.0455) < 0.003
+
+
+def test_auto_never_picks_a_paper_baseline():
+    for activation in ("sigmoid", "tanh", "softsign"):
+        assert auto_initializer(activation) == "glorot_uniform"
 
 
 def test_selu_with_lecun_normal_self_normalises_through_30_layers():

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 MLRUN = Path(__file__).resolve().parents[1] / "mlrun"
-SPEC_MAY_IMPORT = ("mlrun.registry", "mlrun.hints", "mlrun.metrics.names", "mlrun.data.names", "mlrun.spec")
+SPEC_MAY_IMPORT = ("mlrun.registry", "mlrun.hints", "mlrun.inputs", "mlrun.metrics.names", "mlrun.data.names",
+                   "mlrun.spec")
 
 
 def _mlrun_imports(path: Path) -> set[str]:

@@ -210,8 +210,41 @@ def render_run(console: Console, run) -> None:
     if run.metrics and getattr(run, "baselines", None):
         console.print(baselines_table(run))
     # advice, warnings and paths carry user text (labels, file names): printed as text, never markup
-    for tip in run.advice:
+    render_findings(console, getattr(run, "findings", []))
+    for tip in run.advice[len(getattr(run, "findings", [])):]:
         console.print(Text.assemble(("advice:", "yellow"), " ", tip))
     for warning in run.warnings:
         console.print(Text(f"warning: {warning}", style="dim"))
     console.print(Text.assemble("run directory: ", (str(run.path), "bold")))
+
+
+def render_findings(console: Console, findings: list[dict]) -> None:
+    """The advisor's findings: the message, its evidence, and each remedy on a line of its own."""
+    for finding in findings:
+        console.print(Text.assemble(("finding: ", "bold yellow"), finding["message"]))
+        for line in finding.get("remedy") or []:
+            console.print(Text.assemble("  try ", (line, "cyan")))
+
+
+DIAGNOSTIC_LABELS = {"act_mean": "activation mean", "act_std": "activation std", "act_p02": "2nd percentile",
+                     "act_p98": "98th percentile", "saturated": "saturated share", "dead": "dead share",
+                     "grad_std": "d loss/d act std", "weight_grad_norm": "||dW||", "update_ratio": "||ΔW|| / ||W||"}
+
+
+def _compact(value) -> str:
+    if isinstance(value, float) and math.isfinite(value) and value != 0 and abs(value) < 0.01:
+        return f"{value:.1e}"
+    return fmt(value, 3)
+
+
+def render_report(console: Console, report) -> None:
+    """mlrun diagnose: a row per quantity, a column per hidden layer (fits 80 columns up to ~6 layers)."""
+    table = Table(title=f"hidden layers at epoch {report.epoch}", title_justify="left")
+    table.add_column("quantity")
+    for row in report.rows:
+        table.add_column(Text(f"layer {row[0]}\n{row[1]}"), justify="right")
+    for i, column in enumerate(report.columns[2:], start=2):
+        table.add_row(DIAGNOSTIC_LABELS.get(column, column), *[Text(_compact(row[i])) for row in report.rows])
+    console.print(table)
+    if not report.findings:
+        console.print("no findings")

@@ -65,8 +65,10 @@ def lr_find_cmd(spec, start, end, steps, overrides, runs_dir, rule, write_spec):
 @click.option("--include-smoke", is_flag=True, help="Include --smoke runs.")
 @click.option("--plot", "plot_out", type=click.Path(dir_okay=False), help="Overlay learning curves (PNG).")
 @click.option("--plot-key", default="val_loss", show_default=True, help="history.csv column to plot.")
+@click.option("--findings", "show_findings", is_flag=True,
+              help="Show each run's number of diagnostics findings (mlrun diagnose RUN_DIR lists them).")
 def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, all_params, group, kind,
-            include_smoke, plot_out, plot_key):
+            include_smoke, plot_out, plot_key, show_findings):
     """One table over the runs below PATHS (default: runs/): differing parameters and main metrics."""
 
     from mlrun.cli.compare_view import print_table
@@ -85,6 +87,8 @@ def compare(paths, sort_key, ascending, filters, top, fmt, precision, metrics, a
                            metrics=metrics, all_params=all_params, on_warning=warn)
     except (OSError, ValueError) as exc:
         raise BadInput(str(exc).splitlines()[0]) from None
+    if show_findings:
+        rows.columns = _with_findings(rows.columns)
     if fmt == "csv":
         click.echo(row_formats.to_csv(rows, row_formats.machine_columns(rows, rows.columns)), nl=False)
     elif fmt == "json":
@@ -174,3 +178,10 @@ def sweep(spec, grids, n_random, overrides, seeds, jobs, dask, runs_dir, fail_fa
     if result.interrupted:
         sys.exit(143 if received else 130)
     sys.exit(result.exit_code)
+
+
+def _with_findings(columns: list[str]) -> list[str]:
+    """The columns with "findings" after "epochs"."""
+    columns = [c for c in columns if c != "findings"]
+    at = columns.index("epochs") + 1 if "epochs" in columns else len(columns)
+    return columns[:at] + ["findings"] + columns[at:]

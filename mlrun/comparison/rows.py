@@ -17,7 +17,7 @@ from collections.abc import Callable
 from mlrun.runs.discovery import display_status
 from mlrun.runs.discovery import run_dir_paths as run_dirs
 
-FIXED = ("run", "path", "status", "duration", "epochs")
+FIXED = ("run", "path", "status", "duration", "epochs", "findings")
 _FIXED_SET = frozenset(FIXED) | {"_kind", "_smoke"}
 
 
@@ -146,6 +146,9 @@ def read_row(path: str, now: float, stale_after: float, warn: Callable[[str], No
     }
     if row["_kind"] == "lr_find":
         row.update(_lr_find_columns(info))
+    diagnostics = info.get("diagnostics")
+    if isinstance(diagnostics, dict):  # runs measured by mlrun.diagnostics: the advisor's finding count
+        row["findings"] = diagnostics.get("findings")
     if _FIXED_SET.isdisjoint(params):
         row.update(params)
     else:  # a parameter named like a fixed column never overwrites it

@@ -25,10 +25,16 @@ GENERATORS = {  # name (= the scikit-learn function) -> task
     "make_regression": "regression",
     "make_friedman1": "regression",
 }
-DATASETS = (*LOADERS, *GENERATORS, "csv")
+DATASETS = (*LOADERS, *GENERATORS, "mnist1d", "csv")
 SCALERS = ("standard", "minmax", "none")
 DEFAULTS = {
     "dataset": None, "params": None, "path": None, "target": None, "test_size": 0.2,
     "validation_size": 0.1, "stratify": True, "scale": "standard", "split_seed": None,
     "positive_class": None,
+}
+# MNIST-1D's generator (Greydanus 2020, greydanus/mnist1d get_dataset_args): its published defaults
+MNIST1D_DEFAULTS = {
+    "num_samples": 5000, "train_split": 0.8, "template_len": 12, "padding": (36, 60), "scale_coeff": 0.4,
+    "max_translation": 48, "corr_noise_scale": 0.25, "iid_noise_scale": 2e-2, "shear_scale": 0.75,
+    "final_seq_length": 40, "seed": 42,
 }

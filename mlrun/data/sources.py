@@ -84,6 +84,10 @@ def _load_raw(opts: dict, seed: int, csv_text: str | None) -> RawData:
         return raw_from_csv(opts, csv_text)
     if name in LOADERS:
         return _from_loader(name, params)
+    if name == "mnist1d":
+        from mlrun.data.mnist1d import raw_mnist1d
+
+        return raw_mnist1d(params)[0]
     return _from_generator(name, params, seed)
 
 
@@ -237,11 +241,37 @@ def load_dataset(data: dict, task: str = "auto", random_state: int = 0, max_rows
     task = _resolve_task(task, raw)
     classes, y = _encode(raw.y, task)
     X = raw.X
+    published_test = _published_test(opts)
     if max_rows is not None and len(X) > max_rows:
         keep = _subset(len(X), y if task == "classification" else None, max_rows, seed)
         X, y = X[keep], y[keep]
-    parts = _split_indices(y, task, opts, seed, classes)
+        published_test = None if published_test is None else published_test[keep]
+    if published_test is None:
+        parts = _split_indices(y, task, opts, seed, classes)
+    else:
+        parts = _published_split(y, published_test, task, opts, seed, classes)
     return _assemble(raw, task, classes, X, y, parts, opts)
+
+
+def _published_test(opts: dict):
+    """mnist1d with params.split: fixed: the generator's own test rows (a mask), else None."""
+    split = (opts["params"] or {}).get("split", "random")
+    if opts["dataset"] != "mnist1d" or split == "random":
+        return None
+    if split != "fixed":
+        raise DataError(f"data.params.split must be random or fixed; got {split!r}")
+    from mlrun.data.mnist1d import raw_mnist1d
+
+    return raw_mnist1d(dict(opts["params"]))[1]
+
+
+def _published_split(codes, test_mask, task, opts, seed, classes):
+    """The published test rows as the test split; validation (a fraction of the whole) from the rest."""
+    n_val = _count(opts["validation_size"], len(codes))
+    stratify = task == "classification" and bool(opts["stratify"])
+    idx = np.arange(len(codes))
+    train, val = _take(idx[~test_mask], codes, n_val, stratify, seed, "validation", classes)
+    return train, val, idx[test_mask]
 
 
 def _assemble(raw, task, classes, X, y, parts, opts) -> Dataset:

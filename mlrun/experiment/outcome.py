@@ -11,6 +11,8 @@ import numpy as np
 
 from mlrun.baselines.fitting import fit_baselines
 from mlrun.baselines.specs import parse_baselines
+from mlrun.diagnostics.advisor import findings
+from mlrun.diagnostics.probe import diagnostics_callback
 from mlrun.experiment.model import probabilities
 from mlrun.lr_finder.range_test import auto_max_lr
 from mlrun.metrics.scores import advice, compute_metrics
@@ -71,6 +73,8 @@ class Outcome:
     data: dict
     best_epoch: int | None = None
     signal: int | None = None
+    diagnostics: dict | None = None  # Diagnostics.result(): rows, layers, samples (None: switched off)
+    findings: list[dict] = field(default_factory=list)  # the advisor's, with evidence and remedies
     restored_epoch: int | None = None  # early_stopping.restore_best put this epoch's weights back
     baselines: dict = field(default_factory=dict)  # label -> split -> metrics (metrics.json's "baselines")
     baseline_info: dict = field(default_factory=dict)  # label -> strategy, binary models, ... (run.json)
@@ -88,10 +92,13 @@ def _fit_baselines(cfg: Config, dataset, specs) -> tuple[dict, dict, list[str]]:
 
 
 def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False, checkpoint=None,
-                 received: list | None = None) -> Outcome:
-    """Build, (restore,) train and evaluate in memory; signals stop it gracefully in the main thread."""
+                 received: list | None = None, diagnostics_rows: list[dict] | None = None) -> Outcome:
+    """Build, (restore,) train and evaluate in memory; signals stop it gracefully in the main thread.
+    ``diagnostics_rows``: a resumed run's earlier per-layer measurements, continued."""
     received = [] if received is None else received
     specs = baseline_specs(cfg, dataset.task)  # a bad baseline fails before the network trains
+    probe = diagnostics_callback(cfg, dataset, diagnostics_rows)
+    callbacks = [*callbacks, probe] if probe is not None else list(callbacks)
     setup = build_setup(cfg, dataset, callbacks, resolved=resolve_max_lr(cfg, dataset, resolved, received),
                         smoke=smoke)
     trainer = setup.trainer
@@ -113,8 +120,12 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
         tips.insert(0, f"the loss diverged in epoch {trainer.epoch + 1} (non-finite, or above 1e4 x the first"
                        f" batch's loss): lower optimizer.learning_rate (now {setup.optimizer.learning_rate:g})"
                        " or clip the gradients (optimizer.clip_norm: 1.0)")
+    spec = cfg.to_dict()
+    result = probe.result() if probe is not None else None
+    found = findings(result["rows"], result["layers"], spec) if result else findings([], [], spec)
     return Outcome(
-        status=trainer.status, stop_reason=trainer.stop_reason, epochs=trainer.epoch, history=trainer.history,
+        diagnostics=result, findings=found, status=trainer.status, stop_reason=trainer.stop_reason,
+        epochs=trainer.epoch, history=trainer.history,
         metrics=metrics, advice=tips, warnings=warnings, resolved=setup.resolved,
         train_seconds=trainer.train_seconds,
         model_arrays={**setup.network.to_arrays(), **{f"data.{k}": v for k, v in dataset.state().items()}},

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mlrun.diagnostics import table
+from mlrun.diagnostics.advisor import finding_text
 from mlrun.experiment.outcome import Outcome
 from mlrun.lr_finder.range_test import keep_curve
 from mlrun.metrics.names import main_metric
@@ -32,6 +34,7 @@ class Run:
     task: str = ""
     baselines: dict = field(default_factory=dict)  # label -> split -> metrics, as metrics.json's "baselines"
     restored_epoch: int | None = None  # the weights (and so the metrics) are this epoch's, not the last's
+    findings: list[dict] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -78,6 +81,36 @@ def _draw_plots(run_dir: runs.RunDir, outcome: Outcome) -> list[str]:
     return []
 
 
+def _write_diagnostics(run_dir: runs.RunDir, outcome: Outcome, plots: bool) -> list[str]:
+    """diagnostics.csv and (``plots``) the three diagnostics figures; a failing figure is a warning."""
+    result = outcome.diagnostics
+    if not result or not result["layers"]:
+        return []
+    table.write_rows(run_dir.file(table.FILE), result["rows"])
+    if not plots:
+        return []
+    from mlrun.diagnostics import figures  # matplotlib: only when figures are drawn
+
+    title, pdir = run_dir.name, run_dir.plots_dir
+    try:
+        figures.curves(result["rows"], result["layers"], pdir / "diagnostics.png", title)
+        figures.histograms(result["samples"], result["layers"], "activation", "activation value",
+                           pdir / "activations.png", f"{title}: activations per hidden layer")
+        figures.histograms(result["samples"], result["layers"], "gradient", "d loss / d activation",
+                           pdir / "gradients.png", f"{title}: back-propagated gradients per hidden layer")
+    except Exception as exc:  # noqa: BLE001
+        return [f"diagnostics plots: {type(exc).__name__}: {exc}"]
+    return []
+
+
+def _diagnostics_summary(outcome: Outcome) -> dict | None:
+    result = outcome.diagnostics
+    if result is None:
+        return None
+    return {"file": table.FILE if result["layers"] else None, "layers": result["layers"],
+            "every": result["every"], "probe_rows": result["probe_rows"], "findings": len(outcome.findings)}
+
+
 def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
                    plots: bool = True, received=None) -> Run:
     """Write everything a finished training leaves in its run directory, status last (sweeps: plots=False).
@@ -94,14 +127,18 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
 
     warnings = outcome.warnings + keep_curve(run_dir, outcome.resolved)
     warnings += _draw_plots(run_dir, outcome) if plots else []
+    warnings += _write_diagnostics(run_dir, outcome, plots)
+    advice = outcome.findings + [{"rule": "metrics", "message": tip} for tip in outcome.advice]
     with deferred_signals():
         run_dir.finish(outcome.status, outcome.stop_reason, outcome.epochs,
                        timings={"train_seconds": outcome.train_seconds, "total_seconds": total_seconds},
-                       resolved=outcome.resolved, data=outcome.data, advice=outcome.advice, warnings=warnings,
+                       resolved=outcome.resolved, data=outcome.data, advice=advice, warnings=warnings,
                        signal=outcome.signal, best_epoch=outcome.best_epoch,
+                       diagnostics=_diagnostics_summary(outcome),
                        **({"baselines": outcome.baseline_info} if outcome.baseline_info else {}))
         if received is not None:
             received.closing = True
+    tips = [finding_text(f) for f in outcome.findings] + outcome.advice
     return Run(run_dir.path, outcome.status, outcome.stop_reason, outcome.metrics, outcome.history,
-               outcome.epochs, outcome.advice, warnings, outcome.signal, outcome.resolved, outcome.task,
-               outcome.baselines, outcome.restored_epoch)
+               outcome.epochs, tips, warnings, outcome.signal, outcome.resolved, outcome.task,
+               outcome.baselines, outcome.restored_epoch, outcome.findings)

@@ -10,6 +10,7 @@ import socket
 import sys
 import time
 
+from mlrun.diagnostics import table
 from mlrun.experiment.outcome import baseline_specs, run_training
 from mlrun.experiment.record import Run, record_outcome
 from mlrun.experiment.recorder import CHECKPOINT, RunRecorder, epochs_done, load_checkpoint
@@ -134,8 +135,9 @@ def _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=False, 
     metric_names = [main_metric(dataset.task)]
     recorder = RunRecorder(run_dir, metric_names)
     try:
+        earlier = _earlier_diagnostics(run_dir, checkpoint)
         outcome = run_training(cfg, dataset, [recorder, *callbacks], resolved=resume_from, smoke=smoke,
-                               checkpoint=checkpoint, received=received)
+                               checkpoint=checkpoint, received=received, diagnostics_rows=earlier)
         # a smoke run checks that the spec works; its figures of 2 epochs would cost more than the run
         # (matplotlib and four figures: 2-4 s) and a failing figure is only ever a warning
         return record_outcome(run_dir, outcome, previous_total + (time.time() - started), received=received,
@@ -180,3 +182,13 @@ def _interrupted(run_dir, exc: Interrupted, received: Received, task: str) -> Ru
     history = read_history(run_dir.file("history.csv")) if run_dir.file("history.csv").exists() else []
     return Run(run_dir.path, "interrupted", "interrupted", {}, history, epochs, signal=exc.signum, task=task,
                warnings=[f"interrupted by signal {exc.signum}: {note}"])
+
+
+def _earlier_diagnostics(run_dir, checkpoint) -> list[dict] | None:
+    """A resumed run's measurements up to its checkpoint's epoch (diagnostics.csv is written when a run
+    stops), so its diagnostics continue rather than restart."""
+    path = run_dir.file(table.FILE)
+    if checkpoint is None or not path.exists():
+        return None
+    epoch = checkpoint[0]["epoch"]
+    return [row for row in table.read_rows(path) if row["epoch"] <= epoch]

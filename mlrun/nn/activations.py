@@ -65,6 +65,14 @@ def selu(x: np.ndarray) -> np.ndarray:
     return _elu_parts(x, SELU_ALPHA, SELU_SCALE)[0]
 
 
+def softsign(x: np.ndarray) -> np.ndarray:
+    """x / (1 + |x|) (= torch.nn.functional.softsign)."""
+    y = np.abs(x)
+    y += 1
+    np.divide(x, y, out=y)
+    return y
+
+
 def softmax(x: np.ndarray) -> np.ndarray:
     """exp(x - max) / sum(exp(x - max)) along the last axis (rows sum to 1)."""
     y = x - x.max(axis=-1, keepdims=True)
@@ -81,7 +89,7 @@ def linear(x: np.ndarray) -> np.ndarray:
 ACTIVATIONS = {
     "sigmoid": sigmoid, "tanh": np.tanh, "relu": relu, "leaky_relu": leaky_relu,
     "rrelu": lambda x: leaky_relu(x, (1 / 8 + 1 / 3) / 2), "prelu": lambda x: leaky_relu(x, 0.25),
-    "elu": elu, "selu": selu, "softmax": softmax, "linear": linear,
+    "elu": elu, "selu": selu, "softsign": softsign, "softmax": softmax, "linear": linear,
 }
 
 
@@ -298,6 +306,26 @@ class SELU(ELU):
 
     def _constants(self) -> tuple[float, float]:
         return SELU_ALPHA, SELU_SCALE
+
+
+@register("activation", "softsign")
+class Softsign(Activation):
+    """Softsign y = x / (1 + |x|); dy/dx = 1 / (1 + |x|)².
+
+    Bergstra et al. 2009; the third activation of Glorot & Bengio 2010, whose tails approach ±1
+    polynomially, not exponentially as tanh's, so its units saturate less. = torch.nn.functional.softsign.
+    """
+
+    def forward(self, x, training=False):
+        self._denominator = np.abs(x)
+        self._denominator += 1
+        return np.divide(x, self._denominator)
+
+    def backward(self, dy):
+        # from 1 + |x| itself: 1 - |y| loses digits to cancellation where |x| is large
+        dx = np.divide(dy, self._denominator)
+        dx /= self._denominator
+        return dx
 
 
 @register("activation", "softmax")

@@ -44,10 +44,17 @@ class Initializer:
         raise NotImplementedError
 
     def config(self) -> dict:
-        return {"name": self.registry_name}
+        """The spec that rebuilds this initializer: its name and constructor arguments."""
+        from mlrun.registry import parameters
+
+        spec = {"name": self.registry_name}
+        for key in parameters(self.registry_kind, self.registry_name):
+            spec[key] = getattr(self, key)
+        return spec
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
 
 
 class VarianceScaling(Initializer):
@@ -116,3 +123,47 @@ class Zeros(Initializer):
 
     def __call__(self, shape, rng=None, dtype=np.float64):
         return np.zeros(shape, dtype=dtype)
+
+
+@register("initializer", "random_normal")
+class RandomNormal(Initializer):
+    """Plain normal N(0, stddev²), stddev default 1.0: the note's "mean 0, standard deviation 1"
+    baseline that Glorot & Bengio 2010 and Géron (ch. 11) show making deep logistic nets saturate.
+
+    Same as keras.initializers.RandomNormal(0, stddev) and torch.nn.init.normal_(0, stddev).
+    """
+
+    def __init__(self, stddev: float = 1.0) -> None:
+        self.stddev = stddev
+
+    def __call__(self, shape, rng, dtype=np.float64):
+        w = rng.standard_normal(shape)
+        w *= self.stddev
+        return w.astype(dtype, copy=False)
+
+
+@register("initializer", "random_uniform")
+class RandomUniform(Initializer):
+    """Uniform U(-limit, limit), limit default 1.0 (variance limit²/3), whatever the fans.
+
+    Same as keras.initializers.RandomUniform(-limit, limit) and torch.nn.init.uniform_(-limit, limit).
+    """
+
+    def __init__(self, limit: float = 1.0) -> None:
+        self.limit = limit
+
+    def __call__(self, shape, rng, dtype=np.float64):
+        return rng.uniform(-self.limit, self.limit, shape).astype(dtype, copy=False)
+
+
+@register("initializer", "standard_uniform")
+class StandardUniform(Initializer):
+    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)), variance 1/(3 fan_in): the "standard" initialization that
+    Glorot & Bengio 2010 (eq. 1) compare their normalized one against; it shrinks the back-propagated
+    variance layer by layer and lets the top logistic layer saturate at 0.
+    """
+
+    def __call__(self, shape, rng, dtype=np.float64):
+        fan_in, _ = fans(shape)
+        r = 1.0 / np.sqrt(max(fan_in, 1))
+        return rng.uniform(-r, r, shape).astype(dtype, copy=False)

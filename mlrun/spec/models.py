@@ -16,7 +16,7 @@ from annotated_types import Ge, Gt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlrun import registry
-from mlrun.data.names import DATASETS, LOADERS, SCALERS
+from mlrun.data.names import DATASETS, LOADERS, MNIST1D_DEFAULTS, SCALERS
 from mlrun.hints import did_you_mean, hint
 from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
 from mlrun.spec.errors import PathError
@@ -85,11 +85,14 @@ class DataSpec(_Section):
 
 
 def _check_dataset_params(dataset: str, params: dict) -> None:
-    import sklearn.datasets  # only when params are given: keeps `mlrun validate` fast otherwise
+    if dataset == "mnist1d":  # mlrun's own generator: its parameters, and split: random | fixed
+        accepted = ["split", *MNIST1D_DEFAULTS]
+    else:
+        import sklearn.datasets  # only when params are given: keeps `mlrun validate` fast otherwise
 
-    fn = getattr(sklearn.datasets, LOADERS[dataset][0] if dataset in LOADERS else dataset)
-    accepted = [p for p in inspect.signature(fn).parameters
-                if p not in ("return_X_y", "as_frame", "data_home")]
+        fn = getattr(sklearn.datasets, LOADERS[dataset][0] if dataset in LOADERS else dataset)
+        accepted = [p for p in inspect.signature(fn).parameters
+                    if p not in ("return_X_y", "as_frame", "data_home")]
     for key in params:  # random_state is allowed: it pins a generator's data across seeds
         if key not in accepted:
             did = hint(did_you_mean(key, accepted))
@@ -162,6 +165,11 @@ class EarlyStoppingSpec(_Section):
         return v
 
 
+class DiagnosticsSpec(_Section):
+    every: PosInt | Literal["auto"] = Field("auto", description="measure every N epochs; auto: within 5% of the time")
+    probe_rows: PosInt = Field(512, description="training rows in the fixed probe batch")
+
+
 class TrainingSpec(_Section):
     epochs: PosInt = 50
     batch_size: PosInt | Literal["full"] = Field(32, description='rows per batch, or "full" (plain GD)')
@@ -170,8 +178,10 @@ class TrainingSpec(_Section):
     l2: float = Field(0.0, ge=0)
     dtype: Literal["float32", "float64"] = "float32"
     threads: PosInt | None = Field(None, description="BLAS threads; null = the library default")
+    diagnostics: DiagnosticsSpec | None = Field(default_factory=DiagnosticsSpec,
+                                                description="per-layer measurements; false turns them off")
 
-    @field_validator("early_stopping", mode="before")
+    @field_validator("early_stopping", "diagnostics", mode="before")
     @classmethod
     def _on_off(cls, v: Any) -> Any:
         return {} if v is True else None if v is False else v  # "early_stopping: true" = the defaults

@@ -19,12 +19,12 @@ from mlrun.spec.loading import Config
 from mlrun.training.trainer import Trainer, batches_per_epoch
 
 # append only: spawn(n) keeps the first children of spawn(n - 1), so no existing stream moves
-SEED_PURPOSES = ("split", "init", "shuffle", "noise", "lr_find", "baselines")
+SEED_PURPOSES = ("split", "init", "shuffle", "noise", "lr_find", "baselines", "probe")
 SMOKE_ROWS, SMOKE_EPOCHS = 512, 2
 
 
 def seeds(seed: int) -> dict[str, np.random.SeedSequence]:
-    """One independent SeedSequence child per purpose (split, init, shuffle, noise, lr_find, baselines)."""
+    """One independent SeedSequence child per purpose (split, init, shuffle, noise, lr_find, baselines, probe)."""
     return dict(zip(SEED_PURPOSES, np.random.SeedSequence(seed).spawn(len(SEED_PURPOSES))))
 
 
