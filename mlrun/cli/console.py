@@ -170,7 +170,7 @@ def baselines_table(run, precision: int = 4) -> Table:
     return table
 
 
-STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "interrupted": "yellow",
+STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "interrupted": "yellow", "pruned": "magenta",
                 "stale": "yellow", "running": "cyan"}
 
 
