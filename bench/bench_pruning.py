@@ -73,14 +73,15 @@ def main() -> int:
         full_s, full = timed(args, tmp, None)
         prune = {"rule": args.rule, "reduction_factor": args.eta}
         pruned_s, pruned = timed(args, tmp, prune)
-    full_epochs, pruned_epochs = epochs_trained(full), epochs_trained(pruned)
+        full_epochs, pruned_epochs = epochs_trained(full), epochs_trained(pruned)
+        rungs = sorted(int(k) for k in read_json(pruned.path / "sweep.json")["pruning"]["rungs"])
     all_scores, kept = by_config(full), by_config(pruned)
     best, pick = winner(all_scores), winner(kept)
     std = float(np.std(all_scores[best]))
     gap = float(np.mean(all_scores[best]) - np.mean(all_scores[pick]))
     print(f"full grid : {full_epochs:5d} epochs {full_s:7.1f} s  {full.counts}")
     print(f"{args.rule:<10}: {pruned_epochs:5d} epochs {pruned_s:7.1f} s  {pruned.counts}  "
-          f"(rungs {sorted(int(k) for k in read_json(pruned.path / 'sweep.json')['pruning']['rungs'])})")
+          f"(rungs {rungs})")
     print(f"ratios    : epochs {pruned_epochs / full_epochs:.3f} (target <= 0.333), wall {pruned_s / full_s:.3f}")
     print(f"winner    : full {' '.join(best)} mean {np.mean(all_scores[best]):.4f} ± {std:.4f}")
     print(f"            pruned {' '.join(pick)}: full-grid mean {np.mean(all_scores[pick]):.4f} "
