@@ -173,6 +173,7 @@ def baselines_table(run, precision: int = 4) -> Table:
 
 
 STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "interrupted": "yellow",
+                "pruned": "magenta",
                 "stale": "yellow", "running": "cyan", "unreadable": "bold red"}
 
 

@@ -134,9 +134,17 @@ def _nothing_found(paths, loaded: int, filters, kind: str) -> str:
 @click.option("--plots", is_flag=True, help="Draw each run's figures (slow: the driver draws them in turn).")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False),
               help="Rerun the failed, interrupted and missing trials of SWEEP_DIR.")
+@click.option("--prune", type=click.Choice(["asha", "median"]),
+              help="Stop trials that are behind at the rungs: ASHA (Ray Tune's) or Optuna's median rule.")
+@click.option("--prune-metric", metavar="COLUMN",
+              help="The history column pruning compares (default val_loss; val_accuracy, val_rmse, train_loss).")
+@click.option("--grace-period", type=click.IntRange(min=1), metavar="EPOCHS",
+              help="The first rung, in epochs (default 1); rungs at grace * factor^k.")
+@click.option("--reduction-factor", type=click.FloatRange(min=1, min_open=True), metavar="ETA",
+              help="Rung spacing and the share kept at each rung, 1/ETA (default 4).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (failures are still reported).")
 def sweep(spec, grids, n_random, overrides, seeds, jobs, dask, runs_dir, fail_fast, dry_run, plots, resume_dir,
-          quiet):
+          quiet, prune, prune_metric, grace_period, reduction_factor):
     """Run SPEC over --grid axes (or its sweep: section) x --seeds, in parallel; exit 1 if a trial failed."""
     import signal
 
@@ -148,6 +156,11 @@ def sweep(spec, grids, n_random, overrides, seeds, jobs, dask, runs_dir, fail_fa
     if resume_dir and (grids or n_random or overrides or seeds or dry_run or plots):
         raise BadInput("--resume reruns a sweep as it was: --grid, --random, --set, --seeds, --dry-run and "
                        "--plots do not apply")
+    tuning = {"metric": prune_metric, "grace_period": grace_period, "reduction_factor": reduction_factor}
+    tuned = any(v is not None for v in tuning.values())
+    if (resume_dir and (prune or tuned)) or (tuned and not prune):
+        raise BadInput("--prune-metric, --grace-period and --reduction-factor go with --prune, on a new sweep "
+                       "(--resume keeps the sweep's own pruning)")
     progress = SweepProgress(console, quiet)
     received = []
 
@@ -168,7 +181,8 @@ def sweep(spec, grids, n_random, overrides, seeds, jobs, dask, runs_dir, fail_fa
                     spec = load_config(spec, overrides=overrides)
                 result = sw.sweep(spec, grid=list(grids), seeds=seeds, jobs=jobs, dask=dask,
                                   runs_dir=runs_dir, random=n_random, fail_fast=fail_fast, dry_run=dry_run,
-                                  plots=plots, on_event=progress, command=sys.argv)
+                                  plots=plots, on_event=progress, command=sys.argv,
+                                  prune={"rule": prune, **tuning} if prune else None)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if dry_run:

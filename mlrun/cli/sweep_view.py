@@ -56,6 +56,9 @@ class SweepProgress:
         elif not self.quiet and trial.status != "failed":
             value = trial.metrics.get(result.metric or "")
             metric = f"  {result.metric} {fmt(value)}" if value is not None else ""
+            if trial.pruning:
+                p = trial.pruning
+                metric = f"  at epoch {p['rung']}: {p['metric']} {fmt(p['value'])} behind {fmt(p['cutoff'])}"
             self.console.print(styled(f"[{self.done}/{len(result.to_run)}] ",
                                       (str(trial.status), status_style(trial.status)),
                                       f" {self.label(trial)}{metric}  ({fmt(trial.seconds, 3)} s)"))

@@ -92,9 +92,14 @@ def _fit_baselines(cfg: Config, dataset, specs) -> tuple[dict, dict, list[str]]:
 
 
 def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False, checkpoint=None,
-                 received: list | None = None, diagnostics_rows: list[dict] | None = None) -> Outcome:
+                 received: list | None = None, diagnostics_rows: list[dict] | None = None,
+                 evaluate_when=None) -> Outcome:
     """Build, (restore,) train and evaluate in memory; signals stop it gracefully in the main thread.
-    ``diagnostics_rows``: a resumed run's earlier per-layer measurements, continued."""
+
+    ``diagnostics_rows``: a resumed run's earlier per-layer measurements, continued.
+    ``evaluate_when(trainer)`` False skips the split metrics (a pruned sweep's trial paused at a rung:
+    scikit-learn's metrics cost more than a tiny trial's epoch, and the driver may continue it).
+    """
     received = [] if received is None else received
     specs = baseline_specs(cfg, dataset.task)  # a bad baseline fails before the network trains
     probe = diagnostics_callback(cfg, dataset, diagnostics_rows)
@@ -109,9 +114,11 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
             cb.on_setup(setup)
     with graceful_signals(trainer, received), blas_threads(cfg.training.threads):
         trainer.fit(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
-    metrics, warnings, outputs = evaluate(setup.network, dataset, cfg.metrics)
+    metrics, warnings, outputs = {}, [], {}
+    if evaluate_when is None or evaluate_when(trainer):
+        metrics, warnings, outputs = evaluate(setup.network, dataset, cfg.metrics)
     baselines, baseline_info, notes = {}, {}, []
-    if specs and not received:  # a signal asked to stop: the baselines wait for the resumed run
+    if specs and not received and metrics:  # a signal asked to stop: the baselines wait for the resumed run
         with blas_threads(cfg.training.threads):
             baselines, baseline_info, notes = _fit_baselines(cfg, dataset, specs)
     warnings += notes

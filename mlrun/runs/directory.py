@@ -19,7 +19,7 @@ from mlrun.runs.files import read_json, write_csv, write_json, write_npz, write_
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.names import sanitize_name
 
-STATUSES = ("running", "completed", "diverged", "interrupted", "failed")
+STATUSES = ("running", "completed", "diverged", "pruned", "interrupted", "failed")
 
 
 def versions() -> dict:

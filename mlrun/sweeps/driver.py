@@ -28,6 +28,7 @@ from mlrun.spec.loading import Config, flatten
 from mlrun.spec.names import sanitize_name
 from mlrun.sweeps.executors import DaskExecutor, WorkerResult, default_jobs, joblib_results, versions
 from mlrun.sweeps.plan import Axis, Plan, SweepError, make_plan, plan_from
+from mlrun.sweeps.pruning import Pruner, make_pruner
 from mlrun.sweeps.records import FINISHED, MANIFEST, SweepResult, TrialRecord, _main_metrics, load_manifest
 
 
@@ -48,12 +49,22 @@ def _claim_dir(runs_dir, name: str) -> Path:
 class _Driver:
     """The only writer: turns each WorkerResult into a run directory and keeps sweep.json current."""
 
-    def __init__(self, plan: Plan, result: SweepResult, manifest: dict, on_event: Callable | None) -> None:
-        self.plan, self.result, self.manifest = plan, result, manifest
+    def __init__(self, plan: Plan, result: SweepResult, manifest: dict, on_event: Callable | None,
+                 pruner: Pruner | None = None) -> None:
+        self.plan, self.result, self.manifest, self.pruner = plan, result, manifest, pruner
         self.on_event = on_event or (lambda event, result, trial=None: None)
         self.csv: dict[str, str] = {}
 
+    def pruned(self, make_pool: Callable, slots: int) -> Callable[[list], Iterator[WorkerResult]]:
+        """The executor's results with pruning: trials go rung by rung and sweep.json keeps each decision."""
+        from mlrun.sweeps.segments import pruned_results
+
+        keys = [t.key for t in self.result.trials]
+        return lambda tasks: pruned_results(tasks, keys, make_pool(), slots, self.pruner, self.write_manifest)
+
     def write_manifest(self) -> None:
+        if self.pruner is not None:
+            self.manifest["pruning"] = self.pruner.to_dict()
         self.manifest.update(updated=_now(), counts=self.result.counts,
                              trials={t.key: t.to_dict() for t in self.result.trials})
         write_json(self.result.path / MANIFEST, self.manifest)
@@ -80,6 +91,7 @@ class _Driver:
         width = len(str(len(self.result.trials) - 1))
         run_dir = runs.RunDir.create(self.result.path, f"{cfg.name}-{res.index:0{width}d}", kind="train")
         trial.run, trial.seconds = run_dir.name, round(res.seconds, 3)
+        trial.pruning = getattr(res, "pruning", None)
         try:
             self._write_run(run_dir, trial, cfg, res)
         except Exception as exc:  # noqa: BLE001 - a result we cannot record fails its trial, not the sweep
@@ -104,6 +116,8 @@ class _Driver:
         # plots are off by default: drawing them (seconds per run) in the one driver would serialise a sweep
         plots = bool(self.manifest.get("plots"))
         run = record_outcome(run_dir, res.outcome, res.seconds, plots=plots)
+        if trial.pruning:
+            run_dir.update(pruning=trial.pruning)
         trial.status, trial.metrics = run.status, _main_metrics(run.metrics)
 
     def run(self, todo: list[int], results: Callable[[list], Iterator[WorkerResult]],
@@ -187,36 +201,48 @@ def _records(plan: Plan) -> list[TrialRecord]:
 
 
 def _execute(plan: Plan, result: SweepResult, manifest: dict, todo: list[int], jobs, dask, fail_fast,
-             on_event) -> SweepResult:
+             on_event, pruner: Pruner | None = None) -> SweepResult:
     """Run ``todo`` with joblib (``jobs`` processes) or on Dask, through the one driver."""
+    driver = _Driver(plan, result, manifest, on_event, pruner)
     if dask:
         executor = DaskExecutor(dask, jobs)
         result.workers, result.executor = executor.workers, f"dask {dask}"
         manifest["executor"] = {"kind": "dask", "address": dask, "workers": executor.workers}
+        results = executor.results
+        if pruner is not None:
+            from mlrun.sweeps.segments import DaskPool
+
+            results = driver.pruned(lambda: DaskPool(executor.client), executor.workers)
         try:
-            return _Driver(plan, result, manifest, on_event).run(todo, executor.results, fail_fast)
+            return driver.run(todo, results, fail_fast)
         finally:
             executor.close()
     n = min(int(jobs or default_jobs()), max(1, len(todo)))
     result.workers, result.executor = n, f"joblib {n} process{'es' if n > 1 else ''}"
     manifest["executor"] = {"kind": "joblib", "jobs": n}
-    driver = _Driver(plan, result, manifest, on_event)
-    return driver.run(todo, lambda tasks: joblib_results(tasks, n), fail_fast)
+    if pruner is None:
+        return driver.run(todo, lambda tasks: joblib_results(tasks, n), fail_fast)
+    from mlrun.sweeps.segments import InlinePool, LokyPool
+
+    return driver.run(todo, driver.pruned(lambda: InlinePool() if n == 1 else LokyPool(n), n), fail_fast)
 
 
 def sweep(cfg, grid=None, seeds: int | None = None, jobs: int | None = None, dask: str | None = None,
           runs_dir="runs",
           *, random: int | None = None, fail_fast: bool = False, dry_run: bool = False, plots: bool = False,
-          on_event: Callable | None = None, command: list[str] | None = None) -> SweepResult:
+          on_event: Callable | None = None, command: list[str] | None = None,
+          prune: str | dict | None = None) -> SweepResult:
     """Run the spec ``cfg`` over ``grid`` ({key: [values]}, plus the spec's ``sweep:`` section) x ``seeds``.
 
     Each trial becomes a run directory under ``runs_dir/<name>-<timestamp>/``, next to sweep.json.
     ``jobs`` local processes (default: the number of cores), or ``dask`` = a scheduler address or
     "local". ``random=N`` draws N points instead of the grid; ``plots`` draws each run's figures.
     ``on_event(event, result, trial=None)`` is called with "start", "trial" (one finished) and "end".
-    ``dry_run`` expands and validates only.
+    ``dry_run`` expands and validates only. ``prune``: "asha" or "median", or a dict of ``Pruner``'s
+    fields ({"rule": "asha", "metric": "val_loss", "grace_period": 1, "reduction_factor": 4}).
     """
     plan = make_plan(cfg, grid, seeds, random)
+    pruner = make_pruner(plan.configs, prune)
     result = SweepResult(None, plan.name, _records(plan), plan.fingerprint)
     if dry_run:
         return result
@@ -231,7 +257,7 @@ def sweep(cfg, grid=None, seeds: int | None = None, jobs: int | None = None, das
     }
     try:
         everything = list(range(len(plan.trials)))
-        return _execute(plan, result, manifest, everything, jobs, dask, fail_fast, on_event)
+        return _execute(plan, result, manifest, everything, jobs, dask, fail_fast, on_event, pruner)
     except SweepError:  # e.g. an unreachable or mismatched Dask cluster: leave no empty sweep folder
         with contextlib.suppress(OSError):
             result.path.rmdir()
@@ -272,7 +298,7 @@ def resume_sweep(path, jobs: int | None = None, dask: str | None = None, *, fail
         old = stored.get(trial.key) or {}
         trial.status, trial.run = old.get("status", "pending"), old.get("run")
         trial.metrics, trial.error = old.get("metrics") or {}, old.get("error")
-        trial.seconds = old.get("seconds")
+        trial.seconds, trial.pruning = old.get("seconds"), old.get("pruning")
     todo = [t.index for t in result.trials if not _kept(path, t)]
     for i in todo:
         _supersede(path, result.trials[i])
@@ -282,4 +308,6 @@ def resume_sweep(path, jobs: int | None = None, dask: str | None = None, *, fail
         {"command": manifest.get("command"), "executor": manifest.get("executor"), "until": _now()})
     manifest["command"] = command or sys.argv
     manifest.setdefault("resumed", []).append(_now())
-    return _execute(plan, result, manifest, todo, jobs, dask, fail_fast, on_event)
+    pruner = Pruner.from_dict(manifest["pruning"]) if manifest.get("pruning") else None
+    return _execute(plan, result, manifest, todo, jobs, dask, fail_fast, on_event, pruner)
+

@@ -10,8 +10,8 @@ from mlrun.runs.files import read_json
 from mlrun.sweeps.axes import SweepError
 
 MANIFEST = "sweep.json"
-FINISHED = ("completed", "diverged")  # results: --resume keeps them
-STATUSES = ("pending", "completed", "diverged", "failed", "interrupted")
+FINISHED = ("completed", "diverged", "pruned")  # results: --resume keeps them (a pruning is a decision)
+STATUSES = ("pending", "completed", "diverged", "pruned", "failed", "interrupted")
 
 
 # -- results ------------------------------------------------------------------------------------------
@@ -28,13 +28,16 @@ class TrialRecord:
     metrics: dict = field(default_factory=dict)
     error: str | None = None
     seconds: float | None = None
+    pruning: dict | None = None  # a pruned trial's decision: rule, rung, metric, value, cutoff
 
     def to_dict(self) -> dict:
         return {"index": self.index, "overrides": self.overrides, "seed": self.seed, "status": self.status,
-                "run": self.run, "metrics": self.metrics, "error": self.error, "seconds": self.seconds}
+                "run": self.run, "metrics": self.metrics, "error": self.error, "seconds": self.seconds,
+                **({"pruning": self.pruning} if self.pruning else {})}
 
     def reset(self) -> None:
         self.status, self.run, self.metrics, self.error, self.seconds = "pending", None, {}, None, None
+        self.pruning = None
 
 
 @dataclass
@@ -80,7 +83,8 @@ class SweepResult:
 
     def best(self) -> TrialRecord | None:
         key = self.metric
-        done = [t for t in self.trials if isinstance(t.metrics.get(key), (int, float))]
+        # a pruned trial's metrics are those of an early epoch: not a candidate
+        done = [t for t in self.trials if t.status != "pruned" and isinstance(t.metrics.get(key), (int, float))]
         if not done:
             return None
         pick = max if higher_is_better(key) else min
