@@ -9,7 +9,7 @@ import click
 from mlrun.cli.errors import BadInput, user_errors
 
 
-@click.command()
+@click.command(short_help="Validate and smoke-train many specs (CI, JUnit XML).")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--junit-xml", "junit_path", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes.")
