@@ -192,7 +192,7 @@ def test_class_labels_with_a_comma_and_a_quote_survive_both_predictions_files(tm
     run = mlrun.train(spec, runs_dir=tmp_path / "runs")
     own = list(csv.DictReader((run.path / "predictions.csv").open(newline="")))
     assert {r["y_true"] for r in own} == set(labels)
-    assert set(own[0]) == {"y_true", "y_pred", 'score_big, "heavy"', "score_small"}
+    assert set(own[0]) == {"row", "y_true", "y_pred", 'score_big, "heavy"', "score_small"}
     from mlrun.experiment.model import predict_csv
 
     text = predict_csv(mlrun.load_model(run.path), data)

@@ -12,6 +12,15 @@ EXIT_BY_STATUS = {"completed": 0, "diverged": 1, "failed": 1}
 EXIT_BY_SIGNAL = {2: 130, 15: 143}
 
 
+def _check_out(runs_dir, out, force, resume_dir) -> None:
+    source = click.get_current_context().get_parameter_source("runs_dir")
+    if out and source is not click.core.ParameterSource.DEFAULT:
+        raise BadInput("--out names the run directory itself; --runs-dir does not apply")
+    if out and resume_dir:
+        raise BadInput("--resume continues a run in its own directory; --out does not apply")
+    if force and not out:
+        raise BadInput("--force only applies with --out DIR")
+
 
 @click.command(short_help="Train the network a YAML spec describes.")
 @click.argument("spec", required=False, type=click.Path(dir_okay=False))
@@ -22,7 +31,9 @@ EXIT_BY_SIGNAL = {2: 130, 15: 143}
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @click.option("--smoke", is_flag=True, help="2 epochs on at most 512 rows: prove the spec works end to end.")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue an interrupted run.")
-def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
+@click.option("--out", type=click.Path(file_okay=False), help="Write the run into exactly this directory (for DVC).")
+@click.option("--force", is_flag=True, help="With --out: replace the previous run in that directory.")
+def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir, out, force):
     """Train the network a YAML SPEC describes and write a run directory."""
     from mlrun.cli.console import TrainProgress, make_console, render_run, styled
     from mlrun.experiment import run as experiment
@@ -31,6 +42,7 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
 
     console = make_console()
     one_of(spec, resume_dir, "train", "RUN_DIR")
+    _check_out(runs_dir, out, force, resume_dir)
     with user_errors():
         if resume_dir:
             if overrides or seed is not None or smoke or name:
@@ -47,7 +59,8 @@ def train(spec, overrides, runs_dir, name, seed, quiet, smoke, resume_dir):
         if resume_dir:
             run = experiment.resume(resume_dir, callbacks=callbacks)
         else:
-            run = experiment.train(cfg, runs_dir, callbacks, name=name, smoke=smoke, command=sys.argv)
+            run = experiment.train(cfg, runs_dir, callbacks, name=name, smoke=smoke, command=sys.argv,
+                                   out=out, force=force)
     render_run(console, run)
     if run.status == "interrupted":
         console.print(f"resume with: mlrun train --resume {run.path}")

@@ -112,6 +112,7 @@ class Dataset(Preprocessor):
     y_val: np.ndarray = field(repr=False, default=None)
     X_test: np.ndarray = field(repr=False, default=None)
     y_test: np.ndarray = field(repr=False, default=None)
+    rows_test: np.ndarray = field(repr=False, default=None)  # each test row's index among the source's data rows
 
     def summary(self) -> str:
         """One line: split sizes, features and classes (or targets)."""

@@ -240,17 +240,19 @@ def load_dataset(data: dict, task: str = "auto", random_state: int = 0, max_rows
     raw = _load_raw(opts, seed, csv_text)
     task = _resolve_task(task, raw)
     classes, y = _encode(raw.y, task)
-    X = raw.X
+    X, source_rows = raw.X, np.arange(len(raw.X))
     published_test = _published_test(opts)
     if max_rows is not None and len(X) > max_rows:
         keep = _subset(len(X), y if task == "classification" else None, max_rows, seed)
-        X, y = X[keep], y[keep]
+        X, y, source_rows = X[keep], y[keep], keep
         published_test = None if published_test is None else published_test[keep]
     if published_test is None:
         parts = _split_indices(y, task, opts, seed, classes)
     else:
         parts = _published_split(y, published_test, task, opts, seed, classes)
-    return _assemble(raw, task, classes, X, y, parts, opts)
+    dataset = _assemble(raw, task, classes, X, y, parts, opts)
+    dataset.rows_test = source_rows[parts[2]]
+    return dataset
 
 
 def _published_test(opts: dict):

@@ -78,6 +78,7 @@ class Outcome:
     restored_epoch: int | None = None  # early_stopping.restore_best put this epoch's weights back
     baselines: dict = field(default_factory=dict)  # label -> split -> metrics (metrics.json's "baselines")
     baseline_info: dict = field(default_factory=dict)  # label -> strategy, binary models, ... (run.json)
+    test_rows: object = None  # each test row's index among the source's data rows (predictions.csv "row")
 
 
 def baseline_specs(cfg: Config, task: str | None = None):
@@ -136,7 +137,7 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
         metrics=metrics, advice=tips, warnings=warnings, resolved=setup.resolved,
         train_seconds=trainer.train_seconds,
         model_arrays={**setup.network.to_arrays(), **{f"data.{k}": v for k, v in dataset.state().items()}},
-        test_outputs=outputs.get("test"), task=dataset.task,
+        test_outputs=outputs.get("test"), test_rows=dataset.rows_test, task=dataset.task,
         labels=None if dataset.classes is None else [str(c) for c in dataset.classes],
         positive_class=dataset.positive_class, data=_data_summary(dataset),
         best_epoch=trainer.early_stopping.best_epoch if trainer.early_stopping else None,

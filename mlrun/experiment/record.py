@@ -45,16 +45,18 @@ def _write_predictions(run_dir: runs.RunDir, outcome: Outcome) -> None:
     if outcome.test_outputs is None:
         return
     y_true, out = outcome.test_outputs
+    # "row" joins a prediction back to the user's data: the row's 0-based index among the source's data rows
+    source_rows = outcome.test_rows if outcome.test_rows is not None else range(len(y_true))
     if outcome.task == "classification":
         labels = outcome.labels
-        header = ["y_true", "y_pred"] + [f"score_{c}" for c in labels]
+        header = ["row", "y_true", "y_pred"] + [f"score_{c}" for c in labels]
         pred = np.argmax(out, axis=1)
-        rows = [[labels[t], labels[p], *map(float, s)] for t, p, s in zip(y_true, pred, out)]
+        rows = [[int(r), labels[t], labels[p], *map(float, s)] for r, t, p, s in zip(source_rows, y_true, pred, out)]
     else:
         k = out.shape[1]
         names = [""] if k == 1 else [f"_{i}" for i in range(k)]
-        header = [f"y_true{n}" for n in names] + [f"y_pred{n}" for n in names]
-        rows = [[*map(float, t), *map(float, p)] for t, p in zip(y_true, out)]
+        header = ["row"] + [f"y_true{n}" for n in names] + [f"y_pred{n}" for n in names]
+        rows = [[int(r), *map(float, t), *map(float, p)] for r, t, p in zip(source_rows, y_true, out)]
     run_dir.write_csv("predictions.csv", header, rows)
 
 

@@ -25,8 +25,11 @@ from mlrun.training.signals import Interrupted, Received, deferred_signals, inte
 
 
 def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke: bool = False,
-          command: list[str] | None = None, csv_text: str | None = None) -> Run:
+          command: list[str] | None = None, csv_text: str | None = None, out=None, force: bool = False) -> Run:
     """Train the spec ``cfg`` (a Config, a dict or a path) and write a run directory under ``runs_dir``.
+
+    ``out`` is exactly the run directory instead (absent or empty; ``force`` replaces a previous run in it),
+    so a pipeline such as a DVC stage can declare it as its output.
 
     A SIGINT/SIGTERM anywhere after the run directory exists returns the run as ``interrupted``
     (resumable); before it exists, ``Interrupted`` propagates and nothing is left behind.
@@ -34,7 +37,8 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
     cfg = cfg if isinstance(cfg, Config) else load_config(cfg)
     baseline_specs(cfg)  # a bad baselines list is a ConfigError before a run directory exists
     started = time.time()
-    runs.check_runs_dir(runs_dir, name or cfg.name)  # before the work: a bad --runs-dir fails fast
+    if out is None:
+        runs.check_runs_dir(runs_dir, name or cfg.name)  # before the work: a bad --runs-dir fails fast
     received = Received()
     with interruptible(received):
         dataset = load_data(cfg, smoke=smoke, csv_text=csv_text)
@@ -43,7 +47,10 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
         run_dir = None
         try:
             with deferred_signals():  # the directory, its config.yaml and run.json come together
-                run_dir = runs.RunDir.create(runs_dir, name or cfg.name, kind="train")
+                if out is not None:
+                    run_dir = runs.RunDir.claim(out, force=force)
+                else:
+                    run_dir = runs.RunDir.create(runs_dir, name or cfg.name, kind="train")
                 run_dir.write_yaml("config.yaml", cfg.to_dict())
                 run_dir.start(kind="train", params=flatten(cfg.to_dict()), resolved={}, seed=cfg.seed,
                               smoke=smoke, command=command or sys.argv,

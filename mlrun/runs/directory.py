@@ -1,6 +1,7 @@
 """One run directory (docs/run-directory.md): claim it, write its files atomically, keep run.json.
 
     runs/<name>-<YYYYmmdd-HHMMSS>-<4 hex>/   claimed with os.mkdir, never reused
+    --out DIR                                exactly DIR: absent or empty, or (force) a previous run's
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import secrets
+import shutil
 import socket
 import time
 from datetime import datetime, timezone
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlrun.runs.discovery import display_status
 from mlrun.runs.files import read_json, write_csv, write_json, write_npz, write_yaml
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.names import sanitize_name
@@ -78,6 +81,19 @@ def check_runs_dir(runs_dir, name: str) -> None:
     if size > limit:
         raise ConfigError(f"the run name is too long for a folder name: {size} bytes with its date stamp, at "
                           f"most {limit} (use a shorter name or --name)")
+def _replaceable(path: Path, force: bool) -> None:
+    """Refuse to empty ``path`` unless asked to and it holds a previous, no longer running mlrun run."""
+    if not force:
+        raise ConfigError(f"--out {path} is not empty; give --force to replace the run in it, or another directory")
+    try:
+        info = read_json(path / "run.json")
+    except (OSError, ValueError):
+        info = None
+    if not isinstance(info, dict) or "status" not in info:
+        raise ConfigError(f"--out {path} is not empty and holds no mlrun run (no run.json); "
+                          "--force only replaces a previous run")
+    if display_status(info) == "running":
+        raise ConfigError(f"--out {path} holds a run that is still running (pid {info.get('pid')})")
 
 
 def _utc_now() -> str:
@@ -124,6 +140,28 @@ class RunDir:
                 continue
             return cls(path)
         raise FileExistsError(f"could not claim a new run directory under {runs_dir}")
+
+    @classmethod
+    def claim(cls, path, force: bool = False) -> RunDir:
+        """Exactly ``path`` (a DVC stage's declared output): absent or empty, or with ``force`` a previous
+        run's directory, emptied. Anything else is a ConfigError: --force never deletes what mlrun did not write."""
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"--out {path} is a file, not a directory")
+        try:
+            os.makedirs(path, exist_ok=True)
+            entries = sorted(os.listdir(path))
+        except OSError as exc:
+            raise ConfigError(f"--out {path}: cannot create it ({exc.strerror or exc})") from None
+        if entries:
+            _replaceable(path, force)
+            for entry in entries:
+                target = path / entry
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                else:
+                    target.unlink()
+        return cls(path)
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"

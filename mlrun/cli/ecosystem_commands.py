@@ -1,0 +1,44 @@
+"""Commands for the tools users already have: `mlrun smoke` (CI and pre-commit)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from mlrun.cli.errors import BadInput, user_errors
+
+
+@click.command(short_help="Validate and smoke-train many specs (CI, JUnit XML).")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--junit-xml", "junit_path", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes.")
+@click.option("--runs-dir", type=click.Path(file_okay=False),
+              help="Keep the smoke runs here (default: a temporary folder per spec, removed after).")
+def smoke(paths, junit_path, jobs, runs_dir):
+    """Validate and smoke-train every SPEC (or every *.yaml in a folder) in one process; exit 1 if any fails."""
+    from mlrun.experiment.smoke_check import expand_specs, junit_xml, smoke_many
+
+    with user_errors():
+        specs = expand_specs(paths)
+    results = smoke_many(specs, runs_dir=runs_dir, jobs=jobs)
+    width = max(len(r.spec) for r in results)
+    for r in results:
+        detail = r.message if r.ok else click.style(r.message, fg="red")
+        click.echo(f"{_mark(r.verdict)}  {r.spec:<{width}}  {r.seconds:5.1f}s  {detail}")
+    counts = {v: sum(r.verdict == v for r in results) for v in ("ok", "invalid", "failed")}
+    click.echo(f"{len(results)} specs: {counts['ok']} ok, {counts['invalid']} invalid, {counts['failed']} failed")
+    if junit_path:
+        from mlrun.runs.files import atomic_write
+
+        try:
+            atomic_write(junit_path, junit_xml(results))
+        except OSError as exc:
+            raise BadInput(f"cannot write {junit_path}: {exc.strerror or exc}") from None
+        click.echo(f"wrote {junit_path}", err=True)
+    sys.exit(0 if counts["ok"] == len(results) else 1)
+
+
+def _mark(verdict: str) -> str:
+    color = {"ok": "green", "invalid": "red", "failed": "red"}[verdict]
+    return click.style(f"{verdict:<7}", fg=color)
