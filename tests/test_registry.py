@@ -126,7 +126,8 @@ def test_the_clip_options_reach_the_schema_and_the_spec():
                 for v in json_schema()["properties"]["optimizer"]["anyOf"][1:]}
     assert set(variants) == set(names("optimizer"))
     for props in variants.values():
-        assert props["global_clip_norm"] == {"anyOf": [{"type": "number"}, {"type": "null"}], "default": None}
+        assert props["global_clip_norm"] == {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "null"}],
+                                             "default": None}
     cfg = load_config({"optimizer": {"name": "adam", "global_clip_norm": 5}})
     assert cfg.optimizer == {"name": "adam", "learning_rate": 0.001, "global_clip_norm": 5.0}
 

@@ -141,3 +141,17 @@ def build_estimator(spec: BaselineSpec, task: str, random_state: int):
     if spec.multiclass == "ovo":
         return OneVsOneClassifier(estimator)
     return estimator
+
+
+def baselines_schema() -> dict:
+    """The ``baselines:`` list as JSON Schema, from the same table, keys and strategies ``parse_baselines``
+    reads (the names of either task: which task's apply, and the estimators' parameters, are checked
+    by ``mlrun validate`` only)."""
+    names = estimator_names()
+    item = {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
+        "name": {"enum": names}, "params": {"type": ["object", "null"]},
+        "multiclass": {"enum": [*STRATEGIES, None]},
+        "label": {"anyOf": [{"type": "string", "pattern": _LABEL.pattern}, {"type": "null"}]}}}
+    return {"anyOf": [{"type": "array", "items": {"anyOf": [{"enum": names}, item]}}, {"type": "null"}],
+            "description": "scikit-learn estimators fitted beside the network: names or {name, params, "
+                           "multiclass, label}"}

@@ -55,9 +55,10 @@ def schema():
     """Print the spec's JSON Schema (for yaml-language-server: `# yaml-language-server: $schema=...`)."""
     import json
 
+    from mlrun.baselines.specs import baselines_schema  # above the spec: the CLI puts the two together
     from mlrun.spec.schema import json_schema
 
-    click.echo(json.dumps(json_schema(), indent=2))
+    click.echo(json.dumps(json_schema({"baselines": baselines_schema()}), indent=2))
 
 
 @click.command("registry", short_help="List the registered parts and parameters.")

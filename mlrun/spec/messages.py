@@ -111,7 +111,7 @@ def _message(err: dict, raw: dict) -> tuple[str, str]:
         return full, f"unknown key {full!r}{did}; valid keys{where}: {', '.join(valid)}"
     error = (err.get("ctx") or {}).get("error")
     if err["type"] == "value_error" and error is not None:
-        full = join_path(*path, getattr(error, "key", ""))
+        full = join_path(*path, *map(str, rest), getattr(error, "key", ""))  # rest: a list index
         return full, f"{full}: {error}" if full else str(error)
     dotted = ".".join(path)
     if field is None:

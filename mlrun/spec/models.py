@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Gt
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from mlrun import registry
 from mlrun.data.names import DATASETS, LOADERS, MNIST1D_DEFAULTS, SCALERS
@@ -21,7 +21,7 @@ from mlrun.hints import did_you_mean, hint
 from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
 from mlrun.spec.errors import PathError
 from mlrun.spec.names import NAME_PATTERN, sanitize_name
-from mlrun.spec.parts import as_mapping, check_part
+from mlrun.spec.parts import Part
 
 MONITORS = ("loss", "train_loss", "val_loss", *(f"val_{m}" for m in METRICS if m != "confusion_matrix"))
 DEFAULT_OPTIMIZER, DEFAULT_SCHEDULE = "nadam", "constant"  # also when a mapping gives no name
@@ -34,11 +34,23 @@ PART_KEYS = {
 
 # -- the schema ---------------------------------------------------------------------------------------
 PartSpec = str | dict[str, Any]
-PosInt = Annotated[int, Ge(1)]
+
+
+def _whole(value: Any) -> Any:
+    """2.0 is the integer 2, as JSON Schema's "integer" says (and the registry's int parameters); 2.5 is not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+PosInt = Annotated[int, Ge(1), BeforeValidator(_whole)]  # the bound first: the schema shows it as "minimum"
+Count = Annotated[int, Ge(0), BeforeValidator(_whole)]
+
+
+def _or_null(schema: dict) -> None:
+    schema["type"] = ["object", "null"]  # _null_is_default, for the schema
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, json_schema_extra=_or_null)
 
     @model_validator(mode="before")
     @classmethod
@@ -47,7 +59,8 @@ class _Section(BaseModel):
 
 
 class DataSpec(_Section):
-    dataset: str = Field("digits", description="offline dataset, generator, or csv")
+    dataset: str = Field("digits", description="offline dataset, generator, or csv",
+                         json_schema_extra={"enum": list(DATASETS)})
     params: dict[str, Any] = Field(default_factory=dict, description="generator/loader arguments")
     path: str | None = Field(None, description="csv only: file with a header row")
     target: str | list[str] | None = Field(None, description="csv only: label column(s)")
@@ -55,7 +68,7 @@ class DataSpec(_Section):
     validation_size: float = Field(0.1, ge=0, lt=1, description="fraction of all rows; 0 = no validation")
     stratify: bool = True
     scale: Literal[SCALERS] = "standard"
-    split_seed: Annotated[int, Ge(0)] | None = None
+    split_seed: Count | None = None
     positive_class: str | bool | int | float | None = None
 
     @field_validator("dataset")
@@ -84,15 +97,18 @@ class DataSpec(_Section):
         return self
 
 
-def _check_dataset_params(dataset: str, params: dict) -> None:
+def dataset_parameters(dataset: str) -> list[str]:
+    """What ``data.params`` may hold for a dataset other than csv (the schema lists the same)."""
     if dataset == "mnist1d":  # mlrun's own generator: its parameters, and split: random | fixed
-        accepted = ["split", *MNIST1D_DEFAULTS]
-    else:
-        import sklearn.datasets  # only when params are given: keeps `mlrun validate` fast otherwise
+        return ["split", *MNIST1D_DEFAULTS]
+    import sklearn.datasets  # only when params are given: keeps `mlrun validate` fast otherwise
 
-        fn = getattr(sklearn.datasets, LOADERS[dataset][0] if dataset in LOADERS else dataset)
-        accepted = [p for p in inspect.signature(fn).parameters
-                    if p not in ("return_X_y", "as_frame", "data_home")]
+    fn = getattr(sklearn.datasets, LOADERS[dataset][0] if dataset in LOADERS else dataset)
+    return [p for p in inspect.signature(fn).parameters if p not in ("return_X_y", "as_frame", "data_home")]
+
+
+def _check_dataset_params(dataset: str, params: dict) -> None:
+    accepted = dataset_parameters(dataset)
     for key in params:  # random_state is allowed: it pins a generator's data across seeds
         if key not in accepted:
             did = hint(did_you_mean(key, accepted))
@@ -101,28 +117,16 @@ def _check_dataset_params(dataset: str, params: dict) -> None:
 
 
 class ModelSpec(_Section):
-    hidden_layers: Annotated[int, Ge(0)] | None = Field(2, description="short form: number of hidden layers")
+    hidden_layers: Count | None = Field(2, description="short form: number of hidden layers")
     neurons: PosInt | list[PosInt] | None = Field(64, description="width, or one width per hidden layer")
-    activation: PartSpec = Field("elu", description="activation name or {name: ..., params}")
-    initializer: PartSpec = Field("auto", description="auto = by activation")
+    activation: Annotated[PartSpec, Part("activation")] = Field(
+        "elu", description="activation name or {name: ..., params}")
+    initializer: Annotated[PartSpec, Part("initializer", auto=True)] = Field(
+        "auto", description="auto = by activation")
     batch_norm: bool = False
     dropout: float = Field(0.0, ge=0, lt=1)
-    layers: list[PartSpec] | None = Field(None, description="long form: the hidden layers as layer specs")
-
-    @field_validator("activation")
-    @classmethod
-    def _activation(cls, v: Any) -> Any:
-        return check_part("activation", v)
-
-    @field_validator("initializer")
-    @classmethod
-    def _initializer(cls, v: Any) -> Any:
-        return v if v == "auto" else check_part("initializer", v)
-
-    @field_validator("layers")
-    @classmethod
-    def _layers(cls, v: list | None) -> list | None:
-        return None if v is None else [check_part("layer", spec, str(i)) for i, spec in enumerate(v)]
+    layers: list[Annotated[PartSpec, Part("layer")]] | None = Field(
+        None, description="long form: the hidden layers as layer specs")
 
     @model_validator(mode="after")
     def _shape(self) -> ModelSpec:
@@ -151,9 +155,9 @@ class ModelSpec(_Section):
 
 
 class EarlyStoppingSpec(_Section):
-    patience: Annotated[int, Ge(0)] = 10
+    patience: Count = 10
     min_delta: float = Field(0.0, ge=0)
-    monitor: str = "val_loss"
+    monitor: str = Field("val_loss", json_schema_extra={"enum": list(MONITORS)})
     restore_best: bool = True
 
     @field_validator("monitor")
@@ -181,33 +185,47 @@ class TrainingSpec(_Section):
     diagnostics: DiagnosticsSpec | None = Field(default_factory=DiagnosticsSpec,
                                                 description="per-layer measurements; false turns them off")
 
-    @field_validator("early_stopping", "diagnostics", mode="before")
+    @field_validator("early_stopping", mode="before", json_schema_input_type=EarlyStoppingSpec | bool | None)
     @classmethod
-    def _on_off(cls, v: Any) -> Any:
-        return {} if v is True else None if v is False else v  # "early_stopping: true" = the defaults
+    def _early_stopping(cls, v: Any) -> Any:
+        return _on_off(v)
+
+    @field_validator("diagnostics", mode="before", json_schema_input_type=DiagnosticsSpec | bool | None)
+    @classmethod
+    def _diagnostics(cls, v: Any) -> Any:
+        return _on_off(v)
+
+
+def _on_off(v: Any) -> Any:
+    return {} if v is True else None if v is False else v  # "early_stopping: true" = the defaults
 
 
 class Spec(_Section):
     """The whole spec (README.md, "The spec")."""
 
-    name: str = Field("run", description="run-name prefix: letters, digits, - and _")
-    seed: Annotated[int, Ge(0)] = 0
+    model_config = ConfigDict(json_schema_extra=None)  # the spec itself is a mapping, never null
+
+    name: str = Field("run", description="run-name prefix: letters, digits, - and _",
+                      json_schema_extra={"pattern": NAME_PATTERN.pattern})
+    seed: Count = 0
     data: DataSpec = Field(default_factory=DataSpec)
     task: Literal["auto", "classification", "regression"] = "auto"
     model: ModelSpec = Field(default_factory=ModelSpec)
-    loss: PartSpec = Field("auto", description="auto = cross_entropy / mse by task")
-    optimizer: dict[str, Any] = Field(default_factory=lambda: {"name": DEFAULT_OPTIMIZER})
-    schedule: dict[str, Any] = Field(default_factory=lambda: {"name": DEFAULT_SCHEDULE})
+    loss: Annotated[PartSpec, Part("loss", auto=True)] = Field("auto", description="auto = cross_entropy / mse by task")
+    optimizer: Annotated[dict[str, Any], Part("optimizer", default=DEFAULT_OPTIMIZER)] = Field(
+        default_factory=lambda: {"name": DEFAULT_OPTIMIZER})
+    schedule: Annotated[dict[str, Any], Part("schedule", default=DEFAULT_SCHEDULE)] = Field(
+        default_factory=lambda: {"name": DEFAULT_SCHEDULE})
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     metrics: Literal["auto"] | list[str] = Field("auto", description="auto = all that fit the task")
     sweep: dict[str, Any] | None = Field(None, description="read by `mlrun sweep` only")
     baselines: list[str | dict[str, Any]] | None = Field(
         None, description="scikit-learn estimators fitted beside the network: names or {name, params, multiclass}")
 
-    @field_validator("name", mode="before")
+    @field_validator("name", mode="before", json_schema_input_type=str | int)
     @classmethod
     def _number_name(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v  # name: 2024
+        return str(_whole(v)) if isinstance(_whole(v), int) and not isinstance(v, bool) else v  # name: 2024
 
     @field_validator("name")
     @classmethod
@@ -217,35 +235,15 @@ class Spec(_Section):
                              f"got {v!r}; try {sanitize_name(v)!r}")
         return v
 
-    @field_validator("loss")
-    @classmethod
-    def _loss(cls, v: Any) -> Any:
-        return v if v == "auto" else check_part("loss", v)
-
-    @field_validator("optimizer", mode="before")
-    @classmethod
-    def _optimizer_mapping(cls, v: Any) -> Any:
-        return as_mapping(v, DEFAULT_OPTIMIZER)
-
     @field_validator("optimizer")
     @classmethod
-    def _optimizer(cls, v: dict) -> dict:
-        spec = check_part("optimizer", v)
+    def _optimizer(cls, spec: dict) -> dict:
         default = registry.parameters("optimizer", spec["name"])["learning_rate"].default
         lr = spec.get("learning_rate", default)
         return {"name": spec["name"], "learning_rate": lr, **spec}  # learning_rate filled, second
 
-    @field_validator("schedule", mode="before")
-    @classmethod
-    def _schedule_mapping(cls, v: Any) -> Any:
-        return as_mapping(v, DEFAULT_SCHEDULE)
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, v: dict) -> dict:
-        return check_part("schedule", v)
-
-    @field_validator("metrics", mode="before")
+    @field_validator("metrics", mode="before",
+                     json_schema_input_type=Literal[("auto", *METRICS)] | list[Literal[METRICS]])
     @classmethod
     def _one_metric(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) and v != "auto" else v

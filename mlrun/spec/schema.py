@@ -1,62 +1,58 @@
-"""The spec's JSON Schema (``mlrun schema``, for yaml-language-server): pydantic's schema of the models,
-with the registry's names and parameters filled in for the part specs.
+"""The spec's JSON Schema (``mlrun schema``, for yaml-language-server), generated from the rules
+``mlrun validate`` applies: pydantic's schema of the models (types, Field constraints, defaults, the
+shorthand forms their before-validators declare), the part fields' schemas from the registry and the
+ranges table (``Part``, ``part_schema``), and the dataset parameters ``DataSpec`` accepts.
+
+What no schema keyword states stays validate-only; ``VALIDATE_ONLY`` lists it, and the schema's
+description repeats it for the reader of an editor's tooltip. (``data.params`` values are neither's:
+the generator checks them when the data is loaded, ``validate --data``.)
 """
 
 from __future__ import annotations
 
-import inspect
-import types
-import typing
-from typing import Any
+from collections.abc import Mapping
 
-from mlrun import registry
 from mlrun.data.names import DATASETS
-from mlrun.spec.models import METRICS, DataSpec, ModelSpec, Spec
+from mlrun.spec.models import DataSpec, Spec, dataset_parameters
+
+VALIDATE_ONLY = (
+    "data: test_size + validation_size < 1",
+    "data: a csv path must name an existing file",
+    "model: hidden_layers equals the length of a neurons list",
+    "model: layers (long form) or hidden_layers/neurons (short form), not both; neurons null only with layers",
+    "metrics: only those of the task, when task is not auto",
+    "training.early_stopping.monitor and schedule plateau's monitor: a val_ monitor needs validation_size > 0",
+    "parts: rrelu lower <= upper; lr_range start < end; one_cycle base_momentum <= max_momentum; "
+    "piecewise boundaries increasing, with one more value than boundaries",
+    "baselines: names and multiclass of the task; scikit-learn's own parameter constraints; unique labels",
+    "a number given as a string (\"1e-3\") is accepted for part parameters; the schema wants a number",
+)
 
 
-def _json_type(annotation: Any) -> dict:
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return {"anyOf": [_json_type(a) for a in args]}
-    if origin in (list, tuple):
-        return {"type": "array", "items": _json_type(args[0]) if args else {}}
-    names = {float: "number", int: "integer", bool: "boolean", str: "string", type(None): "null",
-             dict: "object"}
-    return {"type": names[annotation]} if annotation in names else {}
+def _dataset_rules() -> list[dict]:
+    """data.params per dataset (digits when none is named), and csv's path and target."""
+    rules = []
+    for dataset in DATASETS:
+        when = {"properties": {"dataset": {"const": dataset}}}
+        if dataset != DataSpec.model_fields["dataset"].default:
+            when["required"] = ["dataset"]
+        if dataset == "csv":
+            then = {"required": ["path", "target"], "properties": {"path": {"type": "string"},
+                                                                   "target": {"not": {"type": "null"}}}}
+        else:
+            then = {"properties": {"params": {"propertyNames": {"enum": dataset_parameters(dataset)}}}}
+        rules.append({"if": when, "then": then})
+    return rules
 
 
-def part_schema(kind: str, auto: bool = False, name_required: bool = True) -> dict:
-    """A part spec: a registered name, or {name: <one of them>, <its parameters>}."""
-    variants = []
-    for row in registry.describe(kind):
-        props: dict = {"name": {"const": row["name"]}}
-        for pname, p in registry.parameters(kind, row["name"]).items():
-            props[pname] = _json_type(p.annotation)
-            if p.default is not inspect.Parameter.empty:
-                props[pname]["default"] = list(p.default) if isinstance(p.default, tuple) else p.default
-        variant = {"type": "object", "properties": props, "additionalProperties": False,
-                   "description": row["summary"]}
-        variants.append({**variant, "required": ["name"]} if name_required else variant)
-    names = registry.names(kind) + (["auto"] if auto else [])
-    return {"anyOf": [{"type": "string", "enum": names}, *variants]}
-
-
-def json_schema() -> dict:
-    """JSON Schema of the spec (for yaml-language-server), with registry names as enums."""
+def json_schema(sections: Mapping[str, dict] | None = None) -> dict:
+    """JSON Schema of the spec; ``sections`` replaces top-level sections' schemas with ones the layers
+    above the spec know (the CLI passes the baselines')."""
     schema = Spec.model_json_schema()
-    props, defs = schema["properties"], schema["$defs"]
-    for key, kind, auto in (("loss", "loss", True), ("optimizer", "optimizer", False),
-                            ("schedule", "schedule", False)):
-        props[key] = {**props[key], **part_schema(kind, auto, name_required=key == "loss")}
-        props[key].pop("type", None)
-        props[key].pop("additionalProperties", None)
-    model = defs[ModelSpec.__name__]["properties"]
-    model["activation"] = {**model["activation"], **part_schema("activation")}
-    model["initializer"] = {**model["initializer"], **part_schema("initializer", auto=True)}
-    model["layers"] = {**model["layers"], "anyOf": [{"type": "array", "items": part_schema("layer")},
-                                                    {"type": "null"}]}
-    defs[DataSpec.__name__]["properties"]["dataset"]["enum"] = list(DATASETS)
-    props["metrics"] = {**props["metrics"], "anyOf": [
-        {"const": "auto"}, {"type": "array", "items": {"type": "string", "enum": list(METRICS)}},
-        {"type": "string", "enum": list(METRICS)}]}
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "mlrun spec"}
+    schema["$defs"][DataSpec.__name__]["allOf"] = _dataset_rules()
+    for key, section in (sections or {}).items():
+        schema["properties"][key] = {**section, "default": schema["properties"][key].get("default")}
+    rules = "; ".join(VALIDATE_ONLY)
+    description = (f"{schema.pop('description', '')} Checked by `mlrun validate` only: {rules}.").strip()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "mlrun spec",
+            "description": description}
