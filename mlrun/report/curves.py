@@ -1,0 +1,66 @@
+"""Learning curves overlaid: one line per configuration (its seeds' mean, a ± std band when there
+are several), a menu switching between validation loss, training loss and the logged metrics."""
+
+from __future__ import annotations
+
+from mlrun.comparison.formats import curve_label
+from mlrun.comparison.keys import differing_keys
+from mlrun.report.figures import LAYOUT, MAX_CURVES, _band, _histories, _short, curve_keys
+
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+          "#17becf")
+
+
+def _rgba(color: str, alpha: float) -> str:
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _traces(go, label: str, color: str, histories, key: str, visible: bool) -> list:
+    epochs, means, stds = _band(histories, key)
+    out = []
+    band = [(e, m, s) for e, m, s in zip(epochs, means, stds) if s is not None]
+    if band:
+        xs = [e for e, _, _ in band]
+        upper = [_short(m + s) for _, m, s in band]
+        lower = [_short(m - s) for _, m, s in band]
+        out.append(go.Scatter(x=xs + xs[::-1], y=upper + lower[::-1], mode="lines", fill="toself",
+                              fillcolor=_rgba(color, 0.15),
+                              line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=label,
+                              visible=visible))
+    n = f" (n={len(histories)})" if len(histories) > 1 else ""
+    out.append(go.Scatter(x=epochs, y=[_short(m) for m in means], mode="lines", name=label + n, legendgroup=label,
+                          line=dict(color=color, width=1.6), visible=visible,
+                          hovertemplate=label + n + "<br>epoch %{x}: %{y}<extra></extra>"))
+    return out
+
+
+def curves(study):
+    """The figure, or None when no run has a readable history.csv."""
+    import plotly.graph_objects as go
+
+    groups = study.groups[:MAX_CURVES]
+    histories = [_histories(g) for g in groups]
+    kept = [(g, h) for g, h in zip(groups, histories) if h]
+    if not kept:
+        return None
+    keys = curve_keys([h for _, h in kept])
+    shown = differing_keys([g for g, _ in kept])
+    fig = go.Figure()
+    owners: list[str] = []
+    for j, key in enumerate(keys):
+        for i, (group, hist) in enumerate(kept):
+            traces = _traces(go, curve_label(group, shown), COLORS[i % len(COLORS)], hist, key, j == 0)
+            fig.add_traces(traces)
+            owners += [key] * len(traces)
+    buttons = [dict(label=key, method="update",
+                    args=[{"visible": [owner == key for owner in owners]}, {"yaxis.title.text": key}])
+               for key in keys]
+    last = max((row.get("epoch") or 0 for _, hs in kept for h in hs for row in h), default=1)
+    fig.update_xaxes(dtick=max(1, round(last / 10)))
+    more = f" (the first {MAX_CURVES} of {len(study.groups)})" if len(study.groups) > MAX_CURVES else ""
+    fig.update_layout(**LAYOUT, height=520, title=f"learning curves of {len(kept)} configurations{more}",
+                      xaxis_title="epoch", yaxis_title=keys[0], legend=dict(orientation="h", y=-0.2),
+                      updatemenus=[dict(buttons=buttons, direction="down", x=1, xanchor="right", y=1.15,
+                                        showactive=True)])
+    return fig
