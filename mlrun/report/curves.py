@@ -29,9 +29,10 @@ def _traces(go, label: str, color: str, histories, key: str, visible: bool) -> l
                               line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=label,
                               visible=visible))
     n = f" (n={len(histories)})" if len(histories) > 1 else ""
-    out.append(go.Scatter(x=epochs, y=[_short(m) for m in means], mode="lines", name=label + n, legendgroup=label,
-                          line=dict(color=color, width=1.6), visible=visible,
-                          hovertemplate=label + n + "<br>epoch %{x}: %{y}<extra></extra>"))
+    mode = "lines" if len(epochs) > 2 else "lines+markers"  # a trial pruned at epoch 1 is one point
+    out.append(go.Scatter(x=epochs, y=[_short(m) for m in means], mode=mode, name=label + n, legendgroup=label,
+                          line=dict(color=color, width=1.6), marker=dict(size=6), visible=visible,
+                          hovertemplate=label + n + f"<br>{key} at epoch " + "%{x}: %{y}<extra></extra>"))
     return out
 
 
@@ -59,8 +60,9 @@ def curves(study):
     last = max((row.get("epoch") or 0 for _, hs in kept for h in hs for row in h), default=1)
     fig.update_xaxes(dtick=max(1, round(last / 10)))
     more = f" (the first {MAX_CURVES} of {len(study.groups)})" if len(study.groups) > MAX_CURVES else ""
-    fig.update_layout(**LAYOUT, height=520, title=f"learning curves of {len(kept)} configurations{more}",
+    layout = {**LAYOUT, "margin": dict(l=60, r=30, t=100, b=50)}  # the menu sits below the mode bar
+    fig.update_layout(**layout, height=540, title=f"learning curves of {len(kept)} configurations{more}",
                       xaxis_title="epoch", yaxis_title=keys[0], legend=dict(orientation="h", y=-0.2),
-                      updatemenus=[dict(buttons=buttons, direction="down", x=1, xanchor="right", y=1.15,
-                                        showactive=True)])
+                      updatemenus=[dict(buttons=buttons, direction="down", x=1, xanchor="right", y=1.02,
+                                        yanchor="bottom", showactive=True)])
     return fig

@@ -46,8 +46,10 @@
   document.getElementById("table-filter").addEventListener("input", function (event) {
     var terms = event.target.value.toLowerCase().split(/\s+/).filter(Boolean);
     Array.prototype.forEach.call(body.rows, function (row) {
-      var text = row.textContent.toLowerCase();
-      var keep = terms.every(function (t) { return text.indexOf(t) >= 0; });
+      var cells = Array.prototype.map.call(row.cells, function (c) { return c.textContent.toLowerCase(); });
+      var keep = terms.every(function (t) {  // each term in some cell (not across two)
+        return cells.some(function (c) { return c.indexOf(t) >= 0; });
+      });
       row.classList.toggle("hidden", !keep);
     });
     showCount();
