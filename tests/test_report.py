@@ -173,9 +173,9 @@ def browser(report):
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         driver.get(report.as_uri())
-        deadline = time.monotonic() + 30
-        while driver.execute_script("return document.querySelectorAll('.plotly-graph-div .main-svg').length") < 3:
-            assert time.monotonic() < deadline, "the figures were not drawn within 30 s"
+        deadline = time.monotonic() + 20  # plotly draws after the load; the figure test says if it did not
+        while (driver.execute_script("return document.querySelectorAll('.plotly-graph-div .main-svg').length") < 3
+               and time.monotonic() < deadline):
             time.sleep(0.1)
         driver.logs = {"browser": driver.get_log("browser"), "performance": driver.get_log("performance")}
         yield driver
@@ -192,13 +192,12 @@ def _screenshot_dir(tmp_path) -> Path:
 
 
 def test_no_console_error_and_no_request_of_any_kind(browser, report):
-    errors = [e for e in browser.logs["browser"] if e["level"] == "SEVERE"]
-    assert errors == []
     requests = [json.loads(e["message"])["message"] for e in browser.logs["performance"]]
     urls = [m["params"]["request"]["url"] for m in requests if m["method"] == "Network.requestWillBeSent"
             and not m["params"].get("documentURL", "").startswith("chrome://")]  # the browser's own start page
     assert report.as_uri() in urls  # the log does see requests: the page itself
     assert [u for u in urls if u != report.as_uri() and not u.startswith("data:")] == []
+    assert [e for e in browser.logs["browser"] if e["level"] == "SEVERE"] == []  # a blocked request is one
 
 
 def _column(browser, index: int) -> list[str]:
@@ -255,6 +254,12 @@ def test_every_figure_is_drawn_and_the_page_fits_1280_and_800_pixels(browser, tm
             png = plot.screenshot_as_png
             (folder / f"{plot.get_attribute('id')}-{width}.png").write_bytes(png)
             assert _variance(png) > 10, f"{plot.get_attribute('id')} is blank at {width} px"
+    drawn = browser.execute_script(
+        "return [document.querySelectorAll('#plot-parallel .parcoords .y-axis').length,"
+        " document.getElementById('plot-parallel').data[0].dimensions.length,"
+        " document.querySelectorAll('#plot-scatter .scatterlayer .point').length,"
+        " document.querySelectorAll('#plot-curves .scatterlayer .trace').length]")
+    assert drawn[0] == drawn[1] >= 3 and drawn[2] >= 3 and drawn[3] >= 3  # axes, points and curves are there
     browser.execute_script("document.querySelectorAll('details.run').forEach(function (d) { d.open = true; })")
     section = browser.find_element(By.CSS_SELECTOR, "details.run img")
     browser.execute_script("arguments[0].scrollIntoView()", section)

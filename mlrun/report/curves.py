@@ -3,12 +3,13 @@ are several), a menu switching between validation loss, training loss and the lo
 
 from __future__ import annotations
 
-from mlrun.comparison.formats import curve_label
+from mlrun.comparison.formats import format_value
 from mlrun.comparison.keys import differing_keys
 from mlrun.report.figures import LAYOUT, MAX_CURVES, _band, _histories, _short, curve_keys
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
           "#17becf")
+DASHES = ("solid", "dash", "dot", "dashdot")
 
 
 def _rgba(color: str, alpha: float) -> str:
@@ -16,7 +17,20 @@ def _rgba(color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _traces(go, label: str, color: str, histories, key: str, visible: bool) -> list:
+def short_names(keys: list[str]) -> dict[str, str]:
+    """Each key by its last part (optimizer.learning_rate -> learning_rate) where that is unambiguous."""
+    last = [k.rsplit(".", 1)[-1] for k in keys]
+    return {k: name if last.count(name) == 1 else k for k, name in zip(keys, last)}
+
+
+def group_label(group: dict, keys: list[str], names: dict[str, str]) -> str:
+    """"activation=elu, learning_rate=0.001" (values as compare prints them), or the run name."""
+    parts = [f"{names[k]}={format_value(group.get(k), 3)}" for k in keys if group.get(k) is not None]
+    return ", ".join(parts) or str(group["run"])
+
+
+def _traces(go, label: str, style: tuple[str, str], histories, key: str, visible: bool) -> list:
+    color, dash = style
     epochs, means, stds = _band(histories, key)
     out = []
     band = [(e, m, s) for e, m, s in zip(epochs, means, stds) if s is not None]
@@ -31,7 +45,7 @@ def _traces(go, label: str, color: str, histories, key: str, visible: bool) -> l
     n = f" (n={len(histories)})" if len(histories) > 1 else ""
     mode = "lines" if len(epochs) > 2 else "lines+markers"  # a trial pruned at epoch 1 is one point
     out.append(go.Scatter(x=epochs, y=[_short(m) for m in means], mode=mode, name=label + n, legendgroup=label,
-                          line=dict(color=color, width=1.6), marker=dict(size=6), visible=visible,
+                          line=dict(color=color, width=1.6, dash=dash), marker=dict(size=6), visible=visible,
                           hovertemplate=label + n + f"<br>{key} at epoch " + "%{x}: %{y}<extra></extra>"))
     return out
 
@@ -47,11 +61,13 @@ def curves(study):
         return None
     keys = curve_keys([h for _, h in kept])
     shown = differing_keys([g for g, _ in kept])
+    names = short_names(shown)
     fig = go.Figure()
     owners: list[str] = []
     for j, key in enumerate(keys):
         for i, (group, hist) in enumerate(kept):
-            traces = _traces(go, curve_label(group, shown), COLORS[i % len(COLORS)], hist, key, j == 0)
+            style = COLORS[i % len(COLORS)], DASHES[i // len(COLORS) % len(DASHES)]
+            traces = _traces(go, group_label(group, shown, names), style, hist, key, j == 0)
             fig.add_traces(traces)
             owners += [key] * len(traces)
     buttons = [dict(label=key, method="update",
@@ -61,8 +77,9 @@ def curves(study):
     fig.update_xaxes(dtick=max(1, round(last / 10)))
     more = f" (the first {MAX_CURVES} of {len(study.groups)})" if len(study.groups) > MAX_CURVES else ""
     layout = {**LAYOUT, "margin": dict(l=60, r=30, t=100, b=50)}  # the menu sits below the mode bar
-    fig.update_layout(**layout, height=540, title=f"learning curves of {len(kept)} configurations{more}",
-                      xaxis_title="epoch", yaxis_title=keys[0], legend=dict(orientation="h", y=-0.2),
+    fig.update_layout(**layout, height=480 + 22 * len(kept),  # the legend below grows with the groups
+                      title=f"learning curves of {len(kept)} configurations{more}",
+                      xaxis_title="epoch", yaxis_title=keys[0], legend=dict(orientation="h", yanchor="top", y=-0.1),
                       updatemenus=[dict(buttons=buttons, direction="down", x=1, xanchor="right", y=1.02,
                                         yanchor="bottom", showactive=True)])
     return fig
