@@ -83,9 +83,17 @@ def _figures(study) -> tuple[str, str]:
         first = first and fig is None
     noscript = '<noscript><p class="note">The interactive figures need JavaScript.</p></noscript>'
     params = html["parallel"] + html["scatter"]
-    return ((noscript + params) if params else '<p class="note">No parameter differs between the rows.</p>',
+    return ((noscript + params) if params else f'<p class="note">{escape(_no_parameter_figure(study))}</p>',
             noscript + html["curves"] + _static_curves(study) if html["curves"] else
             '<p class="note">No run has a history.csv.</p>')
+
+
+def _no_parameter_figure(study) -> str:
+    if study.metric is None:
+        return "No metric to plot the parameters against (--metric KEY chooses one)."
+    if not figures.figure_params(study):
+        return "No parameter differs between the rows."
+    return f"No row has a value of {study.metric}."
 
 
 def page_html(study, precision: int = 4, image_runs: int = IMAGE_RUNS) -> str:
