@@ -19,7 +19,9 @@ from click.testing import CliRunner
 import mlrun
 from mlrun.cli.app import cli
 from mlrun.report import curves, figures
+from mlrun.report.page import page_html
 from mlrun.report.study import gather
+from mlrun.report.table import table_html
 
 SPEC = {"name": "tiny", "seed": 0, "data": {"dataset": "iris"},
         "model": {"hidden_layers": 1, "neurons": 8, "activation": "relu"},
@@ -30,13 +32,15 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> Path:
-    """A pruned sweep of 2 learning rates x 2 seeds (ASHA at epochs 1 and 2) and one run of its own with figures."""
+    """A pruned sweep of 2 learning rates x 2 seeds (ASHA at epochs 1 and 2), one run of its own with figures
+    and a range test."""
     root = tmp_path_factory.mktemp("report-runs")
     cfg = mlrun.load_config(SPEC)
     mlrun.sweep(cfg, grid=GRID, seeds=2, jobs=1, runs_dir=root,
                 prune={"rule": "asha", "grace_period": 1, "reduction_factor": 2})
     own = mlrun.load_config(SPEC, overrides=["model.activation=elu", "optimizer.learning_rate=0.001"])
     mlrun.train(own, runs_dir=root)
+    mlrun.lr_find(cfg, start=1e-4, end=1.0, steps=20, runs_dir=root)
     return root
 
 
@@ -64,6 +68,22 @@ def test_the_file_needs_nothing_from_outside(report):
     assert outside == []
     assert "default-src 'none'" in html  # and the policy forbids any request the script might try
     assert 'src="data:image/png;base64,' in html  # the figures of the run that has them
+    assert '<noscript><img class="static" src="data:image/png;base64,' in html  # the curves without JavaScript
+
+
+def test_text_from_the_runs_is_text(runs):
+    row = {"run": "x", "status": "completed", "data.target": "</td><script>alert(1)</script>"}
+    html = table_html([row], ["run", "status", "data.target"])
+    assert "<script>" not in html and "&lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_range_test_report_has_its_suggestions_and_no_figure_library(runs):
+    study = gather([runs], kind="lr_find")
+    html = page_html(study)
+    assert len(study.runs) == 1 and "plotly.js v" not in html  # no figure, no 4.6 MiB script
+    section = html.split('<details class="run"', 1)[1]
+    assert all(f"suggestion ({rule})" in section for rule in ("minimum", "steepest", "valley"))
+    assert "lr_find.png" in section and "No metric to plot the parameters against" in html
 
 
 def test_the_table_is_compares_selection(runs):
@@ -157,10 +177,11 @@ BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture(scope="module")
-def browser(report):
-    """One Chromium for the module, the report loaded from its file; the logs up to the load drained."""
+def browser(request):
+    """One Chromium for the module, the report loaded from its file, the logs of the load kept."""
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.skip("no browser: Debian's chromium and chromium-driver are not installed")
+    report = request.getfixturevalue("report")  # only when there is a browser to open it
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
