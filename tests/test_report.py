@@ -137,6 +137,14 @@ def test_learning_rates_are_on_log_axes_and_the_curve_menu_switches_columns(runs
     assert sum(t.visible is True for t in fig.data) == len(fig.data) // 3
 
 
+def test_a_configuration_curve_is_its_seeds_mean_with_a_sample_std_band():
+    seed_0 = [{"epoch": 1, "val_loss": 1.0}, {"epoch": 2, "val_loss": 0.5}]
+    seed_1 = [{"epoch": 1, "val_loss": 3.0}, {"epoch": 2, "val_loss": None}]  # stopped before epoch 2's value
+    epochs, means, stds = curves.band([seed_0, seed_1], "val_loss")
+    assert epochs == [1, 2] and means == [2.0, 0.5]
+    assert stds[0] == pytest.approx(np.std([1.0, 3.0], ddof=1)) and stds[1] is None  # one run: no band
+
+
 def test_log_axis_rule():
     assert figures.is_log("optimizer.learning_rate", [1e-4, 1e-2])
     assert not figures.is_log("optimizer.learning_rate", [0.01, 0.02])  # less than a factor of 3
@@ -159,6 +167,7 @@ def test_cli_filter_sort_and_errors(runs, tmp_path):
     for args, message in [
         (["--filter", "model.activaton=relu"], "unknown filter key 'model.activaton'"),
         (["--sort", "nonsense"], "unknown sort key"),
+        (["--metric", "nonsense"], "unknown metric"),
         (["--filter", "model.activation=selu"], "no runs to report"),
     ]:
         bad = CliRunner().invoke(cli, ["report", str(runs), "-o", str(out), *args])

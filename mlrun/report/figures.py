@@ -5,11 +5,9 @@ learning curves of every configuration (seeds as mean and band), switchable betw
 from __future__ import annotations
 
 import math
-import os
 
 from mlrun.comparison.formats import format_value
 from mlrun.comparison.keys import direction, is_number, is_param
-from mlrun.runs.history import read_history
 
 CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}
 MAX_CURVES = 40  # configurations drawn (the table's first); a legend of hundreds is unreadable
@@ -23,7 +21,7 @@ def to_div(fig, div_id: str, first: bool) -> str:
                        default_width="100%", default_height=f"{fig.layout.height or 450}px")
 
 
-def _short(value: float) -> float:
+def short(value: float) -> float:
     return float(f"{value:.5g}")  # five digits are what a figure shows; the file stays small
 
 
@@ -110,35 +108,3 @@ def _log_axis(values: list) -> dict:
     ticks = sorted(set(values))
     return dict(type="log", tickvals=ticks, ticktext=[format_value(v, 3) for v in ticks]) if len(ticks) <= 8 else \
         dict(type="log")
-
-
-def _histories(group: dict) -> list[list[dict]]:
-    out = []
-    for path in group.get("paths") or []:
-        try:
-            out.append(read_history(os.path.join(path, "history.csv")))
-        except (OSError, ValueError, TypeError):
-            continue
-    return [h for h in out if h]
-
-
-def _band(histories: list[list[dict]], key: str):
-    """Epochs, mean and sample std (None where fewer than two runs have the epoch) of ``key``."""
-    by_epoch: dict[int, list[float]] = {}
-    for history in histories:
-        for row in history:
-            value = row.get(key)
-            if is_number(value) and math.isfinite(value) and row.get("epoch") is not None:
-                by_epoch.setdefault(row["epoch"], []).append(value)
-    epochs = sorted(by_epoch)
-    means = [math.fsum(by_epoch[e]) / len(by_epoch[e]) for e in epochs]
-    stds = [math.sqrt(math.fsum((v - m) ** 2 for v in by_epoch[e]) / (len(by_epoch[e]) - 1))
-            if len(by_epoch[e]) > 1 else None for e, m in zip(epochs, means)]
-    return epochs, means, stds
-
-
-def curve_keys(all_histories: list[list[list[dict]]]) -> list[str]:
-    """train_loss, val_loss and each logged validation metric, in that order, where recorded."""
-    seen = dict.fromkeys(k for hs in all_histories for h in hs for k in h[0])
-    keys = [k for k in ("val_loss", "train_loss") if k in seen]
-    return keys + [k for k in seen if k.startswith("val_") and k != "val_loss"]
