@@ -20,6 +20,7 @@ import mlrun
 from mlrun.cli.app import cli
 from mlrun.report import curves, figures
 from mlrun.report.page import page_html
+from mlrun.report.run_sections import anchor
 from mlrun.report.study import gather
 from mlrun.report.table import table_html
 
@@ -104,6 +105,7 @@ def test_best_values_are_marked_and_groups_show_mean_std_n(runs, report):
     assert any(float(v) == max(scores) for v, _ in best)
     two_seeds = next(r for r in study.table if r["n"] == 2 and r.get("test.accuracy.std") is not None)
     assert f"{two_seeds['test.accuracy']:.4g} ± {two_seeds['test.accuracy.std']:.4g}" in html
+    assert f'<a href="#{anchor(two_seeds["runs"][0])}">' in html  # a group's name opens its first run
     header = html.split("</header>", 1)[0]
     assert f"{len(study.runs)} (" in header and "mlrun 0.1.0" in header and "pruned by asha on val_loss" in header
 

@@ -41,8 +41,9 @@ def table_html(rows: list[dict], cols: list[str], precision: int = 4, anchors: d
                                                              else [])
             cls = f' class="{" ".join(classes)}"' if classes else ""
             content = escape(text)
-            if key == "run" and row.get("run") in anchors:
-                content = f'<a href="#{anchors[row["run"]]}">{content}</a>'
+            target = (row.get("runs") or [row.get("run")])[0]  # a seed group links to its first run
+            if key == "run" and target in anchors:
+                content = f'<a href="#{anchors[target]}">{content}</a>'
             if "best" in classes:
                 content = f"<strong>{content}</strong>"
             cells.append(f'<td{cls} data-v="{escape(_sort_value(row.get(key)))}">{content}</td>')
