@@ -297,3 +297,17 @@ def test_every_figure_is_drawn_and_the_page_fits_1280_and_800_pixels(browser, tm
     browser.execute_script("arguments[0].scrollIntoView()", section)
     browser.save_screenshot(str(folder / "report-run-800.png"))
     assert section.size["width"] > 100
+
+
+def test_without_javascript_the_table_sections_and_a_static_figure_remain(browser, report, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})  # the module's last test
+    browser.get(report.as_uri())
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#compare-table tbody tr")) == 3
+    assert len(browser.find_elements(By.CSS_SELECTOR, "details.run")) == 5
+    static = browser.find_element(By.CSS_SELECTOR, "img.static")
+    assert static.is_displayed() and static.size["width"] > 300
+    assert not any(f.is_displayed() for f in browser.find_elements(By.CSS_SELECTOR, ".figure"))  # no empty boxes
+    browser.save_screenshot(str(_screenshot_dir(tmp_path) / "report-no-javascript.png"))
+

@@ -83,7 +83,9 @@ def _figures(study) -> tuple[str, str]:
         first = first and fig is None
     noscript = '<noscript><p class="note">The interactive figures need JavaScript.</p></noscript>'
     params = html["parallel"] + html["scatter"]
-    return ((noscript + params) if params else f'<p class="note">{escape(_no_parameter_figure(study))}</p>',
+    table_note = ('<noscript><p class="note">The interactive figures need JavaScript; the table holds their '
+                  "values.</p></noscript>")
+    return ((table_note + params) if params else f'<p class="note">{escape(_no_parameter_figure(study))}</p>',
             noscript + html["curves"] + _static_curves(study) if html["curves"] else
             '<p class="note">No run has a history.csv.</p>')
 
@@ -107,7 +109,8 @@ def page_html(study, precision: int = 4, image_runs: int = IMAGE_RUNS) -> str:
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mlrun report: {escape(", ".join(study.paths))}</title>
-<style>{_asset("report.css")}</style></head>
+<style>{_asset("report.css")}</style>
+<noscript><style>.figure {{ display: none; }}</style></noscript></head>
 <body>
 {_header(study)}
 <nav><a href="#table">table</a> · <a href="#parameters">parameters</a> · <a href="#curves">learning curves</a>
