@@ -27,7 +27,7 @@ from mlrun.runs.files import read_json, write_json
 from mlrun.spec.loading import Config, flatten
 from mlrun.spec.names import sanitize_name
 from mlrun.sweeps.executors import DaskExecutor, WorkerResult, default_jobs, joblib_results, versions
-from mlrun.sweeps.plan import Axis, Plan, SweepError, make_plan, plan_from
+from mlrun.sweeps.plan import Axis, Plan, SweepError, make_plan, plan_from, submission_order
 from mlrun.sweeps.pruning import Pruner, make_pruner
 from mlrun.sweeps.records import FINISHED, MANIFEST, SweepResult, TrialRecord, _main_metrics, load_manifest
 
@@ -204,6 +204,8 @@ def _execute(plan: Plan, result: SweepResult, manifest: dict, todo: list[int], j
              on_event, pruner: Pruner | None = None) -> SweepResult:
     """Run ``todo`` with joblib (``jobs`` processes) or on Dask, through the one driver."""
     driver = _Driver(plan, result, manifest, on_event, pruner)
+    if pruner is not None:
+        todo = submission_order(todo, len(plan.trials), plan.seed)
     if dask:
         executor = DaskExecutor(dask, jobs)
         result.workers, result.executor = executor.workers, f"dask {dask}"
