@@ -19,8 +19,9 @@ from mlrun.runs.history import read_history
 from mlrun.spec.loading import load_config
 from mlrun.spec.yaml_text import parse_yaml
 from mlrun.sweeps.axes import Axis, SweepError, canonical, parse_grid, spec_axes, split_top_level
+from mlrun.sweeps.cluster import check_cluster
 from mlrun.sweeps.driver import resume_sweep
-from mlrun.sweeps.executors import check_cluster, run_trial
+from mlrun.sweeps.executors import run_trial
 from mlrun.sweeps.plan import expand, make_plan
 
 MOONS = {"name": "moons", "data": {"dataset": "make_moons", "params": {"n_samples": 120, "noise": 0.2}},
@@ -397,12 +398,13 @@ def test_cli_exit_codes(spec_file, tmp_path):
     assert ok.exit_code == 0, ok.output
 
 
-def test_resume_keeps_the_history_of_commands_and_executors(tmp_path):
+def test_resume_keeps_the_sessions_of_commands_and_executors(tmp_path):
     first = sweep_api(MOONS, grid={"model.neurons": [2, 3]}, jobs=1, runs_dir=tmp_path, command=["mlrun", "sweep"])
     resume_sweep(first.path, jobs=1, command=["mlrun", "sweep", "--resume", str(first.path)])
     resume_sweep(first.path, jobs=1, command=["third"])
     data = manifest(first.path)
     assert data["command"] == ["third"]
     resumed = ["mlrun", "sweep", "--resume", str(first.path)]
-    assert [h["command"] for h in data["history"]] == [["mlrun", "sweep"], resumed]
-    assert data["history"][0]["executor"] == {"kind": "joblib", "jobs": 1}
+    assert [s["command"] for s in data["sessions"]] == [["mlrun", "sweep"], resumed, ["third"]]
+    assert data["sessions"][0]["executor"] == {"kind": "joblib", "jobs": 1}
+    assert all(s["workers"] == 1 and s["start"] <= s["end"] and s["stopped"] is None for s in data["sessions"])
