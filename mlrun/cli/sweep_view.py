@@ -63,6 +63,10 @@ class SweepProgress:
                                       (str(trial.status), status_style(trial.status)),
                                       f" {self.label(trial)}{metric}  ({fmt(trial.seconds, 3)} s)"))
 
+    def on_note(self, result, message) -> None:
+        """What the cluster did (a lost worker, an empty cluster), the moment it is seen."""
+        self.console.print(styled(("warning", "yellow"), f": {message}"))
+
     def on_end(self, result, trial) -> None:
         if self.progress is not None:
             self.progress.update(self.task, parts=self.parts(result))
@@ -75,6 +79,14 @@ def sweep_summary(console, result, top: int = 12) -> None:
     from mlrun.comparison import select as cmp
     counts = ", ".join(f"{n} {s}" for s, n in result.counts.items())
     console.print(f"{len(result.trials)} trials: {counts}")
+    lost, reruns = result.cluster.get("lost_workers") or [], result.cluster.get("reruns") or {}
+    if lost:
+        names = ", ".join(str(w["name"]) for w in lost)
+        again = f"; Dask reran {len(reruns)} trial{'s' if len(reruns) != 1 else ''}" if reruns else ""
+        console.print(styled(("warning", "yellow"), f": lost {len(lost)} Dask worker{'s' if len(lost) > 1 else ''}"
+                             f" ({names}){again}"))
+    if result.lost:
+        console.print(styled(("stopped", "red"), f": {result.lost}; the unfinished trials are pending"))
     try:
         rows = cmp.compare([str(result.path)], group=True, top=top, on_warning=lambda message: None)
     except (OSError, ValueError):
@@ -83,7 +95,7 @@ def sweep_summary(console, result, top: int = 12) -> None:
         axes = dict.fromkeys(o.partition("=")[0] for t in result.trials for o in t.overrides)
         print_table(rows, rows.columns, 4, console=console, keep=[k for k in axes if k in rows.columns])
     console.print(styled("compare: ", (f"mlrun compare {result.path} --group", "bold")))
-    if result.interrupted or result.n_failed or result.stopped:
+    if result.interrupted or result.n_failed or result.stopped or result.lost:
         console.print(styled("rerun what did not finish: ", (f"mlrun sweep --resume {result.path}", "bold")))
 
 

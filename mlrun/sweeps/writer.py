@@ -69,7 +69,8 @@ class SweepWriter:
         self.result.notes.append(message)
         if self.watch is not None:
             self.result.cluster = self.watch.to_dict()
-            self.journal.write({"session": {**self.session, **self.result.cluster}})
+            self.session.update(self.result.cluster)
+            self.journal.write({"session": self.session})
         self.on_event("note", self.result, message)
 
     def pruned(self, make_pool: Callable, slots: int) -> Callable[[list], Iterator[WorkerResult]]:
