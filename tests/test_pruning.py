@@ -184,22 +184,6 @@ def test_asha_sweep_records_and_resume_keeps_the_decisions(tmp_path):
     assert after["pruning"]["rungs"] == man["pruning"]["rungs"]
 
 
-@pytest.mark.timeout(120)
-def test_dask_makes_the_same_decisions(tmp_path):
-    distributed = pytest.importorskip("distributed")
-    grid = {"optimizer.learning_rate": RATES}
-    local = sweep_api(MOONS, grid=grid, seeds=2, jobs=1, runs_dir=tmp_path / "local", prune="asha")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None,
-                                  processes=False) as cluster:
-        remote = sweep_api(MOONS, grid=grid, seeds=2, dask=cluster.scheduler_address, runs_dir=tmp_path / "dask",
-                           prune="asha")
-    assert remote.executor.startswith("dask") and local.counts == remote.counts and local.counts["pruned"] >= 3
-    mine, theirs = (read_json(r.path / "sweep.json") for r in (local, remote))
-    assert mine["pruning"]["rungs"] == theirs["pruning"]["rungs"]
-    assert [(t["status"], t.get("pruning"), t["metrics"]) for t in mine["trials"].values()] == \
-        [(t["status"], t.get("pruning"), t["metrics"]) for t in theirs["trials"].values()]
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_asha_on_loky_processes(tmp_path):

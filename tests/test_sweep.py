@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sys
 
 import numpy as np
@@ -323,19 +322,6 @@ def test_csv_travels_with_the_trial(tmp_path):
 
 
 # -- executors ----------------------------------------------------------------------------------------
-@pytest.mark.timeout(120)
-def test_dask_local_cluster(tmp_path):
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None,
-                                  processes=False) as cluster:
-        res = sweep_api(REGRESSION, grid={"loss": ["mse", "cosine"]}, dask=cluster.scheduler_address,
-                        runs_dir=tmp_path)
-    assert res.executor.startswith("dask") and res.workers == 1
-    assert [t.status for t in res.trials] == ["completed", "failed"] and res.exit_code == 1
-    assert manifest(res.path)["executor"]["kind"] == "dask"
-    assert math.isfinite(res.trials[0].metrics["test.rmse"])
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_joblib_processes(tmp_path):

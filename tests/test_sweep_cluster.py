@@ -5,6 +5,7 @@ scheduler lost, resuming on a new cluster, and pruning decisions equal to the in
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -23,6 +24,9 @@ distributed = pytest.importorskip("distributed")
 MOONS = {"name": "moons", "data": {"dataset": "make_moons", "params": {"n_samples": 160, "noise": 0.25}},
          "model": {"hidden_layers": 1, "neurons": 6}, "training": {"epochs": 9, "batch_size": 32},
          "optimizer": {"name": "sgd", "learning_rate": 0.1}}
+REGRESSION = {"name": "reg",
+              "data": {"dataset": "make_regression", "params": {"n_samples": 80, "n_features": 3}},
+              "model": {"hidden_layers": 1, "neurons": 4}, "training": {"epochs": 1}}
 # a few tenths of a second a trial: a kill right after a result lands in the next trial
 SLOW = {"name": "slow", "data": {"dataset": "make_classification", "params": {"n_samples": 400}},
         "model": {"hidden_layers": 2, "neurons": 32}, "training": {"epochs": 20}}
@@ -125,6 +129,17 @@ def test_a_killed_worker_is_reported_its_trials_rerun_once_and_each_run_names_it
     assert {w["name"] for w in workers.values()} == {dead, survivor}
     assert all(w["address"].startswith("tcp://127.0.0.1:") and w["pid"] > 0 for w in workers.values())
     assert {w["pid"] for w in workers.values() if w["name"] == dead} == {pid}
+
+
+@pytest.mark.timeout(180)
+def test_a_failing_trial_on_the_cluster_is_recorded_and_the_others_complete(tmp_path, shared):
+    dask = shared().ensure(1)
+    res = sweep_api(REGRESSION, grid={"loss": ["mse", "cosine"]}, dask=dask.address, runs_dir=tmp_path)
+    assert res.executor == f"dask {dask.address}" and res.workers == 1
+    assert statuses(res) == ["completed", "failed"] and res.exit_code == 1
+    assert "cosine loss needs two or more targets" in res.trials[1].error
+    assert read_json(res.path / "sweep.json")["executor"] == {"kind": "dask", "address": dask.address, "workers": 1}
+    assert math.isfinite(res.trials[0].metrics["test.rmse"])
 
 
 @pytest.mark.timeout(180)

@@ -146,6 +146,14 @@ def _supersede(path: Path, trial: TrialRecord) -> None:
         shutil.move(str(path / trial.run), str(path / ".superseded" / trial.run))
 
 
+def _supersede_orphans(path: Path, known: set[str]) -> None:
+    """A run directory no trial names (the one being written when a driver was killed) goes to
+    .superseded/ too, so compare never counts a trial twice."""
+    for child in path.iterdir():
+        if child.is_dir() and not child.name.startswith(".") and child.name not in known:
+            _supersede(path, TrialRecord(-1, "", [], 0, run=child.name))
+
+
 def resume_sweep(path, jobs: int | None = None, dask: str | None = None, *, fail_fast: bool = False,
                  on_event: Callable | None = None, command: list[str] | None = None,
                  dask_wait: float = DEFAULT_WAIT) -> SweepResult:
@@ -169,6 +177,7 @@ def resume_sweep(path, jobs: int | None = None, dask: str | None = None, *, fail
     for i in todo:
         _supersede(path, result.trials[i])
         result.trials[i].reset()
+    _supersede_orphans(path, {t.run for t in result.trials if t.run})
     # "command" and "executor" describe the latest session; "sessions" keeps every one of them
     manifest["command"] = command or sys.argv
     pruner = Pruner.from_dict(manifest["pruning"]) if manifest.get("pruning") else None
