@@ -271,8 +271,8 @@ def test_resume_reruns_only_failed_interrupted_and_missing(tmp_path):
     assert again.trials[0].run == kept  # completed: untouched
     assert [t.status for t in again.trials] == ["completed", "failed", "completed", "completed"]
     assert (res.path / ".superseded" / failed_run).is_dir()  # the old failure is kept out of compare's way
-    # 4 current + the old dirs of the trials marked interrupted and dropped from the manifest (not failed)
-    assert len(run_dir_paths(res.path)) == 5
+    # one directory per trial: the failed, interrupted and dropped trials' old ones are in .superseded/
+    assert len(run_dir_paths(res.path)) == 4 and len(list((res.path / ".superseded").iterdir())) == 3
     assert resume_sweep(res.path, jobs=1).to_run == [1]  # only the (deterministic) failure is left
 
 

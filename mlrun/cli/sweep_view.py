@@ -13,7 +13,24 @@ class SweepProgress:
     def __init__(self, console, quiet: bool = False) -> None:
         self.console, self.quiet = console, quiet
         self.progress = self.task = None
-        self.done = 0
+        self.done = self.failed = 0
+        # kept as trials arrive (a sweep-wide scan per trial would cost O(trials^2) on a long sweep)
+        self.keys, self.metric, self.best = set(), None, None
+
+    def seen(self, result, trial) -> None:
+        """Update the metric names, the main metric and the best trial with one finished trial."""
+        from mlrun.metrics.names import higher_is_better
+        from mlrun.sweeps.records import is_candidate, main_metric
+
+        self.failed += trial.status == "failed"
+        self.keys.update(trial.metrics)
+        metric = main_metric(self.keys)
+        if metric != self.metric:  # rare: the first result, or a sweep over tasks
+            self.metric, self.best = metric, result.best()
+        elif is_candidate(trial, metric):
+            value, best = trial.metrics[metric], self.best and self.best.metrics[metric]
+            if best is None or (value > best if higher_is_better(metric) else value < best):
+                self.best = trial
 
     @staticmethod
     def label(trial) -> str:
@@ -23,11 +40,11 @@ class SweepProgress:
         """Beside the trial count and elapsed time, in order of importance (as many as fit)."""
         from mlrun.cli.console import fmt
 
-        parts = [f"running {result.running}", f"failed {result.n_failed}"]
-        best = result.best()
-        if best is not None:
-            parts.append(f"best {result.metric} {fmt(best.metrics[result.metric])}")
-            parts.append(f"({self.label(best)})")
+        running = min(result.workers, len(result.to_run) - self.done)
+        parts = [f"running {running}", f"failed {self.failed}"]
+        if self.best is not None:
+            parts.append(f"best {self.metric} {fmt(self.best.metrics[self.metric])}")
+            parts.append(f"({self.label(self.best)})")
         return parts
 
     def __call__(self, event, result, trial=None) -> None:
@@ -35,7 +52,10 @@ class SweepProgress:
 
     def on_start(self, result, trial) -> None:
         from mlrun.cli.console import status_bar
+        from mlrun.sweeps.records import main_metric
 
+        self.keys = {k for t in result.trials for k in t.metrics}  # a resumed sweep's kept trials
+        self.metric, self.best = main_metric(self.keys), result.best()
         total, todo = len(result.trials), len(result.to_run)
         skipped = f" ({total - todo} already done)" if todo < total else ""
         self.console.print(styled("sweep ", (str(result.name), "bold"),
@@ -49,13 +69,14 @@ class SweepProgress:
         from mlrun.cli.console import fmt, status_style
 
         self.done += 1
+        self.seen(result, trial)
         if trial.status == "failed":
             self.console.print(styled(("failed", "red"), f" {self.label(trial)}: {trial.error} ({trial.run})"))
         if self.progress is not None:
             self.progress.update(self.task, completed=self.done, parts=self.parts(result))
         elif not self.quiet and trial.status != "failed":
-            value = trial.metrics.get(result.metric or "")
-            metric = f"  {result.metric} {fmt(value)}" if value is not None else ""
+            value = trial.metrics.get(self.metric or "")
+            metric = f"  {self.metric} {fmt(value)}" if value is not None else ""
             if trial.pruning:
                 p = trial.pruning
                 metric = f"  at epoch {p['rung']}: {p['metric']} {fmt(p['value'])} behind {fmt(p['cutoff'])}"

@@ -79,18 +79,26 @@ class SweepResult:
 
     @property
     def metric(self) -> str | None:
-        keys = {k for t in self.trials for k in t.metrics}
-        return next((k for k in ("test.accuracy", "test.rmse", "validation.accuracy", "validation.rmse")
-                     if k in keys), None)
+        return main_metric({k for t in self.trials for k in t.metrics})
 
     def best(self) -> TrialRecord | None:
         key = self.metric
-        # a pruned trial's metrics are those of an early epoch: not a candidate
-        done = [t for t in self.trials if t.status != "pruned" and isinstance(t.metrics.get(key), (int, float))]
+        done = [t for t in self.trials if is_candidate(t, key)]
         if not done:
             return None
         pick = max if higher_is_better(key) else min
         return pick(done, key=lambda t: t.metrics[key])
+
+
+def main_metric(keys: set[str]) -> str | None:
+    """The metric a sweep's best trial is judged on, from the metric names its trials have."""
+    return next((k for k in ("test.accuracy", "test.rmse", "validation.accuracy", "validation.rmse")
+                 if k in keys), None)
+
+
+def is_candidate(trial: TrialRecord, key: str | None) -> bool:
+    """A trial that can be the best on ``key`` (a pruned trial's metrics are an early epoch's: never)."""
+    return trial.status != "pruned" and isinstance(trial.metrics.get(key), (int, float))
 
 
 def _main_metrics(metrics: dict) -> dict:
