@@ -84,6 +84,8 @@ def test_a_driver_killed_mid_sweep_leaves_a_sweep_resume_finishes(tmp_path):
     assert 4 <= len(done) < 16 and read_json(path / "sweep.json")["log_seq"] < len(done)  # the log had them
     for key in done:  # each logged trial's run directory is complete
         assert read_json(path / state["trials"][key]["run"] / "run.json")["status"] == "completed"
+    finished = [p for p in path.iterdir() if p.is_dir() and (p / "metrics.json").exists()]
+    assert len(finished) - len(done) <= 1  # nothing recorded was lost but the one being logged
     again = resume_sweep(path, jobs=1)
     assert sorted(again.to_run) == sorted(i for i, t in enumerate(state["trials"].values())
                                           if t["status"] != "completed")
@@ -93,3 +95,17 @@ def test_a_driver_killed_mid_sweep_leaves_a_sweep_resume_finishes(tmp_path):
     # 16 directories, one per trial: the one being written when the driver died was set aside
     assert len(run_dir_paths(path)) == 16
     assert json.loads((path / "sweep.json").read_text())["sessions"][0]["end"] is None  # it never ended
+
+
+def test_the_snapshot_waits_for_the_log_to_grow_as_large_as_itself(tmp_path):
+    book = journal.Journal(tmp_path, {"trials": {f"t{i}": {"status": "pending"} for i in range(50)}},
+                           snapshot_seconds=0)
+    book.snapshot()
+    size = (tmp_path / "sweep.json").stat().st_size
+    writes = 0
+    while read_json(tmp_path / "sweep.json")["log_seq"] == 0:
+        book.write({"trial": f"t{writes}", "record": {"status": "completed"}})
+        writes += 1
+    logged = [len(json.dumps({"seq": i + 1, "trial": f"t{i}", "record": {"status": "completed"}})) + 1
+              for i in range(writes)]
+    assert sum(logged[:-1]) < size <= sum(logged)  # not one rewrite per change: once the log caught up

@@ -3,7 +3,9 @@
 Rewriting sweep.json whole after each trial or rung would cost O(trials) per write, O(trials^2) per
 sweep. So a change (a trial's record, a rung value, the session) is one JSON line appended to the
 log and flushed to the OS at once (a killed driver loses nothing), and sweep.json is rewritten
-atomically at most every ``SNAPSHOT_SECONDS`` and at the end, which empties the log. Each line has a
+atomically, which empties the log, at the end and otherwise only once ``SNAPSHOT_SECONDS`` have passed
+and the log has grown as large as the snapshot: the rewrites then cost at most what the log lines
+cost, O(1) a change however long the sweep, and a reader replays at most a snapshot's worth. Each line has a
 sequence number and the snapshot the last one it holds, so a crash between the two steps only
 leaves lines a reader skips; a torn last line (a crash mid-write) is ignored. Readers go through
 ``read_manifest``, which replays the log onto the snapshot.
@@ -65,6 +67,7 @@ class Journal:
         self.seq = int(manifest.get("log_seq", 0))
         self.log = None
         self.last = -float("inf")
+        self.log_bytes = self.snapshot_bytes = 0
 
     def write(self, *events: dict) -> None:
         """Apply ``events`` to the manifest and append them to the log; a snapshot when one is due."""
@@ -75,15 +78,18 @@ class Journal:
             lines.append(json.dumps({"seq": self.seq, **event}, allow_nan=False) + "\n")
         if self.log is None:
             self.log = open(self.folder / LOG, "a", encoding="utf-8")  # noqa: SIM115 - open for the session
-        self.log.write("".join(lines))
+        text = "".join(lines)
+        self.log.write(text)
         self.log.flush()
-        if time.monotonic() - self.last >= self.snapshot_seconds:
+        self.log_bytes += len(text)
+        if self.log_bytes >= self.snapshot_bytes and time.monotonic() - self.last >= self.snapshot_seconds:
             self.snapshot()
 
     def snapshot(self, **fields) -> None:
         """sweep.json rewritten whole (atomically, fsynced), then the log emptied: its lines are in it."""
         self.manifest.update(fields, log_seq=self.seq)
-        write_json(self.folder / MANIFEST, self.manifest)
+        self.snapshot_bytes = write_json(self.folder / MANIFEST, self.manifest).stat().st_size
+        self.log_bytes = 0
         if self.log is not None:
             self.log.close()
         self.log = open(self.folder / LOG, "w", encoding="utf-8")  # noqa: SIM115 - truncated, kept open
