@@ -48,8 +48,11 @@ def timed(jobs: int, trials: int, epochs: int, runs_dir: str) -> tuple[float, fl
     if result.counts.get("completed") != trials:
         sys.exit(f"bench: expected {trials} completed trials, got {result.counts}")
     per_trial = sum(t.seconds for t in result.trials) / trials
-    print(f"--jobs {jobs}: {seconds:6.2f} s wall for {trials} trials ({per_trial:.2f} s each in its worker; "
-          f"load average {load:.1f} before)")
+    # the share of the wall the workers spent in trials: what the sweep itself loses to start-up,
+    # dispatch and recording, whatever CPU the machine gives it
+    busy = per_trial * trials / (min(jobs, trials) * seconds)
+    print(f"--jobs {jobs}: {seconds:6.2f} s wall for {trials} trials ({per_trial:.2f} s each in its worker, "
+          f"workers busy {busy:.1%} of the wall; load average {load:.1f} before)")
     return seconds, per_trial
 
 
@@ -122,7 +125,8 @@ def main() -> int:
     print(f"speed-up --jobs {args.jobs} vs --jobs 1: {' '.join(f'{r:.2f}x' for r in ratios)}; median "
           f"{statistics.median(ratios):.2f}x (target >= 1.8x on 2 cores)")
     print(f"a trial took {statistics.median(contention):.2f}x as long in a worker of --jobs {args.jobs} as in "
-          f"--jobs 1 (median; 1.00 on an idle machine: more is other processes' CPU)")
+          f"--jobs 1 (median; 1.00 on an idle machine: more is other processes' CPU; with the kernel's "
+          f"autogroup scheduling a busy machine gives a session the same share however many processes it runs)")
     return 0
 
 
