@@ -83,7 +83,12 @@ def scale(sizes: list[int], jobs: int, dask: bool, runs_dir: str) -> None:
 
     writer.SweepWriter.record = timed_call("record", writer.SweepWriter.record)
     journal.Journal.write = timed_call("journal", journal.Journal.write)
-    executor = {"dask": "local"} if dask else {"jobs": jobs}
+    executor, cluster = {"jobs": jobs}, None
+    if dask:  # one cluster for every size (``--dask local`` would start and import new workers per sweep);
+        from distributed import LocalCluster  # its scheduler runs in this process: in the driver's CPU
+
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, dashboard_address=None)
+        executor = {"dask": cluster.scheduler_address}
     sweep(TINY, seeds=jobs, runs_dir=runs_dir, command=["bench_sweep"], **executor)  # start and import
     for n in sizes:
         spent.update(record=0.0, journal=0.0)
@@ -97,6 +102,8 @@ def scale(sizes: list[int], jobs: int, dask: bool, runs_dir: str) -> None:
               f"the rest {1000 * (cpu - spent['record'] - spent['journal']) / n:5.2f}); "
               f"driver RSS {before:.0f} -> {rss_mb():.0f} MB; "
               f"sweep.json {os.path.getsize(result.path / 'sweep.json') / 1e3:.0f} kB")
+    if cluster is not None:
+        cluster.close()
 
 
 def main() -> int:
