@@ -184,22 +184,6 @@ def test_asha_sweep_records_and_resume_keeps_the_decisions(tmp_path):
     assert after["pruning"]["rungs"] == man["pruning"]["rungs"]
 
 
-@pytest.mark.timeout(120)
-def test_dask_makes_the_same_decisions(tmp_path):
-    distributed = pytest.importorskip("distributed")
-    grid = {"optimizer.learning_rate": RATES}
-    local = sweep_api(MOONS, grid=grid, seeds=2, jobs=1, runs_dir=tmp_path / "local", prune="asha")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None,
-                                  processes=False) as cluster:
-        remote = sweep_api(MOONS, grid=grid, seeds=2, dask=cluster.scheduler_address, runs_dir=tmp_path / "dask",
-                           prune="asha")
-    assert remote.executor.startswith("dask") and local.counts == remote.counts and local.counts["pruned"] >= 3
-    mine, theirs = (read_json(r.path / "sweep.json") for r in (local, remote))
-    assert mine["pruning"]["rungs"] == theirs["pruning"]["rungs"]
-    assert [(t["status"], t.get("pruning"), t["metrics"]) for t in mine["trials"].values()] == \
-        [(t["status"], t.get("pruning"), t["metrics"]) for t in theirs["trials"].values()]
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_asha_on_loky_processes(tmp_path):
@@ -227,3 +211,17 @@ def test_cli_prune(tmp_path):
         assert bad.exit_code == 2 and words in bad.output and len(bad.output.splitlines()) == 1, bad.output
     resumed = runner.invoke(cli, ["sweep", "--resume", str(tmp_path), "--prune", "median"])
     assert resumed.exit_code == 2 and "--resume keeps the sweep's own pruning" in resumed.output
+
+
+def test_a_pruned_sweep_submits_its_trials_in_a_seeded_shuffle(tmp_path):
+    from mlrun.sweeps.plan import submission_order
+
+    order = submission_order(list(range(12)), 12, seed=0)
+    assert sorted(order) == list(range(12)) and order != list(range(12))
+    assert order == [int(i) for i in np.random.default_rng([0x5357, 0]).permutation(12)]
+    assert submission_order([1, 5, 7, 11], 12, seed=0) == [i for i in order if i in (1, 5, 7, 11)]  # --resume
+    assert submission_order(list(range(12)), 12, seed=1) != order
+    res = sweep_api(MOONS, grid={"optimizer.learning_rate": RATES}, seeds=2, jobs=1, runs_dir=tmp_path,
+                    prune="asha")
+    arrivals = list(read_json(res.path / "sweep.json")["pruning"]["rungs"]["1"])
+    assert arrivals == [res.trials[i].key for i in order]  # one worker: rung 1 sees them in submission order

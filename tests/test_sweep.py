@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sys
 
 import numpy as np
@@ -19,8 +18,9 @@ from mlrun.runs.history import read_history
 from mlrun.spec.loading import load_config
 from mlrun.spec.yaml_text import parse_yaml
 from mlrun.sweeps.axes import Axis, SweepError, canonical, parse_grid, spec_axes, split_top_level
+from mlrun.sweeps.cluster import check_cluster
 from mlrun.sweeps.driver import resume_sweep
-from mlrun.sweeps.executors import check_cluster, run_trial
+from mlrun.sweeps.executors import run_trial
 from mlrun.sweeps.plan import expand, make_plan
 
 MOONS = {"name": "moons", "data": {"dataset": "make_moons", "params": {"n_samples": 120, "noise": 0.2}},
@@ -271,8 +271,8 @@ def test_resume_reruns_only_failed_interrupted_and_missing(tmp_path):
     assert again.trials[0].run == kept  # completed: untouched
     assert [t.status for t in again.trials] == ["completed", "failed", "completed", "completed"]
     assert (res.path / ".superseded" / failed_run).is_dir()  # the old failure is kept out of compare's way
-    # 4 current + the old dirs of the trials marked interrupted and dropped from the manifest (not failed)
-    assert len(run_dir_paths(res.path)) == 5
+    # one directory per trial: the failed, interrupted and dropped trials' old ones are in .superseded/
+    assert len(run_dir_paths(res.path)) == 4 and len(list((res.path / ".superseded").iterdir())) == 3
     assert resume_sweep(res.path, jobs=1).to_run == [1]  # only the (deterministic) failure is left
 
 
@@ -322,19 +322,6 @@ def test_csv_travels_with_the_trial(tmp_path):
 
 
 # -- executors ----------------------------------------------------------------------------------------
-@pytest.mark.timeout(120)
-def test_dask_local_cluster(tmp_path):
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None,
-                                  processes=False) as cluster:
-        res = sweep_api(REGRESSION, grid={"loss": ["mse", "cosine"]}, dask=cluster.scheduler_address,
-                        runs_dir=tmp_path)
-    assert res.executor.startswith("dask") and res.workers == 1
-    assert [t.status for t in res.trials] == ["completed", "failed"] and res.exit_code == 1
-    assert manifest(res.path)["executor"]["kind"] == "dask"
-    assert math.isfinite(res.trials[0].metrics["test.rmse"])
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_joblib_processes(tmp_path):
@@ -397,12 +384,13 @@ def test_cli_exit_codes(spec_file, tmp_path):
     assert ok.exit_code == 0, ok.output
 
 
-def test_resume_keeps_the_history_of_commands_and_executors(tmp_path):
+def test_resume_keeps_the_sessions_of_commands_and_executors(tmp_path):
     first = sweep_api(MOONS, grid={"model.neurons": [2, 3]}, jobs=1, runs_dir=tmp_path, command=["mlrun", "sweep"])
     resume_sweep(first.path, jobs=1, command=["mlrun", "sweep", "--resume", str(first.path)])
     resume_sweep(first.path, jobs=1, command=["third"])
     data = manifest(first.path)
     assert data["command"] == ["third"]
     resumed = ["mlrun", "sweep", "--resume", str(first.path)]
-    assert [h["command"] for h in data["history"]] == [["mlrun", "sweep"], resumed]
-    assert data["history"][0]["executor"] == {"kind": "joblib", "jobs": 1}
+    assert [s["command"] for s in data["sessions"]] == [["mlrun", "sweep"], resumed, ["third"]]
+    assert data["sessions"][0]["executor"] == {"kind": "joblib", "jobs": 1}
+    assert all(s["workers"] == 1 and s["start"] <= s["end"] and s["stopped"] is None for s in data["sessions"])

@@ -128,6 +128,8 @@ def _nothing_found(paths, loaded: int, filters, kind: str) -> str:
               help="Run every trial with seeds seed, ..., seed+K-1 (default: sweep.seeds, else 1).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Local worker processes (default: the cores).")
 @click.option("--dask", metavar="ADDRESS|local", help="Run on a Dask scheduler (local: a LocalCluster).")
+@click.option("--dask-wait", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
+              help="How long a Dask cluster without workers is waited for before the sweep stops (resumable).")
 @click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed trial.")
 @click.option("--dry-run", is_flag=True, help="Print the trial count and the first trials; run nothing.")
@@ -143,8 +145,8 @@ def _nothing_found(paths, loaded: int, filters, kind: str) -> str:
 @click.option("--reduction-factor", type=click.FloatRange(min=1, min_open=True), metavar="ETA",
               help="Rung spacing and the share kept at each rung, 1/ETA (default 4).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (failures are still reported).")
-def sweep(spec, grids, n_random, overrides, seeds, jobs, dask, runs_dir, fail_fast, dry_run, plots, resume_dir,
-          quiet, prune, prune_metric, grace_period, reduction_factor):
+def sweep(spec, grids, n_random, overrides, seeds, jobs, dask, dask_wait, runs_dir, fail_fast, dry_run, plots,
+          resume_dir, quiet, prune, prune_metric, grace_period, reduction_factor):
     """Run SPEC over --grid axes (or its sweep: section) x --seeds, in parallel; exit 1 if a trial failed."""
     import signal
 
@@ -173,7 +175,7 @@ def sweep(spec, grids, n_random, overrides, seeds, jobs, dask, runs_dir, fail_fa
         with user_errors():
             if resume_dir:
                 result = sw.resume_sweep(resume_dir, jobs=jobs, dask=dask, fail_fast=fail_fast,
-                                         on_event=progress, command=sys.argv)
+                                         on_event=progress, command=sys.argv, dask_wait=dask_wait)
             else:
                 if overrides:
                     from mlrun.spec.loading import load_config
@@ -182,7 +184,7 @@ def sweep(spec, grids, n_random, overrides, seeds, jobs, dask, runs_dir, fail_fa
                 result = sw.sweep(spec, grid=list(grids), seeds=seeds, jobs=jobs, dask=dask,
                                   runs_dir=runs_dir, random=n_random, fail_fast=fail_fast, dry_run=dry_run,
                                   plots=plots, on_event=progress, command=sys.argv,
-                                  prune={"rule": prune, **tuning} if prune else None)
+                                  prune={"rule": prune, **tuning} if prune else None, dask_wait=dask_wait)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if dry_run:

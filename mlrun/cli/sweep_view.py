@@ -13,7 +13,24 @@ class SweepProgress:
     def __init__(self, console, quiet: bool = False) -> None:
         self.console, self.quiet = console, quiet
         self.progress = self.task = None
-        self.done = 0
+        self.done = self.failed = 0
+        # kept as trials arrive (a sweep-wide scan per trial would cost O(trials^2) on a long sweep)
+        self.keys, self.metric, self.best = set(), None, None
+
+    def seen(self, result, trial) -> None:
+        """Update the metric names, the main metric and the best trial with one finished trial."""
+        from mlrun.metrics.names import higher_is_better
+        from mlrun.sweeps.records import is_candidate, main_metric
+
+        self.failed += trial.status == "failed"
+        self.keys.update(trial.metrics)
+        metric = main_metric(self.keys)
+        if metric != self.metric:  # rare: the first result, or a sweep over tasks
+            self.metric, self.best = metric, result.best()
+        elif is_candidate(trial, metric):
+            value, best = trial.metrics[metric], self.best and self.best.metrics[metric]
+            if best is None or (value > best if higher_is_better(metric) else value < best):
+                self.best = trial
 
     @staticmethod
     def label(trial) -> str:
@@ -23,11 +40,11 @@ class SweepProgress:
         """Beside the trial count and elapsed time, in order of importance (as many as fit)."""
         from mlrun.cli.console import fmt
 
-        parts = [f"running {result.running}", f"failed {result.n_failed}"]
-        best = result.best()
-        if best is not None:
-            parts.append(f"best {result.metric} {fmt(best.metrics[result.metric])}")
-            parts.append(f"({self.label(best)})")
+        running = min(result.workers, len(result.to_run) - self.done)
+        parts = [f"running {running}", f"failed {self.failed}"]
+        if self.best is not None:
+            parts.append(f"best {self.metric} {fmt(self.best.metrics[self.metric])}")
+            parts.append(f"({self.label(self.best)})")
         return parts
 
     def __call__(self, event, result, trial=None) -> None:
@@ -35,7 +52,10 @@ class SweepProgress:
 
     def on_start(self, result, trial) -> None:
         from mlrun.cli.console import status_bar
+        from mlrun.sweeps.records import main_metric
 
+        self.keys = {k for t in result.trials for k in t.metrics}  # a resumed sweep's kept trials
+        self.metric, self.best = main_metric(self.keys), result.best()
         total, todo = len(result.trials), len(result.to_run)
         skipped = f" ({total - todo} already done)" if todo < total else ""
         self.console.print(styled("sweep ", (str(result.name), "bold"),
@@ -49,19 +69,24 @@ class SweepProgress:
         from mlrun.cli.console import fmt, status_style
 
         self.done += 1
+        self.seen(result, trial)
         if trial.status == "failed":
             self.console.print(styled(("failed", "red"), f" {self.label(trial)}: {trial.error} ({trial.run})"))
         if self.progress is not None:
             self.progress.update(self.task, completed=self.done, parts=self.parts(result))
         elif not self.quiet and trial.status != "failed":
-            value = trial.metrics.get(result.metric or "")
-            metric = f"  {result.metric} {fmt(value)}" if value is not None else ""
+            value = trial.metrics.get(self.metric or "")
+            metric = f"  {self.metric} {fmt(value)}" if value is not None else ""
             if trial.pruning:
                 p = trial.pruning
                 metric = f"  at epoch {p['rung']}: {p['metric']} {fmt(p['value'])} behind {fmt(p['cutoff'])}"
             self.console.print(styled(f"[{self.done}/{len(result.to_run)}] ",
                                       (str(trial.status), status_style(trial.status)),
                                       f" {self.label(trial)}{metric}  ({fmt(trial.seconds, 3)} s)"))
+
+    def on_note(self, result, message) -> None:
+        """What the cluster did (a lost worker, an empty cluster), the moment it is seen."""
+        self.console.print(styled(("warning", "yellow"), f": {message}"))
 
     def on_end(self, result, trial) -> None:
         if self.progress is not None:
@@ -75,6 +100,14 @@ def sweep_summary(console, result, top: int = 12) -> None:
     from mlrun.comparison import select as cmp
     counts = ", ".join(f"{n} {s}" for s, n in result.counts.items())
     console.print(f"{len(result.trials)} trials: {counts}")
+    lost, reruns = result.cluster.get("lost_workers") or [], result.cluster.get("reruns") or {}
+    if lost:
+        names = ", ".join(str(w["name"]) for w in lost)
+        again = f"; Dask reran {len(reruns)} trial{'s' if len(reruns) != 1 else ''}" if reruns else ""
+        console.print(styled(("warning", "yellow"), f": lost {len(lost)} Dask worker{'s' if len(lost) > 1 else ''}"
+                             f" ({names}){again}"))
+    if result.lost:
+        console.print(styled(("stopped", "red"), f": {result.lost}; the unfinished trials are pending"))
     try:
         rows = cmp.compare([str(result.path)], group=True, top=top, on_warning=lambda message: None)
     except (OSError, ValueError):
@@ -83,7 +116,7 @@ def sweep_summary(console, result, top: int = 12) -> None:
         axes = dict.fromkeys(o.partition("=")[0] for t in result.trials for o in t.overrides)
         print_table(rows, rows.columns, 4, console=console, keep=[k for k in axes if k in rows.columns])
     console.print(styled("compare: ", (f"mlrun compare {result.path} --group", "bold")))
-    if result.interrupted or result.n_failed or result.stopped:
+    if result.interrupted or result.n_failed or result.stopped or result.lost:
         console.print(styled("rerun what did not finish: ", (f"mlrun sweep --resume {result.path}", "bold")))
 
 

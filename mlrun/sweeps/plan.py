@@ -126,6 +126,24 @@ class Plan:
     def fingerprint(self) -> str:
         return fingerprint(self.spec, self.axes, self.method, self.n_trials, self.seeds)
 
+    @property
+    def seed(self) -> int:
+        """The spec's seed (the first trial seed)."""
+        return min((t.seed for t in self.trials), default=0)
+
+
+SHUFFLE_STREAM = 0x5357  # the submission order's own generator stream, apart from every training seed
+
+
+def submission_order(todo: list[int], n_trials: int, seed: int) -> list[int]:
+    """``todo`` in a shuffled order, for a pruned sweep: the grid order puts similar trials together (the
+    seeds of a configuration, then its neighbours), so ASHA's first rungs would fill without competition.
+    The permutation of all ``n_trials`` by ``np.random.default_rng([SHUFFLE_STREAM, seed])`` is the same
+    for a sweep and its ``--resume``, which submits its remaining trials in the same relative order."""
+    wanted = set(todo)
+    order = np.random.default_rng([SHUFFLE_STREAM, int(seed)]).permutation(n_trials)
+    return [int(i) for i in order if int(i) in wanted]
+
 
 def _raw_spec(cfg) -> tuple[dict, Config]:
     """The spec as the user wrote it (overrides apply to it, not to the resolved one) and its Config.

@@ -44,7 +44,8 @@ class Decision:
     rule: str
 
     def to_dict(self) -> dict:
-        return {"rule": self.rule, "rung": self.rung, "metric": self.metric, "value": self.value,
+        value = self.value if self.value is not None and math.isfinite(self.value) else None
+        return {"rule": self.rule, "rung": self.rung, "metric": self.metric, "value": value,
                 "cutoff": self.cutoff}
 
 
@@ -65,6 +66,8 @@ class Pruner:
     n_startup_trials: int = 5  # median rule: Optuna's MedianPruner default
     rungs: dict[int, dict[str, float]] = field(default_factory=dict)
     completed: dict[str, dict[int, float]] = field(default_factory=dict)
+    # what the table gained since the driver last looked: sweep.json's log appends these, not the table
+    changes: list[dict] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.rule not in RULES:
@@ -125,7 +128,8 @@ class Pruner:
         score = self._score(value)
         # a NaN value compares False with the cutoff in Ray; a non-finite loss here means it diverged
         stop = cutoff is not None and (math.isnan(score) or score < cutoff)
-        recorded[key] = value
+        recorded[key] = value if value is not None and math.isfinite(value) else None  # JSON has no NaN
+        self.changes.append({"rung": rung, "key": key, "value": recorded[key]})
         return Decision(stop, rung, self.metric, value, self._unscore(cutoff), "asha")
 
     def _median(self, history: list[dict], rung: int, value: float | None) -> Decision:
@@ -143,8 +147,9 @@ class Pruner:
 
     def finished(self, key: str, history: list[dict]) -> None:
         """A trial trained to its end: its values at the rungs feed the median rule."""
-        self.completed[key] = {m: _value_at(history, m, self.metric) for m in self.milestones
-                               if m <= len(history)}
+        values = {m: _value_at(history, m, self.metric) for m in self.milestones if m <= len(history)}
+        self.completed[key] = {m: v if v is not None and math.isfinite(v) else None for m, v in values.items()}
+        self.changes.append({"completed": key, "values": {str(m): v for m, v in self.completed[key].items()}})
 
     # -- sweep.json ------------------------------------------------------------------------------
     def to_dict(self) -> dict:

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlrun.metrics.names import higher_is_better
-from mlrun.runs.files import read_json
 from mlrun.sweeps.axes import SweepError
+from mlrun.sweeps.journal import MANIFEST, read_manifest
 
-MANIFEST = "sweep.json"
 FINISHED = ("completed", "diverged", "pruned")  # results: --resume keeps them (a pruning is a decision)
 STATUSES = ("pending", "completed", "diverged", "pruned", "failed", "interrupted")
 
@@ -53,6 +52,9 @@ class SweepResult:
     executor: str = ""
     interrupted: bool = False
     stopped: bool = False  # --fail-fast ended it
+    lost: str | None = None  # why the cluster ended it (the scheduler, or no worker within --dask-wait)
+    notes: list[str] = field(default_factory=list)  # what the cluster did: lost workers, reruns, waits
+    cluster: dict = field(default_factory=dict)  # {"lost_workers": [...], "reruns": {trial index: n}}
 
     def count(self, status: str) -> int:
         return sum(t.status == status for t in self.trials)
@@ -73,22 +75,30 @@ class SweepResult:
 
     @property
     def exit_code(self) -> int:
-        return 130 if self.interrupted else 1 if self.n_failed else 0
+        return 130 if self.interrupted else 1 if self.n_failed or self.lost else 0
 
     @property
     def metric(self) -> str | None:
-        keys = {k for t in self.trials for k in t.metrics}
-        return next((k for k in ("test.accuracy", "test.rmse", "validation.accuracy", "validation.rmse")
-                     if k in keys), None)
+        return main_metric({k for t in self.trials for k in t.metrics})
 
     def best(self) -> TrialRecord | None:
         key = self.metric
-        # a pruned trial's metrics are those of an early epoch: not a candidate
-        done = [t for t in self.trials if t.status != "pruned" and isinstance(t.metrics.get(key), (int, float))]
+        done = [t for t in self.trials if is_candidate(t, key)]
         if not done:
             return None
         pick = max if higher_is_better(key) else min
         return pick(done, key=lambda t: t.metrics[key])
+
+
+def main_metric(keys: set[str]) -> str | None:
+    """The metric a sweep's best trial is judged on, from the metric names its trials have."""
+    return next((k for k in ("test.accuracy", "test.rmse", "validation.accuracy", "validation.rmse")
+                 if k in keys), None)
+
+
+def is_candidate(trial: TrialRecord, key: str | None) -> bool:
+    """A trial that can be the best on ``key`` (a pruned trial's metrics are an early epoch's: never)."""
+    return trial.status != "pruned" and isinstance(trial.metrics.get(key), (int, float))
 
 
 def _main_metrics(metrics: dict) -> dict:
@@ -99,11 +109,12 @@ def _main_metrics(metrics: dict) -> dict:
 
 
 def load_manifest(path) -> dict:
+    """sweep.json as of its last logged change (``journal.read_manifest``), checked."""
     file = Path(path) / MANIFEST
     if not file.is_file():
         raise SweepError(f"not a sweep directory (no {MANIFEST}): {path}")
     try:
-        manifest = read_json(file)
+        manifest = read_manifest(path)
         manifest["spec"], manifest["axes"], manifest["trials"], manifest["fingerprint"]  # noqa: B018
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SweepError(f"{file} is unreadable ({type(exc).__name__}: {exc})") from None

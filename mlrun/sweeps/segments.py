@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from mlrun.spec.loading import Config
-from mlrun.sweeps.executors import WorkerResult, versions
+from mlrun.sweeps.executors import WorkerResult, versions, worker_info
 from mlrun.sweeps.pruning import Pruner
 
 
@@ -68,9 +68,10 @@ def run_segment(index: int, cfg: Config, csv_text: str | None, stop_at: int,
                                    evaluate_when=lambda trainer: trainer.stop_reason != "rung")
     except Exception as exc:  # noqa: BLE001 - any error is this trial's result
         return SegmentResult(index, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
-                             time.time() - started, host, versions())
+                             time.time() - started, host, versions(), worker_info())
     state = (*stop.state, outcome.resolved) if outcome.stop_reason == "rung" else None
-    return SegmentResult(index, outcome, None, None, time.time() - started, host, versions(), state=state)
+    return SegmentResult(index, outcome, None, None, time.time() - started, host, versions(), worker_info(),
+                         state=state)
 
 
 # -- pools: submit a call, get the next finished result ------------------------------------------------
@@ -82,6 +83,10 @@ class InlinePool:
 
     def submit(self, fn, *args) -> None:
         self.calls.append((fn, args))
+
+    @staticmethod
+    def share(text):
+        return text
 
     def next_done(self) -> WorkerResult:
         fn, args = self.calls.popleft()
@@ -101,6 +106,8 @@ class LokyPool:
         self.executor = ProcessPoolExecutor(max_workers=jobs)
         self.futures: dict = {}
 
+    share = staticmethod(InlinePool.share)
+
     def submit(self, fn, *args) -> None:
         self.futures[self.executor.submit(fn, *args)] = args[0]
 
@@ -116,33 +123,6 @@ class LokyPool:
             future.cancel()
         self.futures.clear()
         self.executor.shutdown(wait=False, kill_workers=True)
-
-
-class DaskPool:
-    """Calls on a Dask ``client``; each future is released as soon as its result is taken."""
-
-    def __init__(self, client) -> None:
-        from distributed import as_completed
-
-        self.client, self.futures = client, {}
-        self.done = as_completed()
-
-    def submit(self, fn, *args) -> None:
-        future = self.client.submit(fn, *args, pure=False)
-        self.futures[future.key] = args[0]
-        self.done.add(future)
-
-    def next_done(self) -> WorkerResult:
-        future = next(self.done)
-        index = self.futures.pop(future.key)
-        try:
-            return _result(future, index)
-        finally:
-            future.release()
-
-    def close(self) -> None:
-        self.client.cancel(list(self.done.futures)) if self.done.futures else None
-        self.futures.clear()
 
 
 def _result(future, index: int) -> WorkerResult:
@@ -174,7 +154,7 @@ def pruned_results(tasks: list[tuple], keys: list[str], pool, slots: int, pruner
                 job = queue.popleft()
                 running[job.index] = job
                 stop_at = pruner.next_stop(job.resume[0]["epoch"] if job.resume else 0, job.cfg.training.epochs)
-                pool.submit(run_segment, job.index, job.cfg, job.csv_text, stop_at, job.resume)
+                pool.submit(run_segment, job.index, job.cfg, pool.share(job.csv_text), stop_at, job.resume)
             res = pool.next_done()
             job = running.pop(res.index)
             job.seconds += res.seconds
@@ -203,9 +183,22 @@ def _judge(res: WorkerResult, job: _Pending, key: str, pruner: Pruner, queue: de
     outcome.status, outcome.stop_reason = "pruned", "pruned"
     outcome.advice.insert(0, f"pruned at epoch {decision.rung} by {decision.rule}: {decision.metric} "
                              f"{_number(decision.value)} is behind the cutoff {_number(decision.cutoff)}")
-    return SegmentResult(res.index, outcome, None, None, res.seconds, res.host, res.versions,
+    return SegmentResult(res.index, outcome, None, None, res.seconds, res.host, res.versions, res.worker,
                          pruning=decision.to_dict())
 
 
 def _number(value) -> str:
     return "n/a" if value is None else f"{value:.4g}"
+
+
+def pool_results(tasks: list[tuple], pool) -> Iterator[WorkerResult]:
+    """Unpruned: every task submitted at once (the pool queues them), results as they finish."""
+    from mlrun.sweeps.executors import run_trial
+
+    try:
+        for index, cfg, text in tasks:
+            pool.submit(run_trial, index, cfg, pool.share(text))
+        for _ in tasks:
+            yield pool.next_done()
+    finally:
+        pool.close()
