@@ -111,13 +111,15 @@ class MTPNetwork(Network):
         d = head.params["W"].shape[0]
         self.blocks = [self._dense(d, self.activation, "auto", True, init_rng) for _ in range(self.depth)]
         if self.heads == "parallel":
-            return list(self.blocks)
+            self.modules = list(self.blocks)
+            return self.modules
         self.embedding = TargetEmbedding(self.n_classes, d, init_rng, self.dtype)
         self.projections = [self._dense(2 * d, "linear", "glorot_uniform", False, init_rng, d)
                             for _ in range(self.depth)]
         self.h_norms = [RMSNorm(d, self.dtype) for _ in range(self.depth)]
         self.e_norms = [RMSNorm(d, self.dtype) for _ in range(self.depth)]
-        return [self.embedding, *self.projections, *self.blocks, *self.h_norms, *self.e_norms]
+        self.modules = [self.embedding, *self.projections, *self.blocks, *self.h_norms, *self.e_norms]
+        return self.modules
 
     def _dense(self, in_dim, activation, initializer, use_bias, rng, units=None):
         layer = build("layer", {"name": "dense", "units": units or in_dim, "activation": activation,
