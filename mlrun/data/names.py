@@ -25,7 +25,7 @@ GENERATORS = {  # name (= the scikit-learn function) -> task
     "make_regression": "regression",
     "make_friedman1": "regression",
 }
-DATASETS = (*LOADERS, *GENERATORS, "mnist1d", "csv", "sequence")
+DATASETS = (*LOADERS, *GENERATORS, "mnist1d", "sequence", "csv")
 SCALERS = ("standard", "minmax", "none")
 DEFAULTS = {
     "dataset": None, "params": None, "path": None, "target": None, "test_size": 0.2,
