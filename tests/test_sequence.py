@@ -10,8 +10,7 @@ from click.testing import CliRunner
 import mlrun
 from mlrun.cli.app import cli
 from mlrun.data.dataset import DataError
-from mlrun.data.sequence import (GRAMMAR, ar_series, grammar_text, mackey_glass_series, sine_series, time_split,
-                                 windows)
+from mlrun.data.sequence import GRAMMAR, ar_series, grammar_text, mackey_glass_series, sine_series, time_split, windows
 from mlrun.data.sources import load_dataset
 from mlrun.spec.errors import ConfigError
 
@@ -120,9 +119,15 @@ def test_bad_sequence_params_are_one_line_spec_errors(params, message):
 def test_a_wrong_task_and_a_missing_column_fail_in_one_line_with_exit_2(tmp_path):
     with pytest.raises(DataError, match="source text is a classification task"):
         load_dataset(_data(source="text"), task="regression")
-    (tmp_path / "s.csv").write_text("a\n" + "1\n" * 40)
+    (tmp_path / "s.csv").write_text("a\n" + "".join(f"{np.sin(i / 3):.4f}\n" for i in range(80)))
     spec = tmp_path / "spec.yaml"
     spec.write_text("data: {dataset: sequence, path: s.csv, params: {source: csv, column: b}}\n")
     result = CliRunner().invoke(cli, ["train", str(spec), "--runs-dir", str(tmp_path / "runs")])
     assert result.exit_code == 2 and result.output.count("\n") == 1
     assert "column 'b' not in" in result.output
+    # the right column trains, with MTP, through the command line
+    spec.write_text("data: {dataset: sequence, path: s.csv, params: {source: csv, column: a, window: 8}}\n"
+                    "model: {neurons: 8, mtp: {depth: 2}}\ntraining: {diagnostics: false}\n")
+    result = CliRunner().invoke(cli, ["train", str(spec), "--smoke", "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    assert "completed" in result.output
