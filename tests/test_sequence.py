@@ -66,6 +66,10 @@ def test_the_generated_series_have_their_defining_properties():
     assert r1 == pytest.approx(1.5 / 1.75, abs=0.02)  # AR(2): rho_1 = c_1 / (1 - c_2)
     with pytest.raises(DataError, match="non-stationary"):
         ar_series(10, rng, (1.2,))
+    start = mackey_glass_series(30, np.random.default_rng(3), burn_in=0)
+    assert abs(start[0] - 1.2) < 0.05 and np.all(np.abs(np.diff(start)) < 0.2)  # starts from its history
+    for seed in range(3):
+        assert np.all(np.isfinite(mackey_glass_series(2000, np.random.default_rng(seed))))
     m = mackey_glass_series(1500, rng)
     assert 0.2 < m.min() and m.max() < 1.5 and m.std() > 0.15  # the tau = 17 attractor's range
     assert np.abs(np.diff(m, 2)).max() < 0.1  # smooth at one sample per time unit

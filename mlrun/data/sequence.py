@@ -53,12 +53,11 @@ def mackey_glass_series(n: int, rng, tau: int = 17, noise: float = 0.0, dt: floa
     small perturbation from ``rng`` and the first ``burn_in`` units are dropped."""
     per_unit, lag = round(1 / dt), round(tau / dt)
     steps = (n + burn_in) * per_unit
-    x = np.empty(steps + lag)
-    x[:lag] = 1.2 + 0.01 * rng.standard_normal(lag)
-    for t in range(lag, steps + lag - 1):
+    x = np.empty(lag + 1 + steps)
+    x[:lag + 1] = 1.2 + 0.01 * rng.standard_normal(lag + 1)  # the history x(-tau) .. x(0)
+    for t in range(lag, lag + steps):
         past = x[t - lag]
         x[t + 1] = x[t] + dt * (0.2 * past / (1 + past ** 10) - 0.1 * x[t])
-    x[lag + steps - 1] = x[lag + steps - 2]
     s = x[lag::per_unit][burn_in:burn_in + n]
     return s + noise * rng.standard_normal(n)
 
