@@ -39,6 +39,10 @@ clean:
 study-one-cycle: $(STAMP)
 	$(BIN)/python scripts/study_one_cycle.py configs/studies/one_cycle.yaml
 
+# multi-token prediction (about 2 CPU minutes); rewrites its section of docs/studies.md
+study-mtp: $(STAMP)
+	nice -n 10 $(BIN)/python scripts/study_mtp.py
+
 # The activation and optimizer studies (about 10-15 minutes on 2 free cores); tables in runs/studies/study.md
 study: $(STAMP)
 	$(BIN)/python scripts/study.py --runs-dir runs/studies

@@ -113,6 +113,7 @@ class Dataset(Preprocessor):
     X_test: np.ndarray = field(repr=False, default=None)
     y_test: np.ndarray = field(repr=False, default=None)
     rows_test: np.ndarray = field(repr=False, default=None)  # each test row's index among the source's data rows
+    y_ahead_train: np.ndarray = field(repr=False, default=None)  # sequence data: each training row's H further targets
 
     def summary(self) -> str:
         """One line: split sizes, features and classes (or targets)."""

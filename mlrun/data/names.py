@@ -25,7 +25,7 @@ GENERATORS = {  # name (= the scikit-learn function) -> task
     "make_regression": "regression",
     "make_friedman1": "regression",
 }
-DATASETS = (*LOADERS, *GENERATORS, "mnist1d", "csv")
+DATASETS = (*LOADERS, *GENERATORS, "mnist1d", "sequence", "csv")
 SCALERS = ("standard", "minmax", "none")
 DEFAULTS = {
     "dataset": None, "params": None, "path": None, "target": None, "test_size": 0.2,
@@ -38,3 +38,8 @@ MNIST1D_DEFAULTS = {
     "max_translation": 48, "corr_noise_scale": 0.25, "iid_noise_scale": 2e-2, "shear_scale": 0.75,
     "final_seq_length": 40, "seed": 42,
 }
+# dataset sequence (data/sequence.py): its sources and parameters, with the defaults of those it always reads
+SEQUENCE_SOURCES = {"sine": "regression", "ar": "regression", "mackey_glass": "regression",
+                    "text": "classification", "csv": "regression"}
+SEQUENCE_DEFAULTS = {"source": "sine", "window": 16, "horizon": 2, "length": 2000}
+SEQUENCE_PARAMS = (*SEQUENCE_DEFAULTS, "noise", "periods", "coefficients", "tau", "column", "random_state")

@@ -237,6 +237,10 @@ def load_dataset(data: dict, task: str = "auto", random_state: int = 0, max_rows
     max_rows subset and both splits."""
     opts = {**DEFAULTS, **{k: v for k, v in data.items() if v is not None}}
     seed = int(random_state if opts["split_seed"] is None else opts["split_seed"])
+    if opts["dataset"] == "sequence":  # split by time, with the further targets: its own module
+        from mlrun.data.sequence import load_sequence
+
+        return load_sequence(opts, seed, max_rows, csv_text, task)
     raw = _load_raw(opts, seed, csv_text)
     task = _resolve_task(task, raw)
     classes, y = _encode(raw.y, task)

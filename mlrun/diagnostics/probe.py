@@ -105,7 +105,7 @@ class Diagnostics:
     def _measure(self, trainer, epoch: int, update: bool = False) -> None:
         started = time.perf_counter()
         net, probe = trainer.network, self._probe
-        np.copyto(probe.params, net.params)
+        np.copyto(probe.params, net.params[:probe.n_params])  # MTP modules (nn/mtp.py) follow the main part
         probe.load_layer_state(net.layer_state())
         stats, raw = measure(probe.layers, self.blocks, self.loss, self.X_probe, self.y_probe)
         for block, (start, stop) in zip(self.blocks, self._weights):

@@ -114,7 +114,7 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
         if hasattr(cb, "on_setup"):
             cb.on_setup(setup)
     with graceful_signals(trainer, received), blas_threads(cfg.training.threads):
-        trainer.fit(dataset.X_train, dataset.y_train, dataset.X_val, dataset.y_val)
+        trainer.fit(dataset.X_train, setup.y_train, dataset.X_val, dataset.y_val)
     metrics, warnings, outputs = {}, [], {}
     if evaluate_when is None or evaluate_when(trainer):
         metrics, warnings, outputs = evaluate(setup.network, dataset, cfg.metrics)

@@ -13,7 +13,7 @@ from mlrun.experiment.outcome import Outcome
 from mlrun.lr_finder.range_test import keep_curve
 from mlrun.metrics.names import main_metric
 from mlrun.runs import directory as runs
-from mlrun.runs.history import write_history
+from mlrun.runs.history import extra_columns, write_history
 from mlrun.training.signals import deferred_signals
 
 
@@ -120,7 +120,7 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
     ``received`` (training.signals.Received) is closed once the status is written: a signal after that
     changes nothing."""
     metric_names = [main_metric(outcome.task)]
-    write_history(run_dir.file("history.csv"), outcome.history, metric_names)
+    write_history(run_dir.file("history.csv"), outcome.history, metric_names, extra_columns(outcome.history))
     # baselines beside the splits, in the one file compare already reads (old runs simply lack the key)
     run_dir.write_json("metrics.json", {**outcome.metrics, "baselines": outcome.baselines} if outcome.baselines
                        else outcome.metrics)

@@ -37,6 +37,7 @@ class RunRecorder:
         self.checkpoint_seconds = CHECKPOINT_SECONDS if checkpoint_seconds is None else checkpoint_seconds
         self._pending = None   # (epoch, meta, arrays) of the last whole epoch not yet on disk
         self._written = 0.0    # time.monotonic() of the last checkpoint written
+        self.extra: tuple[str, ...] = ()
 
     def on_setup(self, setup: Setup) -> None:
         # max_lr: auto: the range test's curve and plot, and the resolved max_lr into run.json now
@@ -44,11 +45,12 @@ class RunRecorder:
 
     def on_train_begin(self, trainer: Trainer) -> None:
         # a resumed run's rows after its checkpoint's epoch are dropped here (they will be trained again)
-        write_history(self.run_dir.file("history.csv"), trainer.history, self.metric_names)
+        self.extra = trainer.network.history_keys  # the network's own columns (MTP depth losses)
+        write_history(self.run_dir.file("history.csv"), trainer.history, self.metric_names, self.extra)
         self._written = time.monotonic()
 
     def on_epoch_end(self, trainer: Trainer, logs: dict) -> None:
-        append_history(self.run_dir.file("history.csv"), logs, self.metric_names)
+        append_history(self.run_dir.file("history.csv"), logs, self.metric_names, self.extra)
         self._pending = (trainer.epoch, *trainer.state())
         stopping = trainer.stop_reason is not None or trainer.epoch >= trainer.epochs
         if stopping or trainer.epoch == 1 or time.monotonic() - self._written >= self.checkpoint_seconds:

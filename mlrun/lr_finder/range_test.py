@@ -95,9 +95,10 @@ def range_test(cfg: Config, dataset, start: float = 1e-5, end: float = 10.0, ste
     that stopped it go into ``received``."""
     check_range(start, end, steps, rule)
     recorder = _Recorder(steps)
-    trainer = build_setup(cfg, dataset, [recorder, *callbacks], range_test=RangeTest(start, end, steps)).trainer
+    setup = build_setup(cfg, dataset, [recorder, *callbacks], range_test=RangeTest(start, end, steps))
+    trainer = setup.trainer
     with graceful_signals(trainer, [] if received is None else received):
-        trainer.fit(dataset.X_train, dataset.y_train)
+        trainer.fit(dataset.X_train, setup.y_train)
     # the trainer's own divergence check (non-finite, or 1e4 x the first loss) is an explosion here
     reason = "loss_exploded" if trainer.stop_reason == "diverged" else trainer.stop_reason
     reason = "steps_done" if reason == "max_epochs" else reason

@@ -70,13 +70,19 @@ class Network:
         self.out_dim = dim
         if self.layers:
             self.layers[0].input_grad = False  # nobody needs d loss / d input
-        self._pack()
+        self._pack(self._extra_parts(init_rng))
 
     # -- the flat buffer ------------------------------------------------------------------------
-    def _pack(self) -> None:
+    def _extra_parts(self, init_rng) -> list:
+        """Parameter owners beyond the layers (nn/mtp.py's modules), packed after them: none here."""
+        return []
+
+    def _pack(self, extra=()) -> None:
         entries = [(layer, key) for layer in self.layers for key in layer.params]
         regularized = {(id(l), k) for l in self.layers for k in getattr(l, "regularized", ())}
         entries.sort(key=lambda e: (id(e[0]), e[1]) not in regularized)  # stable: L2 tensors first
+        self.n_main = int(sum(layer.params[key].size for layer, key in entries))  # the layers' part: a prefix
+        entries += [(part, key) for part in extra for key in part.params]
         sizes = [layer.params[key].size for layer, key in entries]
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.params = np.empty(int(offsets[-1]), dtype=self.dtype)
@@ -102,6 +108,17 @@ class Network:
     def backward(self, dy: np.ndarray) -> None:
         for layer in reversed(self.layers):
             dy = layer.backward(dy)
+
+    history_keys: tuple[str, ...] = ()  # the per-batch values loss_and_gradient reports, for history.csv
+
+    def loss_and_gradient(self, x: np.ndarray, y: np.ndarray, loss, step: int = 0) -> tuple[float, dict]:
+        """One training batch: forward, ``loss``, backward (fills ``grads``); returns the loss and the
+        per-batch values named by ``history_keys`` (none here; ``step`` is for networks whose loss
+        changes during training)."""
+        output = self.forward(x, training=True)
+        value, dy = loss.value_and_gradient(y, output)
+        self.backward(dy)
+        return value, {}
 
     def predict_output(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         """Raw outputs (logits or standardised targets) in inference mode, in batches."""

@@ -12,28 +12,34 @@ from mlrun.runs.files import write_csv
 HISTORY_HEAD = ("epoch", "learning_rate", "momentum", "train_loss", "val_loss", "grad_norm")
 
 
-def history_header(metric_names=()) -> list[str]:
+def history_header(metric_names=(), extra=()) -> list[str]:
     """history.csv columns: epoch, learning_rate, momentum, train_loss, val_loss, grad_norm,
-    val_<metric>..., seconds."""
+    val_<metric>..., the network's own ``extra`` (an MTP network's per-depth losses), seconds."""
     metrics = [m if m.startswith("val_") else f"val_{m}" for m in metric_names]
     metrics = [m for m in dict.fromkeys(metrics) if m not in HISTORY_HEAD]
-    return [*HISTORY_HEAD, *metrics, "seconds"]
+    return [*HISTORY_HEAD, *metrics, *extra, "seconds"]
 
 
-def write_history(path, history: list[dict], metric_names=()) -> Path:
-    """Write history.csv atomically: the columns of ``history_header(metric_names)``, a row per epoch."""
-    header = history_header(metric_names)
+def extra_columns(history: list[dict]) -> list[str]:
+    """The keys of a history's rows beyond the standard and validation columns (the network's own)."""
+    first = history[0] if history else {}
+    return [k for k in first if k not in (*HISTORY_HEAD, "epoch", "seconds") and not k.startswith("val_")]
+
+
+def write_history(path, history: list[dict], metric_names=(), extra=()) -> Path:
+    """Write history.csv atomically: the columns of ``history_header(metric_names, extra)``, a row per epoch."""
+    header = history_header(metric_names, extra)
     return write_csv(path, header, [[row.get(key) for key in header] for row in history])
 
 
-def append_history(path, row: dict, metric_names=()) -> None:
+def append_history(path, row: dict, metric_names=(), extra=()) -> None:
     """One epoch's row appended to history.csv (written by ``write_history`` first, header included).
 
     One ``os.write`` on an O_APPEND descriptor: a reader sees whole rows, and the file costs the same
     in epoch 5,000 as in epoch 1 (rewriting it every epoch made a run quadratic in its epochs).
     """
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([row.get(key) for key in history_header(metric_names)])
+    csv.writer(buf, lineterminator="\n").writerow([row.get(key) for key in history_header(metric_names, extra)])
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     try:
         os.write(fd, buf.getvalue().encode("utf-8"))

@@ -112,7 +112,7 @@ def _warnings(spec: Spec) -> list[str]:
         if model.batch_norm or "batch_norm" in layer_names:
             out.append("model.batch_norm: batch normalisation breaks selu's self-normalisation; "
                        "use selu without it, or another activation")
-    if spec.data.dataset != "csv":
+    if spec.data.dataset not in ("csv", "sequence"):
         out += [f"data.{k} is ignored unless data.dataset is csv" for k in ("path", "target")
                 if getattr(spec.data, k) is not None]
     ignored = [k for k in ("activation", "batch_norm", "dropout")

@@ -22,6 +22,7 @@ from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METR
 from mlrun.spec.errors import PathError
 from mlrun.spec.names import NAME_PATTERN, sanitize_name
 from mlrun.spec.parts import Part
+from mlrun.spec.sequence import check_mtp, check_sequence_params
 
 MONITORS = ("loss", "train_loss", "val_loss", *(f"val_{m}" for m in METRICS if m != "confusion_matrix"))
 DEFAULT_OPTIMIZER, DEFAULT_SCHEDULE = "nadam", "constant"  # also when a mapping gives no name
@@ -92,6 +93,8 @@ class DataSpec(_Section):
                                           "target: its label column)")
             if not Path(self.path).is_file():
                 raise PathError("path", f"CSV file not found: {self.path}")
+        elif self.dataset == "sequence":
+            check_sequence_params(self.params, self.path)
         elif self.params:
             _check_dataset_params(self.dataset, self.params)
         return self
@@ -116,6 +119,20 @@ def _check_dataset_params(dataset: str, params: dict) -> None:
                                                f"{', '.join(accepted) or 'nothing'}")
 
 
+class MTPScheduleSpec(_Section):
+    at: float = Field(description="fraction of the training steps after which weight switches", gt=0, lt=1)
+    weight: float = Field(description="λ from then on", ge=0)
+
+
+class MTPSpec(_Section):
+    """Multi-token prediction (nn/mtp.py): D further-target modules, used in training only."""
+
+    depth: PosInt = Field(1, description="modules (D): targets t+2 .. t+D+1 besides the next one")
+    weight: float = Field(0.3, ge=0, description="λ: loss = L_main + λ/D Σ L_k")
+    heads: Literal["sequential", "parallel"] = Field("sequential", description="DeepSeek-V3 or Gloeckle et al.")
+    schedule: MTPScheduleSpec | None = Field(None, description="{at: fraction of steps, weight: λ after}")
+
+
 class ModelSpec(_Section):
     hidden_layers: Count | None = Field(2, description="short form: number of hidden layers")
     neurons: PosInt | list[PosInt] | None = Field(64, description="width, or one width per hidden layer")
@@ -127,6 +144,7 @@ class ModelSpec(_Section):
     dropout: float = Field(0.0, ge=0, lt=1)
     layers: list[Annotated[PartSpec, Part("layer")]] | None = Field(
         None, description="long form: the hidden layers as layer specs")
+    mtp: MTPSpec | None = Field(None, description="multi-token prediction heads (dataset sequence only)")
 
     @model_validator(mode="after")
     def _shape(self) -> ModelSpec:
@@ -260,6 +278,7 @@ class Spec(_Section):
     @model_validator(mode="after")
     def _cross_checks(self) -> Spec:
         _check_validation_needed(self)
+        check_mtp(self)
         if self.task != "auto" and self.metrics != "auto":
             fit = CLASSIFICATION_METRICS if self.task == "classification" else REGRESSION_METRICS
             wrong = [m for m in self.metrics if m not in fit]

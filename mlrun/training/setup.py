@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlrun.nn.mtp import MTPNetwork, stack_targets
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.optim.schedules import build_schedule
 from mlrun.registry import build, get_class, split_spec
@@ -124,6 +125,14 @@ class Setup:
     trainer: Trainer
     resolved: dict
 
+    @property
+    def y_train(self):
+        """The targets the trainer fits: the training rows' main targets, and under ``model.mtp`` the
+        further ones beside them (stack_targets)."""
+        if isinstance(self.network, MTPNetwork):
+            return stack_targets(self.dataset.y_train, self.dataset.y_ahead_train, self.network.depth)
+        return self.dataset.y_train
+
 
 @dataclass(frozen=True)
 class RangeTest:
@@ -146,6 +155,17 @@ def _schedule_spec(cfg: Config, resolved: dict, range_test: RangeTest | None) ->
     return spec
 
 
+def build_network(cfg: Config, dataset, init, noise, total_steps: int) -> Network:
+    """The spec's network: hidden layers and output layer, with the MTP modules under ``model.mtp``."""
+    model = cfg.to_dict()["model"]
+    specs = expand_model(model) + [output_spec(dataset.n_outputs)]
+    if not model.get("mtp"):
+        return Network(specs, dataset.n_features, cfg.training.dtype, init, noise)
+    n_classes = dataset.n_outputs if dataset.task == "classification" else None
+    return MTPNetwork(specs, dataset.n_features, cfg.training.dtype, init, noise, **model["mtp"],
+                      activation=model["activation"], n_classes=n_classes, total_steps=total_steps)
+
+
 def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = None, smoke: bool = False,
                 range_test: RangeTest | None = None) -> Setup:
     """Network, loss, optimizer, schedule and trainer for ``cfg`` on ``dataset``, each complete.
@@ -163,8 +183,6 @@ def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = N
         init, shuffle, noise = (np.random.default_rng(s) for s in seeds(cfg.seed)["lr_find"].spawn(3))
     check_sizes(cfg, dataset)
     check_loss_task(cfg, dataset)
-    specs = expand_model(cfg.to_dict()["model"]) + [output_spec(dataset.n_outputs)]
-    network = Network(specs, dataset.n_features, training.dtype, init, noise)
     loss = build("loss", loss_spec(cfg, dataset.task))
     optimizer = build("optimizer", cfg.optimizer)
     per_epoch = batches_per_epoch(len(dataset.X_train), training.batch_size)
@@ -172,6 +190,7 @@ def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = N
         epochs = math.ceil(range_test.steps / per_epoch)  # the ramp, whole epochs; the recorder stops it
     else:
         epochs = SMOKE_EPOCHS if smoke else training.epochs
+    network = build_network(cfg, dataset, init, noise, epochs * per_epoch)
     schedule, derived = build_schedule(_schedule_spec(cfg, resolved, range_test), optimizer.learning_rate,
                                        epochs * per_epoch)
     resolved.update(derived)

@@ -98,17 +98,16 @@ class Trainer:
         if momentum is not None:
             self.optimizer.set_momentum(momentum)
 
-    def _batch_loss_and_grads(self, xb, yb) -> float:
-        """Forward + backward on one batch; fills network.grads (L2 included); returns the loss."""
+    def _batch_loss_and_grads(self, xb, yb) -> tuple[float, dict]:
+        """Forward + backward on one batch; fills network.grads (L2 included); returns the loss and the
+        network's own per-batch values (the MTP depths' losses)."""
         net = self.network
-        output = net.forward(xb, training=True)
-        value, dy = self.loss.value_and_gradient(yb, output)
-        net.backward(dy)
+        value, parts = net.loss_and_gradient(xb, yb, self.loss, self.step)
         if self.l2:
             w = net.params[: net.n_regularized]
             value += 0.5 * self.l2 * float(np.dot(w, w))
             net.grads[: net.n_regularized] += self.l2 * w
-        return float(value)
+        return float(value), parts
 
     def _diverged(self, value: float) -> bool:
         if self.baseline is None:
@@ -125,14 +124,17 @@ class Trainer:
         order = None if full else self.shuffle_rng.permutation(n)
         grad_sum = np.zeros_like(net.grads)
         loss_sum = 0.0
+        part_sums: dict[str, float] = {}
         batch_hooks = [cb.on_batch_end for cb in self.callbacks if hasattr(cb, "on_batch_end")]
         for xb, yb in _batches(X, y, order, size):
-            value = self._batch_loss_and_grads(xb, yb)
+            value, parts = self._batch_loss_and_grads(xb, yb)
             if self._diverged(value):
                 self.stop_reason = "diverged"
                 return None
             rows = len(xb)
             loss_sum += value * rows
+            for key, part in parts.items():
+                part_sums[key] = part_sums.get(key, 0.0) + part * rows
             # row-weighted mean of the raw gradients (for grad_norm), in units of full batches
             if rows == size:
                 grad_sum += net.grads
@@ -149,7 +151,8 @@ class Trainer:
                 self.stop_reason = self._stop_request
                 return None
         grad_sum *= size / n
-        return {"train_loss": loss_sum / n, "grad_norm": float(np.sqrt(np.dot(grad_sum, grad_sum)))}
+        return {"train_loss": loss_sum / n, "grad_norm": float(np.sqrt(np.dot(grad_sum, grad_sum))),
+                **{key: total / n for key, total in part_sums.items()}}
 
     def _evaluate(self, X_val, y_val) -> dict:
         if X_val is None or len(X_val) == 0:
