@@ -56,7 +56,12 @@ def run_study(name: str, args) -> None:
         module.run(ctx)
         ctx.record_time(time.time() - started)
         print(f"{name}: {ctx.measured()}", flush=True)
-    write_section(name, module.section(ctx), Path(args.docs))
+    try:
+        body = module.section(ctx)
+    except FileNotFoundError as exc:  # --table-only before the study ever ran here
+        print(f"{name}: no runs to report ({exc}); its section is left as it is", flush=True)
+        return
+    write_section(name, body, Path(args.docs))
     print(f"{name}: section written to {args.docs}", flush=True)
 
 

@@ -30,12 +30,14 @@ def spec_name(spec: str) -> str:
     return yaml.safe_load((CONFIGS / spec).read_text(encoding="utf-8"))["name"]
 
 
-def variant_spec(spec: str, variant: str, changes: dict | None) -> dict:
-    """configs/studies/``spec`` as a dict, named ``<name>-<variant>``, with ``changes`` set."""
+def variant_spec(spec: str, variant: str | None, changes: dict | None) -> dict:
+    """configs/studies/``spec`` as a dict, named ``<name>-<variant>`` (``variant`` None: its own name),
+    with ``changes`` set."""
     import yaml
 
     raw = yaml.safe_load((CONFIGS / spec).read_text(encoding="utf-8"))
-    raw["name"] = f"{raw['name']}-{variant}"
+    if variant:
+        raw["name"] = f"{raw['name']}-{variant}"
     for key, value in (changes or {}).items():
         *path, last = key.split(".")
         node = raw
@@ -59,10 +61,11 @@ class Context:
         """Run configs/studies/``spec`` as a sweep under this study's runs folder; its directory.
 
         ``variant`` names a copy of the spec with ``changes`` ({dotted key: value}) applied, swept as
-        ``<name>-<variant>`` (for arms that change several keys together)."""
+        ``<name>-<variant>`` (for arms that change several keys together); ``changes`` without a
+        ``variant`` keep the spec's name."""
         import mlrun
 
-        cfg = variant_spec(spec, variant, changes) if variant else CONFIGS / spec
+        cfg = variant_spec(spec, variant, changes) if variant or changes else CONFIGS / spec
         result = mlrun.sweep(cfg, grid=grid, jobs=self.jobs, runs_dir=self.runs_dir,
                              on_event=_progress, command=["scripts/study_all.py", "--only", self.name])
         print(f"  {result.counts}", flush=True)
