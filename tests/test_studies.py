@@ -148,17 +148,19 @@ def test_adagrads_effective_rate_is_the_rate_over_the_root_of_its_summed_squares
 
     from mlrun import registry
 
-    opt = registry.build("optimizer", {"name": "adagrad", "learning_rate": 0.5})
+    opt = registry.build("optimizer", {"name": "adagrad", "learning_rate": 0.5, "epsilon": 0.1})
     params = [np.zeros(3)]
     for _ in range(4):
-        opt.step(params, [np.array([2.0, 1.0, 0.5])])  # s = 16, 4, 1
-    assert effective_rates(opt) == pytest.approx(0.5 / (np.array([4.0, 2.0, 1.0]) + opt.epsilon))
+        opt.step(params, [np.array([2.0, 1.0, 0.5])])  # s = 16, 4, 1: sqrt(s) = 4, 2, 1; eps outside the root
+    a, b, c = 0.5 / 4.1, 0.5 / 2.1, 0.5 / 1.1
+    assert effective_rates(opt) == pytest.approx([a, b, c], rel=1e-12)
 
     class Trainer:
         optimizer, epoch = opt, 1
 
     log = EffectiveRateLog()
     log.on_epoch_end(Trainer(), {})
-    # rates 0.125, 0.25, 0.5; numpy's linear interpolation: p10 = 0.125 + 0.2 x 0.125, p90 = 0.25 + 0.8 x 0.25
-    assert log.rows == [{"epoch": 1, "median": pytest.approx(0.25, rel=1e-6), "p10": pytest.approx(0.15, rel=1e-6),
-                         "p90": pytest.approx(0.45, rel=1e-6)}]
+    # numpy's linear interpolation over three values: p10 = a + 0.2 (b - a), p90 = b + 0.8 (c - b)
+    assert log.rows == [{"epoch": 1, "median": pytest.approx(b, rel=1e-12),
+                         "p10": pytest.approx(a + 0.2 * (b - a), rel=1e-12),
+                         "p90": pytest.approx(b + 0.8 * (c - b), rel=1e-12)}]
