@@ -70,7 +70,8 @@ def section(ctx) -> str:
         f"**Holds.** The gap between the network's ROC AUC and PR AUC grows as positives get rarer "
         f"({', '.join(f'{share}: {g:.3f}' for share, g in gap.items())}); at {widest} positives its ROC AUC "
         f"of {roc:.3f} looks good while its PR AUC is {pr:.3f} (with the rarest class both are low). A useless "
-        f"classifier shows why: its ROC AUC stays near 0.5 at every balance while its PR AUC falls to the positive share ({chance}), so PR AUC "
+        f"classifier shows why: its ROC AUC stays near 0.5 at every balance while its PR AUC falls to the "
+        f"positive share ({chance}), so PR AUC "
         "is read against the positive share, and ROC AUC hides how many flagged rows are false alarms, "
         "because a rare class's false positives are a small share of the many negatives."
         if gap[widest] > 0.2 else
