@@ -128,7 +128,9 @@ def section(ctx) -> str:
         lines.append("Unscaled inputs behaving like standardised ones says MNIST-1D's raw features are already "
                      "close to mean 0 and std 1; min-max scaling (mean about 0.5) is the arm that breaks the "
                      "input condition.")
-    lines += ["", "Caveats: the std is measured on 256 training rows; batch norm re-standardises every layer "
-              "by construction, so it keeps the std near 1 while removing what SELU's fixed point provides; "
+    lines += ["", "Caveats: the std is measured on 256 training rows, with the network in inference mode; at "
+              "initialisation batch norm there still has its initial running statistics (mean 0, variance 1) and "
+              "passes the signal through, so the batch-norm arm equals the first row at epoch 0; after training it "
+              "re-standardises every layer by construction, which keeps the std near 1 without SELU's fixed point; "
               "plain dropout is not an arm because mlrun's short form turns dropout into alpha dropout for SELU."]
     return "\n".join(lines)
