@@ -64,10 +64,20 @@ def section(ctx) -> str:
         d = A.paired(tests[a], tests[b])
         verdicts.setdefault(number, {})[f"{a} vs {b}"] = A.verdict(d)
         lines.append(f"| {number} | {a} − {b} | {d.text()} | {A.verdict(d)} |")
-    lines += ["", "**Verdicts.**", ""]
-    for number, words, a, b in CLAIMS:
-        if words:
-            lines.append(f"- Claim {number} (\"{words}\", {a} against {b}): **{verdicts[number][f'{a} vs {b}']}**.")
+    depth = {f"{len(ARMS[a])} layers": verdicts[1][f"{a} vs d1"] for a in ("d2", "d4", "d8")}
+    tie = verdicts[2]["equal3 vs pyramid"]
+    lines += ["", "**Verdicts.**", "",
+              f"- Claim 1, deeper is more parameter-efficient (2, 4, 8 layers against 1 at ~10k parameters): "
+              f"**{A.overall(depth)}** ({'; '.join(f'{k}: {v}' for k, v in depth.items())}): the gain, where there "
+              "is one, stops before 8 layers of 34 units.",
+              "- Claim 2, equal widths do just as well as a pyramid: **"
+              + ("holds** (the two cannot be told apart, which is what \"just as well\" claims)" if tie ==
+                 "cannot be told apart" else f"{tie}**") + "; a bigger first layer: **"
+              + {"holds": "holds**", "cannot be told apart": "does not show here** (cannot be told apart)"}.get(
+                  verdicts[2]["first2x vs equal3"], verdicts[2]["first2x vs equal3"] + "**") + ".",
+              f"- Claim 3, adding layers beats adding neurons (4 × 64 against 2 × 102, equal parameters and "
+              f"compute): **{verdicts[3]['deeper vs wider']}**; from 2 × 64, adding neurons helped "
+              f"({verdicts[3]['wider vs base']}) and adding layers did not show ({verdicts[3]['deeper vs base']})."]
     lines += ["", "Caveats: one dataset, 10 epochs, a 2-point rate grid (deeper networks may need more), no "
               "regularisation; the widths are rounded so parameter counts differ by up to 4%."]
     return "\n".join(lines)
