@@ -153,7 +153,10 @@ def section(ctx) -> str:
         f"(×{rates['adagrad'][1][-1] / rates['adagrad'][1][0]:.2f}); "
         f"RMSProp's goes {rates['rmsprop'][1][0]:.3g} → {rates['rmsprop'][1][-1]:.3g} "
         f"(×{rates['rmsprop'][1][-1] / rates['rmsprop'][1][0]:.2f}), logged by `scripts/studies/effective_rate.py` "
-        "(a training callback; AdaGrad and RMSProp retrained in memory at their chosen rates).",
+        "(a training callback; AdaGrad and RMSProp retrained in memory at their chosen rates). "
+        + ("AdaGrad's training loss ends below RMSProp's: its rate decays as claimed, but it has not stalled "
+           "within these epochs." if ada_loss[-1] < rms_loss[-1] else
+           "AdaGrad's training loss ends above RMSProp's as its rate decays: the stall the note warns of."),
         "", "Caveats: one dataset and network, 10 epochs; a rate grid of half-decades; AdaGrad's decay matters "
         "more over long trainings than over 10 epochs."]
     return "\n".join(lines)
