@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench study clean
+.PHONY: install run test lint bench study studies clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ study-one-cycle: $(STAMP)
 # multi-token prediction (about 2 CPU minutes); rewrites its section of docs/studies.md
 study-mtp: $(STAMP)
 	nice -n 10 $(BIN)/python scripts/study_mtp.py
+
+# Every study of docs/studies.md, each rewriting only its own section (see scripts/study_all.py --list for
+# each one's expected run time). One study: make studies ONLY=glorot (or ONLY="glorot selu");
+# the sections again from the existing runs: make studies TABLE_ONLY=1
+STUDY_JOBS ?= 2
+studies: $(STAMP)
+	nice -n 10 $(BIN)/python scripts/study_all.py --jobs $(STUDY_JOBS) $(if $(ONLY),--only $(ONLY)) $(if $(TABLE_ONLY),--table-only)
 
 # The activation and optimizer studies (about 10-15 minutes on 2 free cores); tables in runs/studies/study.md
 study: $(STAMP)
