@@ -78,6 +78,8 @@ VALID = {
     "optimizer_empty": spec(optimizer=None),
     "generator_params": {"data": {"dataset": "make_moons", "params": {"n_samples": 200, "noise": 0.1}}},
     "mnist1d_params": {"data": {"dataset": "mnist1d", "params": {"num_samples": 500, "split": "fixed"}}},
+    "sequence_mtp": {"data": {"dataset": "sequence", "params": {"source": "ar", "window": 8, "horizon": 2}},
+                     "model": {"mtp": {"depth": 2, "weight": 0.3, "heads": "parallel"}}},
     # the values are the generator's to check, when the data is loaded (validate --data, train)
     "generator_parameter_value": {"data": {"dataset": "make_moons", "params": {"n_samples": "many"}}},
     "default_dataset_params": {"data": {"params": {"n_class": 5}}},
@@ -87,6 +89,8 @@ VALID = {
                                                          "label": "svm_c10"}]),
 }
 INVALID = {
+    "sequence_param_unknown": {"data": {"dataset": "sequence", "params": {"windw": 8}}},
+    "mtp_heads_unknown": {"data": {"dataset": "sequence"}, "model": {"mtp": {"heads": "tree"}}},
     "activation_unknown": spec(model={"activation": "relux"}),
     "dropout_above_1": spec(model={"dropout": 1.5}),
     "unknown_top_key": spec(modle={}),

@@ -16,7 +16,7 @@ from annotated_types import Ge, Gt
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from mlrun import registry
-from mlrun.data.names import DATASETS, LOADERS, MNIST1D_DEFAULTS, SCALERS
+from mlrun.data.names import DATASETS, LOADERS, MNIST1D_DEFAULTS, SCALERS, SEQUENCE_PARAMS
 from mlrun.hints import did_you_mean, hint
 from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
 from mlrun.spec.errors import PathError
@@ -104,6 +104,8 @@ def dataset_parameters(dataset: str) -> list[str]:
     """What ``data.params`` may hold for a dataset other than csv (the schema lists the same)."""
     if dataset == "mnist1d":  # mlrun's own generator: its parameters, and split: random | fixed
         return ["split", *MNIST1D_DEFAULTS]
+    if dataset == "sequence":  # data/sequence.py: checked further by spec/sequence.py
+        return list(SEQUENCE_PARAMS)
     import sklearn.datasets  # only when params are given: keeps `mlrun validate` fast otherwise
 
     fn = getattr(sklearn.datasets, LOADERS[dataset][0] if dataset in LOADERS else dataset)
