@@ -56,7 +56,9 @@ def csv_columns(open_table: Opener, header: list[str], numeric: list[str], label
     parse = pacsv.ParseOptions(newlines_in_values=True)  # a quoted cell may span lines, as csv reads it
     try:
         with open_table() as fh:
-            table = pacsv.read_csv(fh, parse_options=parse, convert_options=convert)
+            # the system allocator: memory freed here is reused by NumPy, not kept in arrow's own pool
+            table = pacsv.read_csv(fh, parse_options=parse, convert_options=convert,
+                                   memory_pool=pa.system_memory_pool())
     except (pa.ArrowInvalid, UnicodeDecodeError):
         raise Unclean from None
     if table.num_rows == 0 or [table.schema.field(raw[n]).type for n in numeric] != [pa.float64()] * len(numeric):
@@ -134,7 +136,7 @@ def parquet_columns(open_table: Opener, numeric: list[str], labels: list[str]):
 
     with open_table() as fh:
         try:
-            table = _parquet(fh).read(columns=[*numeric, *labels])
+            table = _parquet(fh).read(columns=[*numeric, *labels], use_threads=True)
         except (pa.ArrowException, OSError):
             raise ParquetProblem("not a readable Parquet file") from None
     if table.num_rows == 0:
