@@ -14,7 +14,7 @@ import click
 
 from mlrun import __version__
 from mlrun.cli.diagnose_command import diagnose
-from mlrun.cli.ecosystem_commands import smoke
+from mlrun.cli.ecosystem_commands import export, smoke
 from mlrun.cli.run_commands import predict, train
 from mlrun.cli.spec_commands import registry_cmd, schema, validate
 from mlrun.cli.study_commands import compare, lr_find_cmd, sweep
@@ -75,7 +75,8 @@ def cli() -> None:
     """mlrun: train NumPy networks from YAML specs, find learning rates, compare and sweep runs."""
 
 
-for command in (train, predict, validate, schema, registry_cmd, lr_find_cmd, compare, sweep, diagnose, smoke):
+for command in (train, predict, validate, schema, registry_cmd, lr_find_cmd, compare, sweep, diagnose, smoke,
+                export):
     cli.add_command(command)
 
 
