@@ -1,12 +1,14 @@
 """Reading a user's table at scale: a 30-feature CSV of 10^4, 10^5 and 10^6 rows (and the same as
 Parquet), mlrun against ``pandas.read_csv`` of the same file in the same run, each in a fresh process.
 
-    python bench/bench_data.py [--rows 10000,100000,1000000] [--train]
+    python bench/bench_data.py [--rows 10000,100000,1000000] [--repeat 3] [--train]
 
 Per size: seconds to read (mlrun: ``read_columns``, to the float64 array the splits are cut from;
 pandas: ``read_csv`` with its default C engine), peak memory above the process's baseline after its
 imports (ru_maxrss), both as a multiple of the float32 array the network trains on (rows x 30 x 4
 bytes); then ``load_dataset`` (read + split + scale) and, with --train, ``mlrun.train`` for one epoch.
+The reads are repeated, pandas and mlrun in turn, and the fastest of each kept: on a shared machine
+the load changes between runs, and taking turns exposes both readers to it alike.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def child(path: Path, what: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", default="10000,100000,1000000")
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--train", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
@@ -83,17 +86,22 @@ def main() -> None:
         path = write_table(folder, rows)
         f32 = rows * FEATURES * 4
         size = f"{path.stat().st_size / 2**20:.0f} MiB"
-        pandas = child(path, "pandas")
-        whats = [("pandas.read_csv", path, "pandas"), ("mlrun csv", path, "mlrun"),
-                 ("mlrun parquet", path.with_suffix(".parquet"), "mlrun"), ("load_dataset csv", path, "load_dataset")]
-        if args.train:
-            whats.append(("train 1 epoch", path, "train"))
-        for label, source, what in whats:
-            result = pandas if what == "pandas" else child(source, what)
+        reads = [("pandas.read_csv", path, "pandas"), ("mlrun csv", path, "mlrun"),
+                 ("mlrun parquet", path.with_suffix(".parquet"), "mlrun")]
+        best: dict[str, dict] = {}
+        for _ in range(args.repeat):
+            for label, source, what in reads:
+                result = child(source, what)
+                if label not in best or result["seconds"] < best[label]["seconds"]:
+                    best[label] = result
+        once = [("load_dataset csv", path, "load_dataset")] + ([("train 1 epoch", path, "train")] if args.train else [])
+        for label, source, what in once:
+            best[label] = child(source, what)
+        pandas = best["pandas.read_csv"]
+        for label, result in best.items():
             ratio = result["seconds"] / pandas["seconds"]
             print(f"{rows:>9,} {size:>9} | {label:<18} {result['seconds']:>8.3f} {ratio:>8.2f}x "
                   f"{result['peak'] / 2**20:>9.0f} {result['peak'] / f32:>6.1f}", flush=True)
-
 
 if __name__ == "__main__":
     main()
