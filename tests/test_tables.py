@@ -59,6 +59,18 @@ def test_a_form_python_reads_and_pyarrow_does_not_is_still_read(tmp_path, monkey
     assert calls == [1] and X[:, 0].tolist() == [1000.0, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("a,y\n1,x\n2,\n3,y\n", "t.csv: target column 'y' has an empty value on line 3"),
+    ("a,y\n1,x\n2,y,z\n", "t.csv: line 3 has 3 fields, expected 2"),
+])
+def test_what_the_fast_path_cannot_vouch_for_gets_the_checked_readers_message(tmp_path, text, message):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(DataError, match=message) as info:
+        load_dataset({"dataset": "csv", "path": str(path), "target": "y"})
+    assert str(tmp_path) in str(info.value) and "\n" not in str(info.value)
+
+
 def test_parquet_gives_the_csv_numbers(tmp_path):
     a, b, label = _table()
     csv_path = _write_csv(tmp_path / "t.csv", a, b, label)
