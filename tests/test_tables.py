@@ -80,6 +80,9 @@ def test_parquet_gives_the_csv_numbers(tmp_path):
     np.testing.assert_array_equal(d_csv.X_train, d_pq.X_train)
     np.testing.assert_array_equal(d_csv.y_test, d_pq.y_test)
     assert d_pq.name == "t" and d_pq.feature_names == ["a", "b"]
+    content = user_csv.read_text(tmp_path / "t.parquet")  # what a sweep sends its workers: the file's bytes
+    d_sent = load_dataset({"dataset": "csv", "path": "elsewhere/t.parquet", "target": "label"}, csv_text=content)
+    assert isinstance(content, bytes) and np.array_equal(d_sent.X_test, d_pq.X_test)
     X = read_feature_csv(tmp_path / "t.parquet", ["b", "a"])
     np.testing.assert_array_equal(X, np.column_stack([b, a]))
 
