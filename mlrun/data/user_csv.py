@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlrun.data.checked_csv import Where, check_header, checked_columns, columns_text
+from mlrun.data.checked_csv import Where, check_header, checked_columns, columns_text, shown
 from mlrun.data.dataset import DataError, RawData, join_values
 from mlrun.data.splits import split_codes
 from mlrun.data.tables import (
@@ -160,7 +160,7 @@ def training_picker(targets: list[str], split_column: str | None, where: Where):
 
 def raw_from_csv(opts: dict, csv_text: str | bytes | None) -> RawData:
     """The training table as RawData; with data.split_column or data.test_path, each row's published
-    split too (``RawData.split``, read by ``splits.published_codes``)."""
+    split too (``RawData.split``, SPLITS codes, which ``splits.published_split`` uses)."""
     path = opts["path"]
     where = Where(str(path)) if path is not None else Where("csv_text", echo=True)
     targets, split_column = _targets(opts), opts.get("split_column")
@@ -198,8 +198,9 @@ def with_test_file(raw: RawData, test_path, header: list[str], split_column, whe
         if sorted(names) != sorted(expected):
             missing = [h for h in expected if h not in names]
             extra = [h for h in names if h not in expected]
-            what = "; ".join(part for part in (missing and f"missing {join_values(missing)}",
-                                               extra and f"extra {join_values(extra)}") if part)
+            missing = join_values(shown(h, where) for h in missing)  # a file not named as a table: no names
+            extra = join_values(shown(h, test_where) for h in extra)
+            what = "; ".join(part for part in (missing and f"missing {missing}", extra and f"extra {extra}") if part)
             raise DataError(f"{test_where} must have the columns of {where}: {what}")
         return training_picker(targets, None, test_where)([h for h in expected])
 
