@@ -214,12 +214,32 @@ def test_group_mean_and_sample_std_match_numpy(tmp_path):
     for row in rows[:2]:
         x = np.array(accs[row["model.activation"]])
         assert row["n"] == len(x) and row["seeds"] == list(range(len(x)))
-        assert row["test.accuracy"] == pytest.approx(x.mean(), rel=1e-12)
+        assert row["test.accuracy.mean"] == pytest.approx(x.mean(), rel=1e-12)
+        assert row["test.accuracy"] == row["test.accuracy.mean"]  # the bare key, for --sort and old code
         assert row["test.accuracy.std"] == pytest.approx(x.std(ddof=1), rel=1e-12)
         assert row["duration"] == pytest.approx(np.mean(10.0 + np.arange(len(x))))
     assert rows[2]["n"] == 1 and rows[2]["test.accuracy"] == 0.5 and rows[2]["test.accuracy.std"] is None
     assert rows.columns[:5] == ["run", "n", "status", "duration", "epochs"]
     assert "test.accuracy.std" in rows.columns and "seed" not in rows.columns
+    assert "test.accuracy.mean" in rows.columns and "test.accuracy" not in rows.columns
+
+
+def test_group_columns_are_named_mean_and_std_in_every_format(tmp_path):
+    for seed, acc in enumerate([0.90, 0.94]):
+        make_run(tmp_path, f"r-{seed}", {"seed": seed}, classification(acc))
+    text = invoke(tmp_path, "--group", "--format", "csv").output
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert float(row["test.accuracy.mean"]) == pytest.approx(0.92) and "test.accuracy" not in row
+    (item,) = json.loads(invoke(tmp_path, "--group", "--format", "json").output)
+    assert item["test.accuracy.mean"] == pytest.approx(0.92) and "test.accuracy" not in item
+    header = invoke(tmp_path, "--group", "--format", "markdown").output.splitlines()[0]
+    assert "test.accuracy.mean" in header and "test.accuracy.std" not in header  # folded: "0.92 ± 0.028"
+    table = invoke(tmp_path, "--group").output
+    assert "0.92 ± 0.02828" in table
+    make_run(tmp_path, "other", {"seed": 0, "model.activation": "tanh"}, classification(0.99))
+    for key in ("test.accuracy.mean", "accuracy"):  # both name the group's mean for --sort
+        order = json.loads(invoke(tmp_path, "--group", "--format", "json", "--sort", key).output)
+        assert [item["test.accuracy.mean"] for item in order] == pytest.approx([0.99, 0.92])
 
 
 def test_group_counts_statuses_and_skips_null_metrics(tmp_path):

@@ -69,7 +69,12 @@ def test_compare_csv_recipes_in_docs_ecosystem_md_hold_with_pandas(tmp_path):
     grouped = pd.read_csv(_compare_csv(tmp_path, "--group"))
     mix = grouped.set_index("run").loc["mix"]
     assert sorted(json.loads(mix["seeds"])) == [1, 2] and len(json.loads(mix["runs"])) == 2
-    assert {"test.accuracy", "test.accuracy.std"} <= set(grouped.columns)  # the bare name is the mean
+    assert {"test.accuracy.mean", "test.accuracy.std"} <= set(grouped.columns)
+    assert "test.accuracy" not in grouped.columns  # every format names the mean ".mean"
+    runs = pd.read_csv(_compare_csv(tmp_path))
+    accuracy = runs[runs["run"].str.startswith("mix")]["test.accuracy"]
+    assert mix["test.accuracy.mean"] == pytest.approx(accuracy.mean(), abs=1e-12)
+    assert mix["test.accuracy.std"] == pytest.approx(accuracy.std(ddof=1), abs=1e-12)
 
     plain = pd.read_csv(_compare_csv(tmp_path, "--all-params"))
     nullable = pd.read_csv(_compare_csv(tmp_path, "--all-params"), dtype_backend="numpy_nullable")

@@ -14,7 +14,7 @@ import click
 
 from mlrun import __version__
 from mlrun.cli.diagnose_command import diagnose
-from mlrun.cli.ecosystem_commands import smoke
+from mlrun.cli.ecosystem_commands import export, smoke
 from mlrun.cli.report_command import report
 from mlrun.cli.run_commands import predict, train
 from mlrun.cli.spec_commands import registry_cmd, schema, validate
@@ -77,7 +77,7 @@ def cli() -> None:
 
 
 for command in (train, predict, validate, schema, registry_cmd, lr_find_cmd, compare, sweep, report, diagnose,
-                smoke):
+                smoke, export):
     cli.add_command(command)
 
 

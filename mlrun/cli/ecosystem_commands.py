@@ -1,4 +1,4 @@
-"""Commands for the tools users already have: `mlrun smoke` (CI and pre-commit)."""
+"""Commands for the tools users already have: `mlrun smoke` (CI and pre-commit), `mlrun export mlflow`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from mlrun.cli.errors import BadInput, user_errors
+from mlrun.cli.errors import BadInput, Failed, user_errors
 
 
 @click.command(short_help="Validate and smoke-train many specs (CI, JUnit XML).")
@@ -42,3 +42,31 @@ def smoke(paths, junit_path, jobs, runs_dir):
 def _mark(verdict: str) -> str:
     color = {"ok": "green", "invalid": "red", "failed": "red"}[verdict]
     return click.style(f"{verdict:<7}", fg=color)
+
+
+@click.group(short_help="Write run directories into other tools' stores (MLflow).")
+def export():
+    """Write existing run directories into other tools' stores."""
+
+
+@export.command("mlflow", short_help="Log run directories to an MLflow tracking store, idempotently.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--tracking-uri", default=None,
+              help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else MLflow's own default).")
+@click.option("--experiment", default="mlrun", show_default=True, help="MLflow experiment (created if missing).")
+def export_mlflow_cmd(paths, tracking_uri, experiment):
+    """Log every run directory at or below PATHS as one MLflow run: params, metrics with per-epoch
+    history, plots, model and config as artifacts, status and tags. Exporting again skips unchanged
+    runs and replaces changed ones."""
+    from mlrun.exports.mlflow_runs import ExportError, export_mlflow
+
+    try:
+        results = export_mlflow(paths, tracking_uri, experiment)
+    except ExportError as exc:
+        raise BadInput(str(exc)) from None
+    except OSError as exc:
+        raise Failed(f"export stopped: {exc.strerror or exc}") from None
+    for r in results:
+        click.echo(f"{r.action:<9}  {r.run_id}  {r.path}")
+    counts = {a: sum(r.action == a for r in results) for a in ("created", "replaced", "unchanged")}
+    click.echo(f"{len(results)} runs to experiment '{experiment}': " + ", ".join(f"{n} {a}" for a, n in counts.items()))

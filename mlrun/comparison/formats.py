@@ -12,7 +12,7 @@ import math
 import os
 from collections.abc import Iterable
 
-from mlrun.comparison.keys import differing_keys, direction, is_metric, is_number
+from mlrun.comparison.keys import differing_keys, direction, is_metric, is_number, std_column
 
 # ---------------------------------------------------------------- text formats
 
@@ -64,8 +64,9 @@ def format_value(value, precision: int = 4, key: str = "") -> str:
 
 
 def display_columns(cols: list[str]) -> list[str]:
-    """Columns as a table shows them: a ".std" column folds into its mean ("0.95 ± 0.01")."""
-    return [c for c in cols if not (c.endswith(".std") and c[: -len(".std")] in cols)]
+    """Columns as a table shows them: a ".std" column folds into its ".mean" ("0.95 ± 0.01")."""
+    means = {std_column(c) for c in cols if not c.endswith(".std")}
+    return [c for c in cols if not (c.endswith(".std") and c in means)]
 
 
 def display_cells(row: dict, cols: list[str], precision: int = 4) -> list[str]:
@@ -73,8 +74,8 @@ def display_cells(row: dict, cols: list[str], precision: int = 4) -> list[str]:
     out = []
     for key in display_columns(cols):
         text = format_value(row.get(key), precision, key)
-        std = row.get(f"{key}.std")
-        if f"{key}.std" in cols and text and std is not None:
+        std = row.get(std_column(key))
+        if std_column(key) in cols and text and std is not None:
             text += f" ± {format_value(std, precision)}"
         out.append(text)
     return out

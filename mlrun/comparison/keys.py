@@ -22,7 +22,7 @@ NUMBER_TYPES = (int, float)
 
 @functools.lru_cache(maxsize=4096)  # a few dozen distinct keys, asked about for every row
 def is_metric(key: str) -> bool:
-    """"<split>.<metric>", "baseline.<label>.<split>.<metric>" (and their ".std" in groups)."""
+    """"<split>.<metric>", "baseline.<label>.<split>.<metric>" (and their ".mean", ".std" in groups)."""
     parts = key.split(".", 3)
     if parts[0] == "baseline":
         return len(parts) == 4 and parts[2] in SPLITS
@@ -62,7 +62,17 @@ def direction(key: str) -> bool | None:
     """True if higher is better (scores), False if lower is (losses, errors, time), None otherwise."""
     if key.endswith(".std"):
         return False if is_metric(key) else None
+    if key.endswith(".mean") and is_metric(key):
+        return higher_is_better(key[: -len(".mean")])
     return higher_is_better(key)
+
+
+GROUP_SUFFIXES = (".mean", ".std")  # a seed group's columns for each metric
+
+
+def std_column(key: str) -> str:
+    """The ".std" column beside a group's ".mean" column (or beside a bare metric)."""
+    return (key[: -len(".mean")] if key.endswith(".mean") else key) + ".std"
 
 
 def resolve_key(key: str, known: Iterable[str], what: str = "key") -> str:
@@ -92,7 +102,7 @@ def metric_columns(rows: list[dict], metrics=None, strict=True, keys=None) -> li
     main ones of the tasks present. ``strict``: an unknown name raises ValueError (when there are rows);
     otherwise "<split>.<metric>" names pass as they are (columns of rows cut by --top)."""
     keys = all_keys(rows) if keys is None else keys
-    known = [k for k in keys if is_metric(k) and not k.endswith(".std")]
+    known = [k for k in keys if is_metric(k) and not k.endswith(GROUP_SUFFIXES)]
     if metrics is not None:
         names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
         names = [n.strip() for n in names if n.strip()]
@@ -106,7 +116,7 @@ def metric_columns(rows: list[dict], metrics=None, strict=True, keys=None) -> li
 
 def columns(rows: list[dict], metrics=None, all_params=False) -> list[str]:
     """Display columns: run, (n,) status, duration, epochs, params that differ (all with all_params),
-    metrics (each followed by its ".std" in groups)."""
+    metrics (in groups: each metric's ".mean" and ".std")."""
     grouped = any("n" in row for row in rows)
     head = ["run", "status", "duration", "epochs"]
     if grouped:
@@ -115,7 +125,7 @@ def columns(rows: list[dict], metrics=None, all_params=False) -> list[str]:
     params = _nest([k for k in keys if is_param(k)] if all_params else differing_keys(rows, keys))
     cols = []
     for key in metric_columns(rows, metrics, strict=False, keys=keys):
-        cols += [key, f"{key}.std"] if grouped else [key]
+        cols += [f"{key}.mean", f"{key}.std"] if grouped else [key]
     return head + params + cols
 
 

@@ -118,8 +118,9 @@ def _ordered_keys(rows: Iterable[dict], keep: Callable[[str], bool]) -> list[str
 
 def merge_group(members: list[dict]) -> dict:
     """One row for runs differing only in seed: n, seeds, status counts, mean of duration and epochs,
-    the shared parameters, and for each metric m: m = mean, "m.std" = sample std (ddof=1; None if n=1).
-    Null metric values are left out of both (the mean is over the runs that have the metric)."""
+    the shared parameters, and for each metric m: "m.mean" = mean, "m.std" = sample std (ddof=1; None
+    if n=1), and m itself = the mean too (so --sort, --filter and code written for single runs read a
+    group as they read a run). Null metric values are left out (the mean is over the runs that have it)."""
     first = members[0]
     names = {m.get("name") for m in members}
     row = {
@@ -138,17 +139,24 @@ def merge_group(members: list[dict]) -> dict:
     if len(members) == 1:  # most groups of a sweep without seeds: no arithmetic to do
         for key, value in first.items():
             if is_metric(key):
-                row[key], row[_std_key(key)] = (value if is_number(value) else None), None
+                mean = value if is_number(value) else None
+                row[key], row[_mean_key(key)], row[_std_key(key)] = mean, mean, None
         return row
     for key in _ordered_keys(members, is_metric):
         values = [m.get(key) for m in members]
-        row[key], row[_std_key(key)] = _mean(values), _std(values)
+        mean = _mean(values)
+        row[key], row[_mean_key(key)], row[_std_key(key)] = mean, mean, _std(values)
     return row
 
 
 @functools.lru_cache(maxsize=4096)
 def _std_key(key: str) -> str:
     return f"{key}.std"
+
+
+@functools.lru_cache(maxsize=4096)
+def _mean_key(key: str) -> str:
+    return f"{key}.mean"
 
 
 def group_rows(rows: list[dict]) -> list[dict]:

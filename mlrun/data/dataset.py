@@ -153,3 +153,5 @@ class RawData:
     target_names: list[str]
     task: str | None  # fixed by the dataset, or None (csv: decided from the values)
     where: str
+    split: np.ndarray | None = None  # a published split: each row's SPLITS code (0 train, 1 validation, 2 test)
+    source_rows: np.ndarray | None = None  # each row's index in its own file (a test file counts from 0)

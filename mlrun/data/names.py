@@ -30,7 +30,7 @@ SCALERS = ("standard", "minmax", "none")
 DEFAULTS = {
     "dataset": None, "params": None, "path": None, "target": None, "test_size": 0.2,
     "validation_size": 0.1, "stratify": True, "scale": "standard", "split_seed": None,
-    "positive_class": None,
+    "positive_class": None, "test_path": None, "split_column": None,
 }
 # MNIST-1D's generator (Greydanus 2020, greydanus/mnist1d get_dataset_args): its published defaults
 MNIST1D_DEFAULTS = {

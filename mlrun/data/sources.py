@@ -15,6 +15,7 @@ import numpy as np
 
 from mlrun.data.dataset import DataError, Dataset, Preprocessor, RawData, join_values, label_key, plain_array
 from mlrun.data.names import DEFAULTS, GENERATORS, LOADERS
+from mlrun.data.splits import published_split, random_split, subset
 from mlrun.data.user_csv import raw_from_csv
 
 MAX_AUTO_CLASSES = 20  # task auto: integral numeric targets with more distinct values are regression
@@ -136,62 +137,6 @@ def _encode(y: np.ndarray, task: str) -> tuple[np.ndarray | None, np.ndarray]:
     return plain_array(classes), codes.astype(np.int64).ravel()
 
 
-# ------------------------------------------------------------------------------------------ splits
-def _count(fraction: float, n: int) -> int:
-    """Rows in a split that is `fraction` of the whole: rounded to nearest, at least 1 when > 0."""
-    return 0 if fraction <= 0 else max(1, math.floor(fraction * n + 0.5))
-
-
-def _stratifiable(labels: np.ndarray, n_take: int, n_keep: int) -> bool:
-    counts = np.bincount(labels)
-    counts = counts[counts > 0]
-    return counts.min() >= 2 and min(n_take, n_keep) >= len(counts)
-
-
-def _check_stratified(labels, n_take, n_keep, split, classes) -> None:
-    codes, counts = np.unique(labels, return_counts=True)
-    for code, count in zip(codes, counts):
-        if count < 2:
-            raise DataError(f"class '{classes[code]}' has only {count} row left for the stratified {split} "
-                            f"split (2 needed); add rows or set data.stratify: false")
-    if min(n_take, n_keep) < len(codes):
-        raise DataError(f"a stratified {split} split of {n_take} rows (leaving {n_keep}) cannot hold all "
-                        f"{len(codes)} classes; change data.{split}_size or set data.stratify: false")
-
-
-def _take(idx, codes, n_take, stratify, seed, split, classes):
-    """Split `n_take` rows off `idx`: (kept, taken)."""
-    from sklearn.model_selection import train_test_split
-
-    if n_take == 0:
-        return idx, idx[:0]
-    labels = codes[idx] if stratify else None
-    if stratify:
-        _check_stratified(labels, n_take, len(idx) - n_take, split, classes)
-    return tuple(train_test_split(idx, test_size=n_take, random_state=seed, stratify=labels))
-
-
-def _split_indices(codes, task, opts, seed, classes):
-    n = len(codes)
-    n_test, n_val = _count(opts["test_size"], n), _count(opts["validation_size"], n)
-    if n - n_test - n_val < 1:
-        raise DataError(f"test_size {opts['test_size']} and validation_size {opts['validation_size']} "
-                        f"leave no training rows out of {n}")
-    stratify = task == "classification" and bool(opts["stratify"])
-    rest, test = _take(np.arange(n), codes, n_test, stratify, seed, "test", classes)
-    train, val = _take(rest, codes, n_val, stratify, seed, "validation", classes)
-    return train, val, test
-
-
-def _subset(n: int, codes: np.ndarray | None, max_rows: int, seed: int) -> np.ndarray:
-    """max_rows of n row indices (sorted): stratified by the class codes when possible."""
-    from sklearn.model_selection import train_test_split
-
-    labels = codes if codes is not None and _stratifiable(codes, max_rows, n - max_rows) else None
-    keep, _ = train_test_split(np.arange(n), train_size=max_rows, random_state=seed, stratify=labels)
-    return np.sort(keep)
-
-
 # ----------------------------------------------------------------------------------------- scaling
 def _nonzero(scale: np.ndarray, center: np.ndarray) -> np.ndarray:
     """Constant columns keep scale 1 (as StandardScaler), so they map to 0 instead of inf."""
@@ -244,23 +189,24 @@ def load_dataset(data: dict, task: str = "auto", random_state: int = 0, max_rows
     raw = _load_raw(opts, seed, csv_text)
     task = _resolve_task(task, raw)
     classes, y = _encode(raw.y, task)
-    X, source_rows = raw.X, np.arange(len(raw.X))
-    published_test = _published_test(opts)
+    X = raw.X
+    source_rows = raw.source_rows if raw.source_rows is not None else np.arange(len(X))
+    published = raw.split if raw.split is not None else _mnist1d_split(opts)
     if max_rows is not None and len(X) > max_rows:
-        keep = _subset(len(X), y if task == "classification" else None, max_rows, seed)
-        X, y, source_rows = X[keep], y[keep], keep
-        published_test = None if published_test is None else published_test[keep]
-    if published_test is None:
-        parts = _split_indices(y, task, opts, seed, classes)
+        keep = subset(len(X), y if task == "classification" else None, max_rows, seed)
+        X, y, source_rows = X[keep], y[keep], source_rows[keep]
+        published = None if published is None else published[keep]
+    if published is None:
+        parts = random_split(y, task, opts, seed, classes)
     else:
-        parts = _published_split(y, published_test, task, opts, seed, classes)
+        parts = published_split(y, published, task, opts, seed, classes)
     dataset = _assemble(raw, task, classes, X, y, parts, opts)
     dataset.rows_test = source_rows[parts[2]]
     return dataset
 
 
-def _published_test(opts: dict):
-    """mnist1d with params.split: fixed: the generator's own test rows (a mask), else None."""
+def _mnist1d_split(opts: dict):
+    """mnist1d with params.split: fixed: the generator's own test rows (SPLITS codes), else None."""
     split = (opts["params"] or {}).get("split", "random")
     if opts["dataset"] != "mnist1d" or split == "random":
         return None
@@ -268,16 +214,16 @@ def _published_test(opts: dict):
         raise DataError(f"data.params.split must be random or fixed; got {split!r}")
     from mlrun.data.mnist1d import raw_mnist1d
 
-    return raw_mnist1d(dict(opts["params"]))[1]
+    return np.where(raw_mnist1d(dict(opts["params"]))[1], 2, 0).astype(np.int8)
 
 
-def _published_split(codes, test_mask, task, opts, seed, classes):
-    """The published test rows as the test split; validation (a fraction of the whole) from the rest."""
-    n_val = _count(opts["validation_size"], len(codes))
-    stratify = task == "classification" and bool(opts["stratify"])
-    idx = np.arange(len(codes))
-    train, val = _take(idx[~test_mask], codes, n_val, stratify, seed, "validation", classes)
-    return train, val, idx[test_mask]
+def _scaled(part: np.ndarray, scaler: dict) -> np.ndarray:
+    """Preprocessor.transform, (x - center) / scale, in place on a split's own copy (bit-identical;
+    one copy of the rows, not three)."""
+    part = np.asarray(part, dtype=np.float64)
+    part -= scaler["center"]
+    part /= scaler["scale"]
+    return part
 
 
 def _assemble(raw, task, classes, X, y, parts, opts) -> Dataset:
@@ -295,6 +241,6 @@ def _assemble(raw, task, classes, X, y, parts, opts) -> Dataset:
                        y_mean=y_mean, y_scale=y_scale, name=name)
     splits = {}
     for key, idx in (("train", train), ("val", val), ("test", test)):
-        splits[f"X_{key}"] = pre.transform(X[idx]) if len(idx) else np.zeros((0, X.shape[1]))
+        splits[f"X_{key}"] = _scaled(X[idx], scaler) if len(idx) else np.zeros((0, X.shape[1]))
         splits[f"y_{key}"] = y[idx]
     return Dataset(**vars(pre), **splits)

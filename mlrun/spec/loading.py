@@ -48,6 +48,9 @@ class Config:
         spec = self._spec.model_dump(mode="json")
         if spec.get("baselines") is None:  # opt-in: a spec without baselines writes what it always wrote
             spec.pop("baselines", None)
+        for key in ("test_path", "split_column"):  # likewise a published split
+            if spec["data"].get(key) is None:
+                spec["data"].pop(key, None)
         return spec
 
     def replace(self, overrides: typing.Iterable[str] = ()) -> Config:
@@ -72,11 +75,15 @@ def _read_source(source: Any) -> tuple[dict, Path | None]:
     raise ConfigError(f"a spec is a YAML file path, a mapping or a Config; got {type(source).__name__}")
 
 
+DATA_FILES = ("path", "test_path")  # the data section's file keys
+
+
 def _resolve_csv_path(raw: dict, base: Path) -> None:
     data = raw.get("data")
-    if isinstance(data, dict) and isinstance(data.get("path"), str):
-        path = Path(data["path"]).expanduser()
-        data["path"] = str(path if path.is_absolute() else (base / path).resolve())
+    for key in DATA_FILES:
+        if isinstance(data, dict) and isinstance(data.get(key), str):
+            path = Path(data[key]).expanduser()
+            data[key] = str(path if path.is_absolute() else (base / path).resolve())
 
 
 def load_config(source: Any, overrides: typing.Iterable[str] = ()) -> Config:
@@ -86,7 +93,7 @@ def load_config(source: Any, overrides: typing.Iterable[str] = ()) -> Config:
     if "name" not in raw:
         raw["name"] = sanitize_name(path.stem) if path else "run"
     # a csv path is relative to the spec's folder; one typed on the command line, to the current folder
-    from_cli = any(k in ("data", "data.path") for k in keys)
+    from_cli = any(k in ("data", "data.path", "data.test_path") for k in keys)
     _resolve_csv_path(raw, path.parent if path and not from_cli else Path.cwd())
     try:
         spec = Spec.model_validate(raw)

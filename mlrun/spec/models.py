@@ -71,6 +71,10 @@ class DataSpec(_Section):
     scale: Literal[SCALERS] = "standard"
     split_seed: Count | None = None
     positive_class: str | bool | int | float | None = None
+    test_path: str | None = Field(None, description="csv only: a second file with the same columns, holding "
+                                  "the test rows (a published split)")
+    split_column: str | None = Field(None, description="csv only: a column naming each row's split: train, "
+                                     "validation or test (a published split)")
 
     @field_validator("dataset")
     @classmethod
@@ -93,11 +97,24 @@ class DataSpec(_Section):
                                           "target: its label column)")
             if not Path(self.path).is_file():
                 raise PathError("path", f"CSV file not found: {self.path}")
+            _check_published(self)
+        elif self.test_path is not None or self.split_column is not None:
+            key = "test_path" if self.test_path is not None else "split_column"
+            raise PathError(key, f"data.{key} applies to dataset csv only (a published split of your file)")
         elif self.dataset == "sequence":
             check_sequence_params(self.params, self.path)
         elif self.params:
             _check_dataset_params(self.dataset, self.params)
         return self
+
+
+def _check_published(data: DataSpec) -> None:
+    if data.test_path is not None and not Path(data.test_path).is_file():
+        raise PathError("test_path", f"test file not found: {data.test_path}")
+    targets = [data.target] if isinstance(data.target, str) else data.target
+    if data.split_column is not None and data.split_column in targets:
+        raise PathError("split_column", f"the split column '{data.split_column}' is also data.target; name "
+                                        "the column that says train, validation or test")
 
 
 def dataset_parameters(dataset: str) -> list[str]:

@@ -161,6 +161,8 @@ def _raw_spec(cfg) -> tuple[dict, Config]:
     resolved = load_config(cfg)
     if resolved.data.dataset == "csv" and isinstance(raw.get("data"), dict):
         raw["data"]["path"] = resolved.data.path
+        if resolved.data.test_path is not None:
+            raw["data"]["test_path"] = resolved.data.test_path
     raw.setdefault("name", resolved.name)
     return raw, resolved
 

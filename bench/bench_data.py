@@ -1,0 +1,107 @@
+"""Reading a user's table at scale: a 30-feature CSV of 10^4, 10^5 and 10^6 rows (and the same as
+Parquet), mlrun against ``pandas.read_csv`` of the same file in the same run, each in a fresh process.
+
+    python bench/bench_data.py [--rows 10000,100000,1000000] [--repeat 3] [--train]
+
+Per size: seconds to read (mlrun: ``read_columns``, to the float64 array the splits are cut from;
+pandas: ``read_csv`` with its default C engine), peak memory above the process's baseline after its
+imports (ru_maxrss), both as a multiple of the float32 array the network trains on (rows x 30 x 4
+bytes); then ``load_dataset`` (read + split + scale) and, with --train, ``mlrun.train`` for one epoch.
+The reads are repeated, pandas and mlrun in turn, and the fastest of each kept: on a shared machine
+the load changes between runs, and taking turns exposes both readers to it alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+FEATURES = 30
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import json, resource, sys, time
+path, what = sys.argv[1], sys.argv[2]
+import numpy as np, pandas, pyarrow.csv, pyarrow.compute, pyarrow.parquet, sklearn.model_selection
+import mlrun.data.sources, mlrun.data.user_csv
+from mlrun.data.checked_csv import Where
+def rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+base = rss()
+start = time.perf_counter()
+if what == "pandas":
+    frame = pandas.read_csv(path)
+elif what == "mlrun":
+    pick = mlrun.data.user_csv.training_picker(["label"], None, Where(path))
+    table = mlrun.data.user_csv.read_columns(path, None, Where(path), pick)
+elif what == "load_dataset":
+    mlrun.data.sources.load_dataset({"dataset": "csv", "path": path, "target": "label"})
+else:
+    import mlrun
+    cfg = mlrun.load_config({"name": "bench", "data": {"dataset": "csv", "path": path, "target": "label"},
+                             "model": {"hidden_layers": 1, "neurons": 16},
+                             "training": {"epochs": 1, "batch_size": 1024}})
+    import tempfile
+    mlrun.train(cfg, runs_dir=tempfile.mkdtemp())
+print(json.dumps({"seconds": time.perf_counter() - start, "peak": rss() - base}))
+"""
+
+
+def write_table(folder: Path, rows: int) -> Path:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(rows, FEATURES)).round(6)
+    columns = {f"x{i}": X[:, i] for i in range(FEATURES)}
+    columns["label"] = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    table = pa.table(columns)
+    path = folder / f"t{rows}.csv"
+    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="none"))
+    pq.write_table(table, folder / f"t{rows}.parquet")
+    return path
+
+
+def child(path: Path, what: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path), what], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", default="10000,100000,1000000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--train", action="store_true")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp())
+    print(f"{'rows':>9} {'file':>9} | {'what':<18} {'seconds':>8} {'vs pandas':>9} {'peak MiB':>9} {'x f32':>6}")
+    for rows in (int(r) for r in args.rows.split(",")):
+        path = write_table(folder, rows)
+        f32 = rows * FEATURES * 4
+        size = f"{path.stat().st_size / 2**20:.0f} MiB"
+        reads = [("pandas.read_csv", path, "pandas"), ("mlrun csv", path, "mlrun"),
+                 ("mlrun parquet", path.with_suffix(".parquet"), "mlrun")]
+        best: dict[str, dict] = {}
+        for _ in range(args.repeat):
+            for label, source, what in reads:
+                result = child(source, what)
+                if label not in best or result["seconds"] < best[label]["seconds"]:
+                    best[label] = result
+        once = [("load_dataset csv", path, "load_dataset")] + ([("train 1 epoch", path, "train")] if args.train else [])
+        for label, source, what in once:
+            best[label] = child(source, what)
+        pandas = best["pandas.read_csv"]
+        for label, result in best.items():
+            ratio = result["seconds"] / pandas["seconds"]
+            print(f"{rows:>9,} {size:>9} | {label:<18} {result['seconds']:>8.3f} {ratio:>8.2f}x "
+                  f"{result['peak'] / 2**20:>9.0f} {result['peak'] / f32:>6.1f}", flush=True)
+
+if __name__ == "__main__":
+    main()

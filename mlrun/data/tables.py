@@ -1,0 +1,190 @@
+"""A table's columns read by pyarrow: a CSV parsed and typed in C (``pyarrow.csv``), or a Parquet file.
+
+pyarrow rather than pandas: the one library reads both formats, the columns come out typed as NumPy
+arrays without a DataFrame in between (pandas' pyarrow engine is this reader plus that copy), and it
+is a single dependency. For CSV this is the fast path only: anything it cannot vouch for (a parse
+error, an empty or non-finite cell, a form such as ``1_000`` that Python reads and pyarrow does not)
+raises ``Unclean``, and ``user_csv`` hands the file to the checked reader, which names the line,
+column and cell exactly as before. A Parquet file has typed columns, so its problems are named here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import BinaryIO
+
+import numpy as np
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+Opener = Callable[[], BinaryIO]  # a fresh binary stream of the table's content, from its start
+
+
+class Unclean(Exception):
+    """The fast CSV path cannot vouch for the file: the checked reader decides."""
+
+
+class ParquetProblem(ValueError):
+    """A Parquet file's one-line problem (the caller adds where)."""
+
+
+def csv_header(open_table: Opener) -> list[str]:
+    """The first non-blank row's cells as written (unstripped), read with the csv module as the checked
+    reader does; Unclean if there is none or it cannot be read."""
+    with open_table() as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
+        try:
+            for row in csv.reader(text):
+                if row and any(cell.strip() for cell in row):
+                    return row
+        except (csv.Error, UnicodeDecodeError):
+            pass
+    raise Unclean
+
+
+def csv_columns(open_table: Opener, header: list[str], numeric: list[str], labels: list[str]):
+    """(X float64 (n, len(numeric)), {label: stripped str array}) for the named columns (``header``
+    holds the raw names, ``numeric`` and ``labels`` stripped ones); Unclean for anything unusual."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    raw = {name.strip(): name for name in header}
+    types = {raw[n]: pa.float64() for n in numeric} | {raw[n]: pa.string() for n in labels}
+    convert = pacsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=[""],
+                                   strings_can_be_null=True, quoted_strings_can_be_null=True)
+    parse = pacsv.ParseOptions(newlines_in_values=True)  # a quoted cell may span lines, as csv reads it
+    try:
+        with open_table() as fh:
+            # the system allocator: memory freed here is reused by NumPy, not kept in arrow's own pool
+            table = pacsv.read_csv(fh, parse_options=parse, convert_options=convert,
+                                   memory_pool=pa.system_memory_pool())
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        raise Unclean from None
+    if table.num_rows == 0 or [table.schema.field(raw[n]).type for n in numeric] != [pa.float64()] * len(numeric):
+        raise Unclean
+    if any(table.column(name).null_count for name in types):
+        raise Unclean  # an empty cell, or a blank row the checked reader would skip
+    X = np.empty((table.num_rows, len(numeric)))
+    for j, name in enumerate(numeric):
+        X[:, j] = table.column(raw[name]).to_numpy()
+        table = table.drop_columns([raw[name]])  # its buffers freed as soon as copied
+    if not np.isfinite(X).all():
+        raise Unclean
+    return X, {name: _stripped_text(table.column(raw[name])) for name in labels}
+
+
+def _stripped_text(column) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.utf8_trim_whitespace(column).to_numpy(zero_copy_only=False), dtype=str)
+
+
+def label_values(cells: np.ndarray) -> np.ndarray:
+    """A label column's text -> numbers when every cell is a finite number (int64 when integral),
+    else the text itself (the checked reader's rule)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pc.cast(pa.array(cells), pa.float64()).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return cells
+    return cells if not np.isfinite(values).all() else integral(values)
+
+
+def integral(values: np.ndarray) -> np.ndarray:
+    """int64 when every value is a whole number (labels 0, 1, 2), else the floats."""
+    return values.astype(np.int64) if np.all(values == np.round(values)) else values
+
+
+def csv_line_of_row(open_table: Opener, index: int) -> int:
+    """The line data row ``index`` (0-based, blank rows skipped, after the header) starts on."""
+    with open_table() as fh:
+        reader = csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""))
+        start, seen = 1, -1  # -1: the header row comes first
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                if seen == index:
+                    return start
+                seen += 1
+            start = reader.line_num + 1
+    return start
+
+
+# -------------------------------------------------------------------------------------------- parquet
+def parquet_names(open_table: Opener) -> list[str]:
+    """The column names of a Parquet file; ParquetProblem if it is not one."""
+    with open_table() as fh:
+        return _parquet(fh).schema_arrow.names
+
+
+def _parquet(fh):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(fh)
+    except (pa.ArrowException, OSError, ValueError):
+        raise ParquetProblem("not a readable Parquet file") from None
+
+
+def parquet_columns(open_table: Opener, numeric: list[str], labels: list[str]):
+    """(X float64 (n, len(numeric)), {label: array of numbers or text}) from a Parquet file; a null,
+    non-finite or non-numeric feature is a ParquetProblem naming the column and the row index."""
+    import pyarrow as pa
+
+    with open_table() as fh:
+        try:
+            table = _parquet(fh).read(columns=[*numeric, *labels], use_threads=True)
+        except (pa.ArrowException, OSError):
+            raise ParquetProblem("not a readable Parquet file") from None
+    if table.num_rows == 0:
+        raise ParquetProblem("has a schema but no rows")
+    X = np.empty((table.num_rows, len(numeric)))
+    for j, name in enumerate(numeric):
+        X[:, j] = _parquet_numbers(table.column(name), name)
+        table = table.drop_columns([name])
+    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    if len(bad):
+        j = int(np.flatnonzero(~np.isfinite(X[bad[0]]))[0])
+        raise ParquetProblem(f"column '{numeric[j]}' has a missing or infinite value ({X[bad[0], j]} at row "
+                             f"index {bad[0]})")
+    return X, {name: _parquet_label(table.column(name), name) for name in labels}
+
+
+def _first_null(column) -> int:
+    return int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
+
+
+def _parquet_numbers(column, name: str) -> np.ndarray:
+    import pyarrow as pa
+
+    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
+        raise ParquetProblem(f"column '{name}' is not numeric (type {kind})")
+    if column.null_count:
+        raise ParquetProblem(f"column '{name}' has an empty value at row index {_first_null(column)}")
+    return column.cast(pa.float64()).to_numpy()
+
+
+def _parquet_label(column, name: str) -> np.ndarray:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if column.null_count:
+        raise ParquetProblem(f"column '{name}' has an empty value at row index {_first_null(column)}")
+    kind = column.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        values = column.cast(pa.float64()).to_numpy()
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            raise ParquetProblem(f"column '{name}' has a missing or infinite value ({values[bad[0]]} at row "
+                                 f"index {bad[0]})")
+        return integral(values)
+    if pa.types.is_boolean(kind):
+        return np.where(column.to_numpy(zero_copy_only=False), "True", "False")
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=str)
+    raise ParquetProblem(f"column '{name}' has type {kind}; a label column holds numbers or text")
