@@ -91,16 +91,20 @@ def grammar_text(n: int, rng) -> str:
     return "".join(out)[:n]
 
 
-def csv_series(path, column: str, csv_text: str | None = None) -> np.ndarray:
-    """The numeric column ``column`` of a CSV file, in file order (the user CSV checks apply)."""
-    from mlrun.data.user_csv import Where, _csv_rows, _numeric_column, columns_text, read_text
+def csv_series(path, column: str, csv_text: str | bytes | None = None) -> np.ndarray:
+    """The numeric column ``column`` of a CSV or Parquet file, in file order (the user table checks
+    apply: every cell named by its line or row when it is not a finite number)."""
+    from mlrun.data.checked_csv import Where, columns_text
+    from mlrun.data.user_csv import read_columns
 
     where = Where(str(path)) if path is not None else Where("csv_text", echo=True)
-    header, rows, lines = _csv_rows(read_text(path) if csv_text is None else csv_text, where)
-    if column not in header:
-        raise DataError(f"sequence: column '{column}' not in {where}{columns_text(header, where)}")
-    cells = np.asarray(rows, dtype=str)[:, header.index(column)]
-    return _numeric_column(cells, column, lines, where)
+
+    def pick(header: list[str]):
+        if column not in header:
+            raise DataError(f"sequence: column '{column}' not in {where}{columns_text(header, where)}")
+        return [column], {}
+
+    return read_columns(path, csv_text, where, pick).X[:, 0]
 
 
 # ----------------------------------------------------------------------------------------- windows
