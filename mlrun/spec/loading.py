@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from mlrun import registry
 from mlrun.spec.errors import ConfigError, PathError
+from mlrun.spec.finite import check_finite
 from mlrun.spec.messages import translate
 from mlrun.spec.models import PART_KEYS, Spec
 from mlrun.spec.names import sanitize_name
@@ -88,6 +89,7 @@ def load_config(source: Any, overrides: typing.Iterable[str] = ()) -> Config:
     # a csv path is relative to the spec's folder; one typed on the command line, to the current folder
     from_cli = any(k in ("data", "data.path") for k in keys)
     _resolve_csv_path(raw, path.parent if path and not from_cli else Path.cwd())
+    check_finite(raw)
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as exc:
