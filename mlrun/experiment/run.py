@@ -14,13 +14,12 @@ from mlrun.diagnostics import table
 from mlrun.experiment.outcome import baseline_specs, run_training
 from mlrun.experiment.record import Run, record_outcome
 from mlrun.experiment.recorder import CHECKPOINT, RunRecorder, epochs_done, load_checkpoint
-from mlrun.metrics.names import main_metric
 from mlrun.runs import directory as runs
 from mlrun.runs.discovery import display_status
 from mlrun.runs.history import read_history
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import Config, flatten, load_config
-from mlrun.training.setup import check_loss_task, check_sizes, load_data
+from mlrun.training.setup import check_sizes, check_task_fit, load_data, logged_metrics
 from mlrun.training.signals import Interrupted, Received, deferred_signals, interruptible
 
 
@@ -42,7 +41,7 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
     received = Received()
     with interruptible(received):
         dataset = load_data(cfg, smoke=smoke, csv_text=csv_text)
-        check_loss_task(cfg, dataset)  # spec errors the data reveals, before a run directory is claimed
+        check_task_fit(cfg, dataset)  # spec errors the data reveals, before a run directory is claimed
         check_sizes(cfg, dataset)
         run_dir = None
         try:
@@ -139,8 +138,7 @@ def _checkpoint(run_dir):
 
 def _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=False, resume_from=None,
               checkpoint=None, previous_total=0.0) -> Run:
-    metric_names = [main_metric(dataset.task)]
-    recorder = RunRecorder(run_dir, metric_names)
+    recorder = RunRecorder(run_dir, logged_metrics(cfg, dataset.task))
     try:
         earlier = _earlier_diagnostics(run_dir, checkpoint)
         outcome = run_training(cfg, dataset, [recorder, *callbacks], resolved=resume_from, smoke=smoke,
