@@ -61,12 +61,14 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
         return _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=smoke)
 
 
-def config_hash(cfg: Config) -> str:
-    """SHA-256 of the spec as config.yaml records it: --resume refuses a config.yaml edited since."""
+def config_hash(cfg: Config, part_defaults: bool = True) -> str:
+    """SHA-256 of the spec as config.yaml records it: --resume refuses a config.yaml edited since.
+    (``part_defaults=False``: as runs recorded it before config.yaml listed every part's parameters.)"""
     import hashlib
     import json
 
-    return hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
+    spec = cfg.to_dict(part_defaults=part_defaults)
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _as_json(obj):
@@ -85,7 +87,8 @@ def resumable(path) -> tuple[runs.RunDir, dict, Config]:
         raise ConfigError(f"{path} is {status}; only interrupted, failed or stale runs resume")
     cfg = load_config(run_dir.file("config.yaml"))
     recorded = info.get("config_sha256")
-    if _as_json(flatten(cfg.to_dict())) != _as_json(info.get("params")) or (recorded and recorded != config_hash(cfg)):
+    hashes = (config_hash(cfg), config_hash(cfg, part_defaults=False))
+    if _as_json(flatten(cfg.to_dict())) != _as_json(info.get("params")) or (recorded and recorded not in hashes):
         raise ConfigError(f"{run_dir.file('config.yaml')} was changed after the run started (it no longer "
                           "matches run.json's params); resume continues a run as it was: restore it, or "
                           "train the changed spec as a new run")

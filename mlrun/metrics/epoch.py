@@ -12,6 +12,9 @@ from mlrun.metrics.scores import MINKOWSKI_P
 LOG_EPS = float(np.finfo(np.float64).eps)  # scikit-learn's log_loss clips to [eps, 1 - eps]
 
 
+_PRF = {"precision", "recall", "f1", "f1_macro"}
+
+
 def _confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
 
@@ -37,21 +40,24 @@ def _log_loss(y_true: np.ndarray, logits: np.ndarray) -> float:
 def classification_epoch(names, y_true, logits, positive_class: int | None = None) -> dict:
     """Each of ``names`` for class codes (n,) against the network's logits (n, k): binary precision,
     recall and f1 of ``positive_class`` (default 1), multiclass their macro averages; f1_macro;
-    log_loss of the softmax probabilities."""
-    y_true = np.asarray(y_true, dtype=np.int64).ravel()
-    logits = np.asarray(logits, dtype=np.float64)
-    k = logits.shape[1]
-    if len(y_true) == 0 or not np.all(np.isfinite(logits)):
+    log_loss of the softmax probabilities. Only what ``names`` asks is computed (accuracy alone, the
+    default each epoch, is one comparison)."""
+    y_true = np.asarray(y_true).ravel()
+    if len(y_true) == 0:
         return {name: None for name in names}
-    cm = _confusion(y_true, logits.argmax(axis=1), k)
-    precision, recall, f1 = _prf(cm)
-    pick = (lambda v: float(v[1 if positive_class is None else positive_class])) if k == 2 else (
-        lambda v: float(v.mean()))
+    logits = np.asarray(logits)  # non-finite logits give a nan log_loss: never an improvement
+    k = logits.shape[1]
+    y_pred = logits.argmax(axis=1)
+    prf = _prf(_confusion(y_true.astype(np.int64), y_pred, k)) if _PRF & set(names) else None
+
+    def pick(i: int) -> float:
+        return float(prf[i][1 if positive_class is None else positive_class] if k == 2 else prf[i].mean())
+
     table = {
-        "accuracy": lambda: float(np.trace(cm) / len(y_true)),
-        "precision": lambda: pick(precision), "recall": lambda: pick(recall), "f1": lambda: pick(f1),
-        "f1_macro": lambda: float(f1.mean()),
-        "log_loss": lambda: _log_loss(y_true, logits),
+        "accuracy": lambda: float(np.mean(y_pred == y_true)),
+        "precision": lambda: pick(0), "recall": lambda: pick(1), "f1": lambda: pick(2),
+        "f1_macro": lambda: float(prf[2].mean()),
+        "log_loss": lambda: _log_loss(y_true.astype(np.int64), logits.astype(np.float64)),
     }
     return {name: table[name]() for name in names}
 

@@ -135,6 +135,36 @@ def val_metric_fn(dataset, names=None):
                                            dataset.inverse_y(np.asarray(out, np.float64)))
 
 
+def resolved_autos(cfg: Config, dataset, schedule) -> dict:
+    """What each ``auto`` and each derived null of the spec became, by dotted key (run.json's
+    ``resolved``): task, loss, metrics, the initializers, the schedule's parameters; parts complete
+    with their parameters, so the run is on record whatever a later version's defaults."""
+    from mlrun.metrics.names import CLASSIFICATION_METRICS, REGRESSION_METRICS
+    from mlrun.nn.initializers import auto_initializer
+    from mlrun.spec.parts import with_defaults
+
+    out: dict = {}
+    if cfg.task == "auto":
+        out["task"] = dataset.task
+    if cfg.loss == "auto":
+        out["loss"] = with_defaults("loss", loss_spec(cfg, dataset.task))
+    if cfg.metrics == "auto":
+        out["metrics"] = list(CLASSIFICATION_METRICS if dataset.task == "classification" else REGRESSION_METRICS)
+    model = cfg.to_dict()["model"]
+    if not model["layers"] and model["initializer"] == "auto":
+        act = split_spec("activation", model["activation"])[0]
+        out["model.initializer"] = with_defaults("initializer", auto_initializer(act))
+    for i, layer in enumerate(model["layers"] or ()):
+        name, params = split_spec("layer", layer)
+        if params.get("initializer") == "auto":
+            act = split_spec("activation", params.get("activation", "linear"))[0]
+            out[f"model.layers.{i}.initializer"] = with_defaults("initializer", auto_initializer(act))
+    for key, value in with_defaults("schedule", cfg.schedule).items():
+        if value is None or value == "auto":
+            out[f"schedule.{key}"] = getattr(schedule, key, value)
+    return out
+
+
 @dataclass(frozen=True)
 class Setup:
     """Everything a run trains with, built deterministically from the spec and its seed."""
@@ -201,6 +231,8 @@ def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = N
     resolved.update(derived)
     resolved.setdefault("total_steps", epochs * per_epoch)
     resolved["n_params"] = network.n_params
+    if range_test is None:
+        resolved.update(resolved_autos(cfg, dataset, schedule))
     stopping = {} if range_test is not None else {
         "tolerance": training.tolerance, "val_metrics": val_metric_fn(dataset, logged_metrics(cfg, dataset.task)),
         "early_stopping": training.early_stopping.model_dump() if training.early_stopping else None}
