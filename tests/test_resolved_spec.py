@@ -105,16 +105,24 @@ def test_a_run_replays_from_its_config_yaml_when_defaults_change(tmp_path, monke
 
 def test_config_yaml_equals_validate_show_and_run_json_records_each_auto(tmp_path):
     spec = tmp_path / "spec.yaml"
-    spec.write_text(yaml.safe_dump({**SPEC, "schedule": {"name": "one_cycle", "max_lr": "auto"}}))
+    spec.write_text(yaml.safe_dump(SPEC))
     run = mlrun.train(spec, runs_dir=tmp_path / "runs", smoke=True)
     written = (run.path / "config.yaml").read_text()
     shown = CliRunner().invoke(cli, ["validate", "--show", str(spec)])
     assert shown.exit_code == 0 and shown.stdout == f"ok: {spec}\n{written}"
-    assert yaml.safe_load(written)["schedule"]["max_lr"] == "auto"  # as written
+    assert yaml.safe_load(written)["schedule"]["max_lr"] is None  # as written: derived at run time
     resolved = json.loads((run.path / "run.json").read_text())["resolved"]
     assert resolved["task"] == "classification" and resolved["loss"] == "cross_entropy"
     assert resolved["model.initializer"] == "he_normal"  # auto for elu
-    assert resolved["schedule.max_lr"] == resolved["max_lr"] > 0  # from the range test
+    assert resolved["schedule.max_lr"] == resolved["schedule.initial_learning_rate"] == 0.001
     assert resolved["schedule.total_steps"] == resolved["total_steps"]
-    assert resolved["schedule.initial_learning_rate"] == 0.001
     assert resolved["metrics"][0] == "accuracy"
+
+
+def test_max_lr_auto_stays_auto_and_its_value_is_resolved():
+    from mlrun.training.setup import build_setup, load_data
+
+    cfg = load_config({**SPEC, "schedule": {"name": "one_cycle", "max_lr": "auto"}})
+    assert yaml.safe_load(dump_yaml(cfg.to_dict()))["schedule"]["max_lr"] == "auto"
+    setup = build_setup(cfg, load_data(cfg), resolved={"max_lr": 0.02})  # as the range test (or resume) gives
+    assert setup.resolved["schedule.max_lr"] == 0.02 == setup.schedule.max_lr

@@ -16,14 +16,15 @@ from annotated_types import Ge, Gt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlrun import registry
-from mlrun.data.names import DATASETS, GENERATORS, LOADERS, MNIST1D_DEFAULTS, SCALERS
+from mlrun.data.names import DATASETS, LOADERS, MNIST1D_DEFAULTS, SCALERS
 from mlrun.hints import did_you_mean, hint
 from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS, monitors
 from mlrun.spec.errors import PathError
+from mlrun.spec.monitors import check_monitors
 from mlrun.spec.names import NAME_PATTERN, sanitize_name
 from mlrun.spec.parts import as_mapping, check_part
 
-MONITORS = monitors()  # every name logged each epoch for some task (which ones for a spec: check_monitors)
+MONITORS = monitors()  # every name logged each epoch for some task (which for a spec: spec.monitors)
 _NAMED = (*MONITORS, *(f"val_{m}" for m in METRICS))  # known names: the rest get a "did you mean"
 DEFAULT_OPTIMIZER, DEFAULT_SCHEDULE = "nadam", "constant"  # also when a mapping gives no name
 # where a part spec sits in the resolved spec (flatten turns these into "key" = name, "key.param" = value)
@@ -270,49 +271,3 @@ class Spec(_Section):
                 raise PathError("metrics", f"{', '.join(wrong)} do not apply to task {self.task}; "
                                             f"valid for it: {', '.join(fit)}")
         return self
-
-
-def known_task(spec: Spec) -> str | None:
-    """The spec's task, or its dataset's when it says auto; None for a CSV until its data is read."""
-    if spec.task != "auto":
-        return spec.task
-    dataset = spec.data.dataset
-    if dataset in LOADERS:
-        return LOADERS[dataset][1]
-    return "classification" if dataset == "mnist1d" else GENERATORS.get(dataset)
-
-
-def monitor_problem(monitor: str, task: str | None, validation_size: float, who: str,
-                    losses_only: bool = False) -> str | None:
-    """Why ``monitor`` is never logged each epoch for this task and split (one line), or None."""
-    def logged(t, validation=True):
-        return tuple(m for m in monitors(t, validation) if "loss" in m or not losses_only)
-
-    valid = logged(task, validation_size > 0)
-    if monitor in valid:
-        return None
-    if validation_size == 0 and monitor in logged(task):
-        return (f"{who} {monitor!r} but data.validation_size is 0, so there is no validation split; set "
-                f"data.validation_size > 0 (e.g. 0.1) or monitor one of: {', '.join(valid)}")
-    metric = monitor.removeprefix("val_")
-    why = f"{metric} is not a {task} metric" if monitor in logged(None) else \
-        f"{metric} is computed once, after training, not each epoch"
-    where = f"a {task} task" if task else "this data"
-    return (f"{who} {monitor!r}, which is never logged ({why}), so it could not stop the run; valid for "
-            f"{where} with validation_size {validation_size:g}: {', '.join(valid)}")
-
-
-def check_monitors(spec: Spec, task: str | None = None) -> None:
-    """Early stopping and plateau watch only what the trainer logs each epoch (metrics.names.monitors);
-    ``task`` None: the spec's own (a CSV's auto task is checked again once its data is read)."""
-    task = task or known_task(spec)
-    stop = spec.training.early_stopping
-    if stop is not None:
-        problem = monitor_problem(stop.monitor, task, spec.data.validation_size, "early stopping monitors")
-        if problem:
-            raise PathError("training.early_stopping.monitor", problem)
-    if spec.schedule["name"] == "plateau":
-        monitor = spec.schedule.get("monitor", "val_loss")
-        problem = monitor_problem(str(monitor), task, spec.data.validation_size, "plateau watches", True)
-        if problem:
-            raise PathError("schedule.monitor", problem)

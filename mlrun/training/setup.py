@@ -18,7 +18,7 @@ from mlrun.optim.schedules import build_schedule
 from mlrun.registry import build, get_class, split_spec
 from mlrun.spec.errors import ConfigError, PathError
 from mlrun.spec.loading import Config
-from mlrun.spec.models import check_monitors
+from mlrun.spec.monitors import check_monitors
 from mlrun.training.trainer import Trainer, batches_per_epoch
 
 # append only: spawn(n) keeps the first children of spawn(n - 1), so no existing stream moves
