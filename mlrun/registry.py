@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import math
+import numbers
 import operator
 import types
 import typing
@@ -203,8 +205,16 @@ def _check_value(annotation: Any, value: Any) -> Any:
         raise ValueError(f"not {_type_name(annotation)}: {value!r}") from None
 
 
+def _nonfinite(value: Any) -> bool:
+    """inf or nan, alone or inside a list: no part parameter may be either (text "inf" converts to one)."""
+    if isinstance(value, (list, tuple)):
+        return any(_nonfinite(v) for v in value)
+    return (isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral))
+            and not math.isfinite(value))
+
+
 def validate(kind: str, spec: Any) -> tuple[str, dict[str, Any]]:
-    """Check a spec's name and parameter names and types; return (name, coerced params)."""
+    """Check a spec's name and parameter names and types (numbers finite); return (name, coerced params)."""
     name, given = split_spec(kind, spec)
     accepted = parameters(kind, name)
     params = {}
@@ -220,6 +230,8 @@ def validate(kind: str, spec: Any) -> tuple[str, dict[str, Any]]:
             raise RegistryError(
                 f"{kind} {name!r}: {key!r} must be {_type_name(annotation)}; got {value!r}"
             ) from None
+        if _nonfinite(params[key]):
+            raise RegistryError(f"{kind} {name!r}: {key!r} must be a finite number; got {value!r}")
     return name, params
 
 

@@ -24,11 +24,12 @@ DEFAULTS = {
              "validation_size": 0.1, "stratify": True, "scale": "standard", "split_seed": None,
              "positive_class": None},
     "task": "auto",
-    "model": {"hidden_layers": 2, "neurons": 64, "activation": "elu", "initializer": "auto",
-              "batch_norm": False, "dropout": 0.0, "layers": None, "mtp": None},
+    "model": {"hidden_layers": 2, "neurons": 64, "activation": {"name": "elu", "alpha": 1.0},
+              "initializer": "auto", "batch_norm": False, "dropout": 0.0, "layers": None, "mtp": None},
     "loss": "auto",
-    "optimizer": {"name": "nadam", "learning_rate": 0.001},
-    "schedule": {"name": "constant"},
+    "optimizer": {"name": "nadam", "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07,
+                  "clip_value": None, "clip_norm": None, "global_clip_norm": None},
+    "schedule": {"name": "constant", "initial_learning_rate": None},
     "training": {"epochs": 50, "batch_size": 32, "tolerance": None, "early_stopping": None, "l2": 0.0,
                  "dtype": "float32", "threads": None, "diagnostics": {"every": "auto", "probe_rows": 512}},
     "metrics": "auto",
@@ -121,8 +122,9 @@ def test_neurons_list_sets_hidden_layers_and_long_form_clears_the_short_form():
                                                            {"name": "leaky_relu", "alpha": 1}}]}})
     model = cfg.to_dict()["model"]
     assert model["hidden_layers"] is None and model["neurons"] is None
-    assert model["layers"] == ["batch_norm", {"name": "dense", "units": 5,
-                                              "activation": {"name": "leaky_relu", "alpha": 1.0}}]
+    assert model["layers"] == [{"name": "batch_norm", "momentum": 0.99, "epsilon": 0.001},
+                               {"name": "dense", "units": 5, "activation": {"name": "leaky_relu", "alpha": 1.0},
+                                "initializer": "auto", "use_bias": True}]
     assert load_config({"model": {"layers": []}}).model.hidden_layers == 0
 
 
@@ -263,9 +265,10 @@ BAD = [  # id, spec (dict, or YAML text), overrides, substrings the message must
      ["model.layers.1.activation: unknown activation 'rleu'", "did you mean 'relu'?"]),
     ("early-stopping-without-validation", {"data": {"validation_size": 0},
                                            "training": {"early_stopping": {"monitor": "val_loss"}}}, [],
-     ["training.early_stopping.monitor: monitors 'val_loss' but data.validation_size is 0", "monitor: loss"]),
+     ["training.early_stopping.monitor: early stopping monitors 'val_loss' but data.validation_size is 0",
+      "monitor one of: loss, train_loss"]),
     ("plateau-without-validation", {"data": {"validation_size": 0}}, ["schedule=plateau"],
-     ["schedule: plateau watches 'val_loss' but data.validation_size is 0"]),
+     ["schedule.monitor: plateau watches 'val_loss' but data.validation_size is 0"]),
     ("unknown-dataset", {"data": {"dataset": "mnist"}}, [],
      ["data.dataset: unknown dataset 'mnist'", "offline", "no network", "iris, digits"]),
     ("network-dataset", {"data": {"dataset": "fetch_openml"}}, [], ["data.dataset:", "no network downloads"]),

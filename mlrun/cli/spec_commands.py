@@ -30,10 +30,10 @@ def validate(specs, overrides, show, check_data):
             baseline_specs(cfg)
             dataset = None
             if check_data:
-                from mlrun.training.setup import check_loss_task, check_sizes, load_data  # --data only
+                from mlrun.training.setup import check_sizes, check_task_fit, load_data  # --data only
 
                 dataset = load_data(cfg)
-                check_loss_task(cfg, dataset)
+                check_task_fit(cfg, dataset)
                 check_sizes(cfg, dataset)
         except (ConfigError, DataError, RegistryError) as exc:
             text = str(exc) if str(exc).startswith(str(spec)) else f"{spec}: {exc}"

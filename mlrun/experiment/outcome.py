@@ -18,7 +18,7 @@ from mlrun.lr_finder.range_test import auto_max_lr
 from mlrun.metrics.scores import advice, compute_metrics
 from mlrun.nn.network import Network
 from mlrun.spec.loading import Config
-from mlrun.training.setup import build_setup
+from mlrun.training.setup import build_setup, logged_metrics
 from mlrun.training.signals import blas_threads, graceful_signals
 
 
@@ -79,6 +79,7 @@ class Outcome:
     baselines: dict = field(default_factory=dict)  # label -> split -> metrics (metrics.json's "baselines")
     baseline_info: dict = field(default_factory=dict)  # label -> strategy, binary models, ... (run.json)
     test_rows: object = None  # each test row's index among the source's data rows (predictions.csv "row")
+    epoch_metrics: tuple = ()  # the validation metrics logged each epoch (history.csv's val_ columns)
 
 
 def baseline_specs(cfg: Config, task: str | None = None):
@@ -143,6 +144,7 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
         best_epoch=trainer.early_stopping.best_epoch if trainer.early_stopping else None,
         signal=received[0] if received else None, baselines=baselines, baseline_info=baseline_info,
         restored_epoch=trainer.early_stopping.best_epoch if _restored(trainer) else None,
+        epoch_metrics=logged_metrics(cfg, dataset.task),
     )
 
 

@@ -14,13 +14,12 @@ from mlrun.diagnostics import table
 from mlrun.experiment.outcome import baseline_specs, run_training
 from mlrun.experiment.record import Run, record_outcome
 from mlrun.experiment.recorder import CHECKPOINT, RunRecorder, epochs_done, load_checkpoint
-from mlrun.metrics.names import main_metric
 from mlrun.runs import directory as runs
 from mlrun.runs.discovery import display_status
 from mlrun.runs.history import read_history
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import Config, flatten, load_config
-from mlrun.training.setup import check_loss_task, check_sizes, load_data
+from mlrun.training.setup import check_sizes, check_task_fit, load_data, logged_metrics
 from mlrun.training.signals import Interrupted, Received, deferred_signals, interruptible
 
 
@@ -42,7 +41,7 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
     received = Received()
     with interruptible(received):
         dataset = load_data(cfg, smoke=smoke, csv_text=csv_text)
-        check_loss_task(cfg, dataset)  # spec errors the data reveals, before a run directory is claimed
+        check_task_fit(cfg, dataset)  # spec errors the data reveals, before a run directory is claimed
         check_sizes(cfg, dataset)
         run_dir = None
         try:
@@ -62,12 +61,14 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
         return _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=smoke)
 
 
-def config_hash(cfg: Config) -> str:
-    """SHA-256 of the spec as config.yaml records it: --resume refuses a config.yaml edited since."""
+def config_hash(cfg: Config, part_defaults: bool = True) -> str:
+    """SHA-256 of the spec as config.yaml records it: --resume refuses a config.yaml edited since.
+    (``part_defaults=False``: as runs recorded it before config.yaml listed every part's parameters.)"""
     import hashlib
     import json
 
-    return hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
+    spec = cfg.to_dict(part_defaults=part_defaults)
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _as_json(obj):
@@ -86,7 +87,8 @@ def resumable(path) -> tuple[runs.RunDir, dict, Config]:
         raise ConfigError(f"{path} is {status}; only interrupted, failed or stale runs resume")
     cfg = load_config(run_dir.file("config.yaml"))
     recorded = info.get("config_sha256")
-    if _as_json(flatten(cfg.to_dict())) != _as_json(info.get("params")) or (recorded and recorded != config_hash(cfg)):
+    hashes = (config_hash(cfg), config_hash(cfg, part_defaults=False))
+    if _as_json(flatten(cfg.to_dict())) != _as_json(info.get("params")) or (recorded and recorded not in hashes):
         raise ConfigError(f"{run_dir.file('config.yaml')} was changed after the run started (it no longer "
                           "matches run.json's params); resume continues a run as it was: restore it, or "
                           "train the changed spec as a new run")
@@ -139,8 +141,7 @@ def _checkpoint(run_dir):
 
 def _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=False, resume_from=None,
               checkpoint=None, previous_total=0.0) -> Run:
-    metric_names = [main_metric(dataset.task)]
-    recorder = RunRecorder(run_dir, metric_names)
+    recorder = RunRecorder(run_dir, logged_metrics(cfg, dataset.task))
     try:
         earlier = _earlier_diagnostics(run_dir, checkpoint)
         outcome = run_training(cfg, dataset, [recorder, *callbacks], resolved=resume_from, smoke=smoke,

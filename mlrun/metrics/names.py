@@ -39,3 +39,36 @@ def higher_is_better(name: str) -> bool | None:
     if last in LOWER or "loss" in last or "error" in last:
         return False
     return None
+
+
+# -- what the trainer logs each epoch, and so what early stopping and plateau may watch -------------
+# the validation metrics a few numpy lines compute on the validation split after an epoch (roc_auc and
+# pr_auc rank every row, confusion_matrix is not a number: they are computed once, at the end)
+EPOCH_METRICS = {
+    "classification": ("accuracy", "precision", "recall", "f1", "f1_macro", "log_loss"),
+    "regression": REGRESSION_METRICS,
+}
+TRAIN_MONITORS = ("loss", "train_loss")  # "loss" is Keras's name for the training loss
+MONITOR_ALIASES = {"loss": "train_loss"}
+
+
+def monitors(task: str | None = None, validation: bool = True) -> tuple[str, ...]:
+    """The names logged every epoch that a stop rule may watch: the training loss always; with a
+    validation split, val_loss and the task's ``EPOCH_METRICS`` (task None or "auto": both tasks')."""
+    if not validation:
+        return TRAIN_MONITORS
+    tasks = [task] if task in EPOCH_METRICS else list(EPOCH_METRICS)
+    return (*TRAIN_MONITORS, "val_loss", *dict.fromkeys(f"val_{m}" for t in tasks for m in EPOCH_METRICS[t]))
+
+
+def logged_key(monitor: str) -> str:
+    """The epoch log's key for a monitor name ("loss" -> "train_loss")."""
+    return MONITOR_ALIASES.get(monitor, monitor)
+
+
+def epoch_metrics(task: str, watched=()) -> tuple[str, ...]:
+    """The validation metrics to compute each epoch: the task's main metric, and any watched monitor's."""
+    names = [main_metric(task)]
+    names += [m[len("val_"):] for m in watched if m and m.startswith("val_") and m != "val_loss"]
+    return tuple(m for m in dict.fromkeys(names) if m in EPOCH_METRICS["regression" if task == "regression"
+                                                                        else "classification"])

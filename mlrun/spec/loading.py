@@ -20,9 +20,11 @@ from pydantic import ValidationError
 
 from mlrun import registry
 from mlrun.spec.errors import ConfigError, PathError
+from mlrun.spec.finite import check_finite
 from mlrun.spec.messages import translate
 from mlrun.spec.models import PART_KEYS, Spec
 from mlrun.spec.names import sanitize_name
+from mlrun.spec.parts import with_defaults
 from mlrun.spec.yaml_text import apply_override, read_spec
 
 
@@ -43,17 +45,22 @@ class Config:
             raise AttributeError(name)
         return getattr(self._spec, name)
 
-    def to_dict(self) -> dict:
-        """The resolved spec as plain JSON/YAML-safe data (every default filled in, ``auto`` kept)."""
+    def to_dict(self, part_defaults: bool = True) -> dict:
+        """The resolved spec as plain JSON/YAML-safe data (every default filled in, ``auto`` kept): what
+        config.yaml and ``validate --show`` hold. Each part (activation, initializer, loss, optimizer,
+        schedule, the long form's layers) lists all its parameters, defaults included, so the spec
+        replays the run when a default changes; ``part_defaults=False``: the parts as given."""
         spec = self._spec.model_dump(mode="json")
         if spec.get("baselines") is None:  # opt-in: a spec without baselines writes what it always wrote
             spec.pop("baselines", None)
         for key in ("test_path", "split_column"):  # likewise a published split
             if spec["data"].get(key) is None:
                 spec["data"].pop(key, None)
-        return spec
+        return fill_part_defaults(spec) if part_defaults else spec
 
     def replace(self, overrides: typing.Iterable[str] = ()) -> Config:
+        """A new Config with ``overrides`` applied to the parts as given (``optimizer.name=sgd`` carries no
+        nadam defaults over)."""
         return load_config(self, overrides)
 
     def __eq__(self, other: object) -> bool:
@@ -67,7 +74,7 @@ class Config:
 
 def _read_source(source: Any) -> tuple[dict, Path | None]:
     if isinstance(source, Config):
-        return source.to_dict(), source.source
+        return source.to_dict(part_defaults=False), source.source
     if isinstance(source, (str, Path)):
         return read_spec(source), Path(source)
     if isinstance(source, Mapping):
@@ -95,6 +102,7 @@ def load_config(source: Any, overrides: typing.Iterable[str] = ()) -> Config:
     # a csv path is relative to the spec's folder; one typed on the command line, to the current folder
     from_cli = any(k in ("data", "data.path", "data.test_path") for k in keys)
     _resolve_csv_path(raw, path.parent if path and not from_cli else Path.cwd())
+    check_finite(raw)
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as exc:
@@ -127,6 +135,19 @@ def _warnings(spec: Spec) -> list[str]:
     if model.layers and ignored:
         out.append(f"model.layers is given: model.{', model.'.join(ignored)} (short form) are ignored")
     return out
+
+
+def fill_part_defaults(spec: dict) -> dict:
+    """``spec`` (a dumped spec, changed in place and returned) with every part's parameters filled in."""
+    for path, kind in PART_KEYS.items():
+        section, _, key = path.rpartition(".")
+        holder = spec.get(section) if section else spec
+        if isinstance(holder, dict) and holder.get(key) not in (None, "auto"):
+            holder[key] = with_defaults(kind, holder[key])
+    model = spec.get("model")
+    if isinstance(model, dict) and model.get("layers"):
+        model["layers"] = [with_defaults("layer", layer) for layer in model["layers"]]
+    return spec
 
 
 # -- flat params -----------------------------------------------------------------------------------

@@ -18,13 +18,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from mlrun import registry
 from mlrun.data.names import DATASETS, LOADERS, MNIST1D_DEFAULTS, SCALERS, SEQUENCE_PARAMS
 from mlrun.hints import did_you_mean, hint
-from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
+from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS, monitors
 from mlrun.spec.errors import PathError
+from mlrun.spec.monitors import check_monitors
 from mlrun.spec.names import NAME_PATTERN, sanitize_name
 from mlrun.spec.parts import Part
 from mlrun.spec.sequence import check_mtp, check_sequence_params
 
-MONITORS = ("loss", "train_loss", "val_loss", *(f"val_{m}" for m in METRICS if m != "confusion_matrix"))
+MONITORS = monitors()  # every name logged each epoch for some task (which for a spec: spec.monitors)
+_NAMED = (*MONITORS, *(f"val_{m}" for m in METRICS))  # known names: the rest get a "did you mean"
 DEFAULT_OPTIMIZER, DEFAULT_SCHEDULE = "nadam", "constant"  # also when a mapping gives no name
 # where a part spec sits in the resolved spec (flatten turns these into "key" = name, "key.param" = value)
 PART_KEYS = {
@@ -51,7 +53,8 @@ def _or_null(schema: dict) -> None:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, json_schema_extra=_or_null)
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, allow_inf_nan=False,
+                              json_schema_extra=_or_null)
 
     @model_validator(mode="before")
     @classmethod
@@ -200,7 +203,7 @@ class EarlyStoppingSpec(_Section):
     @field_validator("monitor")
     @classmethod
     def _monitor(cls, v: str) -> str:
-        if v not in MONITORS:
+        if v not in _NAMED:
             did = hint(did_you_mean(v, MONITORS))
             raise ValueError(f"unknown monitor {v!r}{did}; valid: {', '.join(MONITORS)}")
         return v
@@ -296,8 +299,8 @@ class Spec(_Section):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Spec:
-        _check_validation_needed(self)
         check_mtp(self)
+        check_monitors(self)
         if self.task != "auto" and self.metrics != "auto":
             fit = CLASSIFICATION_METRICS if self.task == "classification" else REGRESSION_METRICS
             wrong = [m for m in self.metrics if m not in fit]
@@ -305,17 +308,3 @@ class Spec(_Section):
                 raise PathError("metrics", f"{', '.join(wrong)} do not apply to task {self.task}; "
                                             f"valid for it: {', '.join(fit)}")
         return self
-
-
-def _check_validation_needed(spec: Spec) -> None:
-    """With validation_size 0 there is no validation loss: nothing may monitor one."""
-    if spec.data.validation_size > 0:
-        return
-    stop = spec.training.early_stopping
-    if stop is not None and stop.monitor.startswith("val_"):
-        raise PathError("training.early_stopping.monitor", f"monitors {stop.monitor!r} but data."
-                         "validation_size is 0; set data.validation_size > 0 (e.g. 0.1) or monitor: loss")
-    monitor = spec.schedule.get("monitor", "val_loss")
-    if spec.schedule["name"] == "plateau" and str(monitor).startswith("val_"):
-        raise PathError("schedule", f"plateau watches {monitor!r} but data.validation_size is 0; "
-                         "set data.validation_size > 0 or schedule.monitor: train_loss")

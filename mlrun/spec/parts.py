@@ -45,6 +45,25 @@ def check_part(kind: str, spec: Any, key: str = "") -> Any:
     return name if isinstance(spec, str) else {"name": name, **params}
 
 
+def with_defaults(kind: str, spec: Any) -> Any:
+    """A valid part spec with every parameter its part takes, as given or by default, in the
+    constructor's order (nested activations and initializers likewise), so the spec replays the part
+    exactly whatever a later version's defaults. A part without parameters stays a bare name;
+    parameters without a default (required) are there because they were given."""
+    name, given = registry.split_spec(kind, spec)
+    empty = inspect.Parameter.empty
+    full: dict[str, Any] = {}
+    for pname, info in registry.parameters(kind, name).items():
+        if pname not in given and info.default is empty:
+            continue
+        value = given.get(pname, info.default)
+        sub = nested_kind(pname)
+        if sub and value is not None and value != "auto":
+            value = with_defaults(sub, value)
+        full[pname] = list(value) if isinstance(value, tuple) else value
+    return name if isinstance(spec, str) and not full else {"name": name, **full}
+
+
 def as_mapping(value: Any, default_name: str) -> Any:
     """optimizer/schedule: a bare name, a mapping without a name, or null -> {name: ..., ...}."""
     if value is None:

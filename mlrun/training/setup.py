@@ -11,12 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlrun.metrics.epoch import classification_epoch, regression_epoch
+from mlrun.metrics.names import epoch_metrics
 from mlrun.nn.mtp import MTPNetwork, stack_targets
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.optim.schedules import build_schedule
 from mlrun.registry import build, get_class, split_spec
-from mlrun.spec.errors import ConfigError
+from mlrun.spec.errors import ConfigError, PathError
 from mlrun.spec.loading import Config
+from mlrun.spec.monitors import check_monitors
 from mlrun.training.trainer import Trainer, batches_per_epoch
 
 # append only: spawn(n) keeps the first children of spawn(n - 1), so no existing stream moves
@@ -85,9 +88,14 @@ def check_sizes(cfg: Config, dataset) -> None:
                           f"gradients and optimizer state; this machine has {size_text(physical_memory())}")
 
 
-def check_loss_task(cfg: Config, dataset) -> None:
-    """A loss for the other task (cross_entropy on regression targets, mse on class labels) is a spec
-    error, said before any work, not a shape error deep inside the loss."""
+def check_task_fit(cfg: Config, dataset) -> None:
+    """A loss for the other task (cross_entropy on regression targets, mse on class labels), or a monitor
+    the data's task never logs (a CSV's ``task: auto``), is a spec error, said before any work, not a
+    shape error deep inside the loss or an early stop that never sees its metric."""
+    try:
+        check_monitors(cfg._spec, dataset.task)
+    except PathError as exc:
+        raise ConfigError(f"{exc.key}: {exc}") from None
     name = split_spec("loss", loss_spec(cfg, dataset.task))[0]
     task = getattr(get_class("loss", name), "task", None)
     if task is not None and task != dataset.task:
@@ -104,12 +112,58 @@ def load_data(cfg: Config, smoke: bool = False, csv_text: str | None = None):
                         max_rows=SMOKE_ROWS if smoke else None, csv_text=csv_text)
 
 
-def val_metric_fn(dataset):
-    """The cheap per-epoch validation metric: accuracy, or RMSE in original units."""
+def watched_monitors(cfg: Config) -> tuple[str, ...]:
+    """What the spec's stop rules watch: early stopping's monitor, plateau's."""
+    watched = [cfg.training.early_stopping.monitor] if cfg.training.early_stopping else []
+    if cfg.schedule["name"] == "plateau":
+        watched.append(str(cfg.schedule.get("monitor", "val_loss")))
+    return tuple(watched)
+
+
+def logged_metrics(cfg: Config, task: str) -> tuple[str, ...]:
+    """The validation metrics logged each epoch (history.csv's val_ columns): the main metric, and any
+    a stop rule watches; the one list the trainer computes and the history records."""
+    return epoch_metrics(task, watched_monitors(cfg))
+
+
+def val_metric_fn(dataset, names=None):
+    """The per-epoch validation metrics ``names`` (default: the main one), with numpy: classification
+    on the probabilities, regression in original units."""
+    names = tuple(names or epoch_metrics(dataset.task))
     if dataset.task == "classification":
-        return lambda y, out: {"accuracy": float(np.mean(np.argmax(out, axis=1) == y))}
-    return lambda y, out: {"rmse": float(np.sqrt(np.mean(
-        (dataset.inverse_y(np.asarray(out, np.float64)) - dataset.inverse_y(np.asarray(y, np.float64))) ** 2)))}
+        return lambda y, out: classification_epoch(names, y, out, dataset.positive_class)
+    return lambda y, out: regression_epoch(names, dataset.inverse_y(np.asarray(y, np.float64)),
+                                           dataset.inverse_y(np.asarray(out, np.float64)))
+
+
+def resolved_autos(cfg: Config, dataset, schedule) -> dict:
+    """What each ``auto`` and each derived null of the spec became, by dotted key (run.json's
+    ``resolved``): task, loss, metrics, the initializers, the schedule's parameters; parts complete
+    with their parameters, so the run is on record whatever a later version's defaults."""
+    from mlrun.metrics.names import CLASSIFICATION_METRICS, REGRESSION_METRICS
+    from mlrun.nn.initializers import auto_initializer
+    from mlrun.spec.parts import with_defaults
+
+    out: dict = {}
+    if cfg.task == "auto":
+        out["task"] = dataset.task
+    if cfg.loss == "auto":
+        out["loss"] = with_defaults("loss", loss_spec(cfg, dataset.task))
+    if cfg.metrics == "auto":
+        out["metrics"] = list(CLASSIFICATION_METRICS if dataset.task == "classification" else REGRESSION_METRICS)
+    model = cfg.to_dict()["model"]
+    if not model["layers"] and model["initializer"] == "auto":
+        act = split_spec("activation", model["activation"])[0]
+        out["model.initializer"] = with_defaults("initializer", auto_initializer(act))
+    for i, layer in enumerate(model["layers"] or ()):
+        name, params = split_spec("layer", layer)
+        if params.get("initializer") == "auto":
+            act = split_spec("activation", params.get("activation", "linear"))[0]
+            out[f"model.layers.{i}.initializer"] = with_defaults("initializer", auto_initializer(act))
+    for key, value in with_defaults("schedule", cfg.schedule).items():
+        if value is None or value == "auto":
+            out[f"schedule.{key}"] = getattr(schedule, key, value)
+    return out
 
 
 @dataclass(frozen=True)
@@ -182,7 +236,7 @@ def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = N
     else:
         init, shuffle, noise = (np.random.default_rng(s) for s in seeds(cfg.seed)["lr_find"].spawn(3))
     check_sizes(cfg, dataset)
-    check_loss_task(cfg, dataset)
+    check_task_fit(cfg, dataset)
     loss = build("loss", loss_spec(cfg, dataset.task))
     optimizer = build("optimizer", cfg.optimizer)
     per_epoch = batches_per_epoch(len(dataset.X_train), training.batch_size)
@@ -196,8 +250,10 @@ def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = N
     resolved.update(derived)
     resolved.setdefault("total_steps", epochs * per_epoch)
     resolved["n_params"] = network.n_params
+    if range_test is None:
+        resolved.update(resolved_autos(cfg, dataset, schedule))
     stopping = {} if range_test is not None else {
-        "tolerance": training.tolerance, "val_metrics": val_metric_fn(dataset),
+        "tolerance": training.tolerance, "val_metrics": val_metric_fn(dataset, logged_metrics(cfg, dataset.task)),
         "early_stopping": training.early_stopping.model_dump() if training.early_stopping else None}
     trainer = Trainer(network, loss, optimizer, schedule, epochs=epochs, batch_size=training.batch_size,
                       l2=training.l2, shuffle_rng=shuffle, callbacks=callbacks, **stopping)

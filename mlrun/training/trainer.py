@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from mlrun.metrics.names import MONITOR_ALIASES
 from mlrun.training.early_stopping import EarlyStopping
 
 DIVERGENCE_FACTOR = 1e4
@@ -168,14 +169,19 @@ class Trainer:
 
     def _after_epoch(self, logs: dict) -> bool:
         """Stop rules, early stopping and schedule hooks; returns True to stop."""
+        # the stop rules see the monitors' other names too ("loss" = train_loss); the history does not
+        watched = {**logs, **{alias: logs[key] for alias, key in MONITOR_ALIASES.items() if key in logs}}
         if self.schedule is not None:
-            self.schedule.on_epoch_end(logs)
+            self.schedule.on_epoch_end(watched)
         if self.tolerance is not None and logs["grad_norm"] < self.tolerance:
             self.stop_reason = "tolerance"
             return True
         es = self.early_stopping
         if es is not None:
-            improved, stop = es.update(logs.get(es.monitor), self.epoch)
+            if es.monitor not in watched:  # the spec refuses such a monitor; never stop on a missing one
+                raise ValueError(f"early stopping monitors {es.monitor!r}, which the epoch logs do not have "
+                                 f"(they have: {', '.join(watched)})")
+            improved, stop = es.update(watched[es.monitor], self.epoch)
             if improved and es.restore_best:
                 self.best_weights = self.network.get_weights()
             if stop:
