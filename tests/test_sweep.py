@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from mlrun import load_config as sweep_api_load
 from mlrun import sweep as sweep_api
 from mlrun.experiment import run as experiment
 from mlrun.runs.discovery import run_dir_paths
@@ -394,3 +395,14 @@ def test_resume_keeps_the_sessions_of_commands_and_executors(tmp_path):
     assert [s["command"] for s in data["sessions"]] == [["mlrun", "sweep"], resumed, ["third"]]
     assert data["sessions"][0]["executor"] == {"kind": "joblib", "jobs": 1}
     assert all(s["workers"] == 1 and s["start"] <= s["end"] and s["stopped"] is None for s in data["sessions"])
+
+
+def test_a_config_sweeps_a_part_name_without_its_old_defaults(tmp_path):
+    """A Config's resolved spec lists nadam's betas; an axis renaming the optimizer replaces the part as
+    the user gave it (the betas nadam filled in would be parameters sgd does not take)."""
+    cfg = sweep_api_load({"name": "rename", "data": {"dataset": "iris"},
+                             "model": {"hidden_layers": 1, "neurons": 4}, "training": {"epochs": 1}})
+    assert "beta_1" in cfg.to_dict()["optimizer"]
+    result = sweep_api(cfg, grid={"optimizer.name": ["sgd", "adam"]}, seeds=1, jobs=1, runs_dir=tmp_path)
+    assert [t.status for t in result.trials] == ["completed", "completed"]
+    assert sorted(t.overrides for t in result.trials) == [["optimizer.name=adam"], ["optimizer.name=sgd"]]

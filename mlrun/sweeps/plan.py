@@ -151,7 +151,7 @@ def _raw_spec(cfg) -> tuple[dict, Config]:
     A csv path is made absolute, as load_config resolves it relative to the spec's folder.
     """
     if isinstance(cfg, Config):
-        raw = cfg.to_dict()
+        raw = cfg.to_dict(part_defaults=False)  # overrides replace parts as given
     elif isinstance(cfg, (str, Path)):
         raw = read_spec(cfg)
     elif isinstance(cfg, Mapping):
