@@ -15,6 +15,7 @@ from mlrun.experiment.outcome import baseline_specs, run_training
 from mlrun.experiment.record import Run, record_outcome
 from mlrun.experiment.recorder import CHECKPOINT, RunRecorder, epochs_done, load_checkpoint
 from mlrun.metrics.names import main_metric
+from mlrun.nn.bitwise import is_bitwise
 from mlrun.runs import directory as runs
 from mlrun.runs.discovery import display_status
 from mlrun.runs.history import read_history
@@ -139,7 +140,7 @@ def _checkpoint(run_dir):
 
 def _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=False, resume_from=None,
               checkpoint=None, previous_total=0.0) -> Run:
-    metric_names = [main_metric(dataset.task)]
+    metric_names = [main_metric(dataset.task), *(["stage"] if is_bitwise(cfg.to_dict()["model"]) else [])]
     recorder = RunRecorder(run_dir, metric_names)
     try:
         earlier = _earlier_diagnostics(run_dir, checkpoint)

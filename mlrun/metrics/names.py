@@ -18,7 +18,8 @@ MAIN_COLUMNS = {
     "regression": ("rmse", "mae", "r2"),
 }
 HIGHER = frozenset({"accuracy", "precision", "recall", "f1", "f1_macro", "roc_auc", "pr_auc", "r2"})
-LOWER = frozenset({"loss", "log_loss", "mse", "rmse", "mae", "minkowski_error", "duration", "epochs"})
+LOWER = frozenset({"loss", "log_loss", "mse", "rmse", "mae", "minkowski_error", "duration", "epochs",
+                   "model_bytes"})
 
 
 def main_metric(task: str) -> str:

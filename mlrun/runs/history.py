@@ -10,12 +10,13 @@ from pathlib import Path
 from mlrun.runs.files import write_csv
 
 HISTORY_HEAD = ("epoch", "learning_rate", "momentum", "train_loss", "val_loss", "grad_norm")
+PLAIN_COLUMNS = ("stage",)  # columns named as they are, not val_ metrics (a bitwise run's stage: 1 or 2)
 
 
 def history_header(metric_names=()) -> list[str]:
     """history.csv columns: epoch, learning_rate, momentum, train_loss, val_loss, grad_norm,
-    val_<metric>..., seconds."""
-    metrics = [m if m.startswith("val_") else f"val_{m}" for m in metric_names]
+    val_<metric>... (and ``stage`` when asked for), seconds."""
+    metrics = [m if m.startswith("val_") or m in PLAIN_COLUMNS else f"val_{m}" for m in metric_names]
     metrics = [m for m in dict.fromkeys(metrics) if m not in HISTORY_HEAD]
     return [*HISTORY_HEAD, *metrics, "seconds"]
 

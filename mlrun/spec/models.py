@@ -12,7 +12,7 @@ import inspect
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from annotated_types import Ge, Gt
+from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlrun import registry
@@ -100,6 +100,20 @@ def _check_dataset_params(dataset: str, params: dict) -> None:
                                                f"{', '.join(accepted) or 'nothing'}")
 
 
+class BitwiseSpec(_Section):
+    """Kim & Smaragdis 2016's two stages (docs/bitwise.md): weight compression, then noisy backprop."""
+
+    compression_epochs: PosInt | None = Field(
+        None, description="stage 1 (real-valued, tanh-compressed) epochs; null: half of training.epochs; "
+                          "stage 2 (binarised forward, straight-through backward) runs the rest")
+    beta: float = Field(0.0, ge=0, lt=1, description="sparsity boundary: weights with |tanh w| < beta are 0")
+    input_bits: Annotated[int, Ge(1), Le(8)] = Field(1, description="bipolar bits per input feature "
+                                                                    "(thermometer code at normal quantiles)")
+
+
+BITWISE_LAYERS = ("bipolar_input", "bitwise_dense")
+
+
 class ModelSpec(_Section):
     hidden_layers: Annotated[int, Ge(0)] | None = Field(2, description="short form: number of hidden layers")
     neurons: PosInt | list[PosInt] | None = Field(64, description="width, or one width per hidden layer")
@@ -108,6 +122,12 @@ class ModelSpec(_Section):
     batch_norm: bool = False
     dropout: float = Field(0.0, ge=0, lt=1)
     layers: list[PartSpec] | None = Field(None, description="long form: the hidden layers as layer specs")
+    bitwise: BitwiseSpec | None = Field(None, description="a bitwise network (true, or its stage options)")
+
+    @field_validator("bitwise", mode="before")
+    @classmethod
+    def _bitwise_on_off(cls, v: Any) -> Any:
+        return {} if v is True else None if v is False else v
 
     @field_validator("activation")
     @classmethod
@@ -123,6 +143,25 @@ class ModelSpec(_Section):
     @classmethod
     def _layers(cls, v: list | None) -> list | None:
         return None if v is None else [check_part("layer", spec, str(i)) for i, spec in enumerate(v)]
+
+    @model_validator(mode="after")
+    def _bitwise(self) -> ModelSpec:
+        names = [s if isinstance(s, str) else s.get("name") for s in self.layers or ()]
+        if "bitwise_dense" in names and self.bitwise is None:
+            self.bitwise = BitwiseSpec()  # a bitwise_dense layer makes the network bitwise, with the defaults
+        if self.bitwise is None:
+            return self
+        other = [n for n in names if n not in BITWISE_LAYERS]
+        if other:
+            raise PathError("layers", f"a bitwise network has only {' and '.join(BITWISE_LAYERS)} layers (XNOR "
+                                      f"inference); got {', '.join(other)}")
+        if "activation" in self.model_fields_set and self.activation != "tanh":
+            raise PathError("activation", f"a bitwise network uses tanh (stage 1) and sign (stage 2); got "
+                                          f"{self.activation!r}: remove model.activation")
+        for key in ("batch_norm", "dropout"):
+            if getattr(self, key):
+                raise PathError(key, f"{key} is not part of a bitwise network; remove model.{key} or model.bitwise")
+        return self
 
     @model_validator(mode="after")
     def _shape(self) -> ModelSpec:

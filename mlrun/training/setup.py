@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlrun.nn.bitwise import bitwise_specs, is_bitwise
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.optim.schedules import build_schedule
 from mlrun.registry import build, get_class, split_spec
 from mlrun.spec.errors import ConfigError
 from mlrun.spec.loading import Config
+from mlrun.training.stages import BitwiseStages, compression_epochs
 from mlrun.training.trainer import Trainer, batches_per_epoch
 
 # append only: spawn(n) keeps the first children of spawn(n - 1), so no existing stream moves
@@ -163,7 +165,10 @@ def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = N
         init, shuffle, noise = (np.random.default_rng(s) for s in seeds(cfg.seed)["lr_find"].spawn(3))
     check_sizes(cfg, dataset)
     check_loss_task(cfg, dataset)
-    specs = expand_model(cfg.to_dict()["model"]) + [output_spec(dataset.n_outputs)]
+    model = cfg.to_dict()["model"]
+    bitwise = is_bitwise(model)
+    specs = bitwise_specs(model, dataset.n_outputs) if bitwise else \
+        expand_model(model) + [output_spec(dataset.n_outputs)]
     network = Network(specs, dataset.n_features, training.dtype, init, noise)
     loss = build("loss", loss_spec(cfg, dataset.task))
     optimizer = build("optimizer", cfg.optimizer)
@@ -180,6 +185,23 @@ def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = N
     stopping = {} if range_test is not None else {
         "tolerance": training.tolerance, "val_metrics": val_metric_fn(dataset),
         "early_stopping": training.early_stopping.model_dump() if training.early_stopping else None}
+    if bitwise and range_test is None:
+        callbacks = [_bitwise_stages(cfg, network, epochs, resolved, smoke), *callbacks]
     trainer = Trainer(network, loss, optimizer, schedule, epochs=epochs, batch_size=training.batch_size,
                       l2=training.l2, shuffle_rng=shuffle, callbacks=callbacks, **stopping)
     return Setup(cfg, dataset, network, loss, optimizer, schedule, trainer, resolved)
+
+
+def _bitwise_stages(cfg: Config, network: Network, epochs: int, resolved: dict, smoke: bool) -> BitwiseStages:
+    """The stage callback of a bitwise run; its stage 1 length goes to ``resolved``."""
+    options = cfg.to_dict()["model"]["bitwise"]
+    stage_1 = compression_epochs(options, epochs)
+    if not smoke and stage_1 >= epochs:
+        raise ConfigError(f"model.bitwise.compression_epochs is {stage_1} but training.epochs is {epochs}: "
+                          "stage 2 (noisy backpropagation) would never run; make it smaller")
+    stop = cfg.training.early_stopping
+    if stop is not None and stop.restore_best:
+        raise ConfigError("training.early_stopping.restore_best would put back a stage-1 network in a bitwise "
+                          "run; set restore_best: false or drop early_stopping")
+    resolved["compression_epochs"] = stage_1
+    return BitwiseStages(network, stage_1)
