@@ -119,7 +119,8 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
 
     ``received`` (training.signals.Received) is closed once the status is written: a signal after that
     changes nothing."""
-    metric_names = [main_metric(outcome.task), *(["stage"] if outcome.history and "stage" in outcome.history[0] else [])]
+    staged = bool(outcome.history) and "stage" in outcome.history[0]  # a bitwise run's stage column
+    metric_names = [main_metric(outcome.task), *(["stage"] if staged else [])]
     write_history(run_dir.file("history.csv"), outcome.history, metric_names)
     # baselines beside the splits, in the one file compare already reads (old runs simply lack the key)
     run_dir.write_json("metrics.json", {**outcome.metrics, "baselines": outcome.baselines} if outcome.baselines
