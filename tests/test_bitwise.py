@@ -182,6 +182,9 @@ def test_spec_errors(model, message):
 def test_long_form_bitwise_dense_turns_the_network_bitwise():
     cfg = mlrun.load_config({"model": {"layers": [{"name": "bitwise_dense", "units": 8}]}})
     assert cfg.to_dict()["model"]["bitwise"] == {"compression_epochs": None, "beta": 0.0, "input_bits": 1}
+    resolved = mlrun.load_config({"model": {"bitwise": True}}).to_dict()
+    assert resolved["model"]["activation"] == "tanh"
+    assert mlrun.load_config(resolved).to_dict() == resolved  # config.yaml reloads (resume, predict)
 
 
 DATA = {"dataset": "make_classification",
@@ -228,3 +231,14 @@ def test_bitwise_run_history_model_and_compare(tmp_path):
     header = result.output.splitlines()[0]
     assert "model_bytes" in header and "model.bitwise" in header
     assert " kB" in result.output
+
+
+def test_hamming_loss_is_opt_in_and_scikit_learns():
+    from sklearn.metrics import hamming_loss
+
+    from mlrun.metrics.scores import classification_metrics
+
+    y, proba = np.array([0, 1, 2, 1]), np.eye(3)[[0, 2, 2, 1]]
+    assert "hamming_loss" not in classification_metrics(y, proba)
+    got = classification_metrics(y, proba, names=["hamming_loss", "accuracy"])
+    assert got["hamming_loss"] == hamming_loss(y, [0, 2, 2, 1]) == 0.25 == 1 - got["accuracy"]

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 CLASSIFICATION_METRICS = (
     "accuracy", "precision", "recall", "f1", "f1_macro", "roc_auc", "pr_auc", "log_loss",
-    "confusion_matrix",
+    "confusion_matrix", "hamming_loss",
 )
+# computed only when named in ``metrics:`` (for single-label classes hamming_loss is 1 - accuracy)
+OPT_IN_METRICS = ("hamming_loss",)
 REGRESSION_METRICS = ("mse", "rmse", "mae", "r2", "minkowski_error")
 METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
 MAIN_METRIC = {"classification": "accuracy", "regression": "rmse"}

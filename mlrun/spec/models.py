@@ -158,6 +158,7 @@ class ModelSpec(_Section):
         if "activation" in self.model_fields_set and self.activation != "tanh":
             raise PathError("activation", f"a bitwise network uses tanh (stage 1) and sign (stage 2); got "
                                           f"{self.activation!r}: remove model.activation")
+        self.activation = "tanh"  # what it trains with, so the resolved spec (config.yaml) says so
         for key in ("batch_norm", "dropout"):
             if getattr(self, key):
                 raise PathError(key, f"{key} is not part of a bitwise network; remove model.{key} or model.bitwise")
