@@ -19,6 +19,7 @@ from mlrun import registry
 from mlrun.data.names import DATASETS, LOADERS, MNIST1D_DEFAULTS, SCALERS
 from mlrun.hints import did_you_mean, hint
 from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
+from mlrun.spec.bitwise_rules import check_bitwise_model, layer_names
 from mlrun.spec.errors import PathError
 from mlrun.spec.names import NAME_PATTERN, sanitize_name
 from mlrun.spec.parts import as_mapping, check_part
@@ -111,8 +112,6 @@ class BitwiseSpec(_Section):
                                                                     "(thermometer code at normal quantiles)")
 
 
-BITWISE_LAYERS = ("bipolar_input", "bitwise_dense")
-
 
 class ModelSpec(_Section):
     hidden_layers: Annotated[int, Ge(0)] | None = Field(2, description="short form: number of hidden layers")
@@ -146,22 +145,11 @@ class ModelSpec(_Section):
 
     @model_validator(mode="after")
     def _bitwise(self) -> ModelSpec:
-        names = [s if isinstance(s, str) else s.get("name") for s in self.layers or ()]
-        if "bitwise_dense" in names and self.bitwise is None:
+        if self.bitwise is None and "bitwise_dense" in layer_names(self.layers):
             self.bitwise = BitwiseSpec()  # a bitwise_dense layer makes the network bitwise, with the defaults
-        if self.bitwise is None:
-            return self
-        other = [n for n in names if n not in BITWISE_LAYERS]
-        if other:
-            raise PathError("layers", f"a bitwise network has only {' and '.join(BITWISE_LAYERS)} layers (XNOR "
-                                      f"inference); got {', '.join(other)}")
-        if "activation" in self.model_fields_set and self.activation != "tanh":
-            raise PathError("activation", f"a bitwise network uses tanh (stage 1) and sign (stage 2); got "
-                                          f"{self.activation!r}: remove model.activation")
-        self.activation = "tanh"  # what it trains with, so the resolved spec (config.yaml) says so
-        for key in ("batch_norm", "dropout"):
-            if getattr(self, key):
-                raise PathError(key, f"{key} is not part of a bitwise network; remove model.{key} or model.bitwise")
+        if self.bitwise is not None:
+            check_bitwise_model(self)
+            self.activation = "tanh"  # what it trains with, so the resolved spec (config.yaml) says so
         return self
 
     @model_validator(mode="after")
