@@ -2,14 +2,15 @@
 
 The YAML is the bitwise base spec; its ``sweep:`` section gives the datasets and the number of seeds.
 Per dataset and seed: the float arm (model.bitwise removed, tanh units, same epochs) and the bitwise arm
-(beta 0); on the first dataset also the BETAS arms. Reported: test accuracy (mean ± sample std), the
+(beta 0); on the first dataset and BETA_SEEDS seeds also the BETAS arms. Each arm is an ``mlrun.sweep``
+(``--jobs`` workers, no figures). Reported: test accuracy (mean ± sample std), the
 model.npz bytes (run.json's model_bytes), the share of weights at 0, and the inference speed of the
 trained seed-0 models (packed XNOR + popcount against the float BLAS pass, same rows, one BLAS thread,
 best of 5). Writes runs/studies/bitwise/results.{json,md} and rewrites the text between
 ``<!-- study:bitwise -->`` and ``<!-- /study:bitwise -->`` in docs/studies.md.
 
     python scripts/study_bitwise.py [configs/studies/bitwise.yaml] [--runs-dir runs/studies/bitwise]
-                                    [--table-only] [--no-docs]
+                                    [--jobs 2] [--table-only] [--no-docs]
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from threadpoolctl import threadpool_limits
 import mlrun
 
 BETAS = (0.1, 0.2, 0.4)
-BETA_SEEDS = 3  # the beta arms run on the first three seeds (the compute budget)
+BETA_SEEDS = 2  # the beta arms run on the first two seeds (the compute budget)
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "studies.md"
 BEGIN, END = "<!-- study:bitwise -->", "<!-- /study:bitwise -->"
 SPEED_ROWS = 20_000
@@ -47,10 +48,10 @@ def arm_spec(base: dict, dataset: str, seed: int, beta: float | None) -> dict:
     spec = copy.deepcopy(base)
     spec.update(seed=seed, data={"dataset": dataset})
     if beta is None:
-        spec["name"] = f"{base['name']}-{dataset}-float"
+        spec["name"] = f"{base['name']}-float"
         spec["model"].update(bitwise=None, activation="tanh")  # same hidden shape, real-valued
     else:
-        spec["name"] = f"{base['name']}-{dataset}-beta{beta:g}".replace(".", "_")
+        spec["name"] = f"{base['name']}-bitwise"
         spec["model"]["bitwise"]["beta"] = beta
     return spec
 
@@ -76,20 +77,24 @@ def rows_per_second(model, X: np.ndarray) -> float:
     return len(X) / min(times)
 
 
-def run_study(study: dict, runs_dir: Path, only: str | None = None) -> list[dict]:
+def run_study(study: dict, runs_dir: Path, jobs: int) -> list[dict]:
+    """Three sweeps (no figures): the float arm and the beta-0 bitwise arm over datasets x seeds, then
+    the BETAS arms on the first dataset and BETA_SEEDS seeds; rows read back with ``mlrun.compare``."""
+    base, seeds, first = study["spec"], len(study["seeds"]), study["datasets"][0]
+    float_spec = arm_spec(base, first, study["seeds"][0], None)
+    for spec, grid, n, where in (
+            (float_spec, {"data.dataset": study["datasets"]}, seeds, "float"),
+            (arm_spec(base, first, study["seeds"][0], 0.0), {"data.dataset": study["datasets"]}, seeds, "bitwise"),
+            (arm_spec(base, first, study["seeds"][0], 0.0), {"model.bitwise.beta": list(study["betas"])},
+             BETA_SEEDS, "beta")):
+        mlrun.sweep(spec, grid=grid, seeds=n, jobs=jobs, runs_dir=runs_dir / where)
     rows = []
-    for dataset in [d for d in study["datasets"] if only in (None, d)]:
-        for i, seed in enumerate(study["seeds"]):
-            extra = study["betas"] if dataset == study["datasets"][0] and i < BETA_SEEDS else ()
-            for beta in (None, 0.0, *extra):
-                run = mlrun.train(arm_spec(study["spec"], dataset, seed, beta), runs_dir=runs_dir / dataset)
-                info = json.loads((run.path / "run.json").read_text())
-                rows.append({"dataset": dataset, "seed": seed, "arm": "float" if beta is None else "bitwise",
-                             "beta": beta, "status": run.status, "test_accuracy": run.metrics["test"]["accuracy"],
-                             "model_bytes": info["model_bytes"], "zeros": zero_share(mlrun.load_model(run.path)),
-                             "run": str(run.path)})
-                print(f"{dataset:8} seed {seed} {rows[-1]['arm']:7} beta {beta!s:5} test acc "
-                      f"{rows[-1]['test_accuracy']:.4f}  {info['model_bytes']:>9,} B", flush=True)
+    for row in mlrun.compare([runs_dir]):
+        beta = row.get("model.bitwise.beta")
+        rows.append({"dataset": row["data.dataset"], "seed": row["seed"], "arm": "float" if beta is None
+                     else "bitwise", "beta": beta, "status": row["status"], "test_accuracy": row["test.accuracy"],
+                     "model_bytes": row["model_bytes"], "zeros": zero_share(mlrun.load_model(row["path"])),
+                     "run": row["path"]})
     return rows
 
 
@@ -211,22 +216,20 @@ def main() -> None:
     parser.add_argument("--runs-dir", default="runs/studies/bitwise")
     parser.add_argument("--table-only", action="store_true", help="Re-render from results.json.")
     parser.add_argument("--no-docs", action="store_true", help="Leave docs/studies.md alone.")
-    parser.add_argument("--dataset", help="Run one dataset only (two processes can share the study); "
-                                          "--table-only then joins every results-*.json.")
+    parser.add_argument("--jobs", type=int, default=2, help="Sweep worker processes (one BLAS thread each).")
     args = parser.parse_args()
     study, runs_dir = load_study(args.study), Path(args.runs_dir)
-    if not args.table_only:
+    if args.table_only:
+        saved = json.loads((runs_dir / "results.json").read_text())
+        rows, speed, seconds = saved["rows"], saved["speed"], saved["seconds"]
+    else:
         started = time.time()
-        rows = run_study(study, runs_dir, args.dataset)
-        result = {"rows": rows, "speed": speeds(rows, study), "seconds": time.time() - started}
+        rows = run_study(study, runs_dir, args.jobs)
+        speed = speeds(rows, study)
+        seconds = time.time() - started
         runs_dir.mkdir(parents=True, exist_ok=True)
-        (runs_dir / f"results-{args.dataset or 'all'}.json").write_text(json.dumps(result, indent=2) + "\n")
-        if args.dataset:
-            return
-    parts = [json.loads(p.read_text()) for p in sorted(runs_dir.glob("results-*.json"))]
-    rows = [r for part in parts for r in part["rows"]]
-    speed = {k: v for part in parts for k, v in part["speed"].items()}
-    seconds = sum(part["seconds"] for part in parts)
+        (runs_dir / "results.json").write_text(json.dumps({"rows": rows, "speed": speed, "seconds": seconds},
+                                                          indent=2) + "\n")
     table = markdown(study, rows, speed)
     (runs_dir / "results.md").write_text(table)
     print(f"\n{len(rows)} trainings in {seconds:.0f} s\n\n{table}")
