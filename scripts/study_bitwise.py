@@ -196,7 +196,8 @@ sample std over seeds; model.npz is run.json's `model_bytes`; inference is the s
 **Where we differ, and why.** The gap to the float network (points of test accuracy: {gaps}) is
 larger than the paper's 0.16; on digits it is {verdict} 5 points. Reasons we can name: (1) our
 networks are small ({shape} against 3 x 1024) and trained for {spec["training"]["epochs"]} epochs:
-noisy backpropagation recovers slowly, and a wide layer averages its binarisation noise away; (2) our inputs are the scaled features thresholded at
+noisy backpropagation recovers slowly, and a wide layer averages its binarisation noise away; (2) our
+inputs are the scaled features thresholded at
 {bw["input_bits"]} normal quantiles, a coarser code than the paper's quantised pixels; (3) digits has
 about 1,260 training rows and MNIST-1D 3,500, where MNIST has 60,000. MNIST-1D is the hard case: its
 classes are templates shifted, scaled and sheared along 40 samples, so one feature's value says little
