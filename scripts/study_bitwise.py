@@ -182,7 +182,8 @@ def section(study: dict, rows: list[dict], table: str, seconds: float, speed: di
 
 *What does a network of ±1 weights and units cost in accuracy, and buy in size and speed, against the
 float network of the same shape?* `python scripts/study_bitwise.py configs/studies/bitwise.yaml`
-({len(rows)} trainings, {seconds / 60:.0f} minutes on 2 shared cores: two sweep workers, nice 10). Hidden layers {shape};
+({len(rows)} trainings, {seconds / 60:.0f} minutes on 2 shared cores: two sweep workers,
+nice 10). Hidden layers {shape};
 float arm: tanh units, Adam {spec["optimizer"]["learning_rate"]:g}, {spec["training"]["epochs"]} epochs;
 bitwise arm: the same spec with `model.bitwise` ({bw["compression_epochs"]} epochs of stage 1, weight
 compression, then {spec["training"]["epochs"] - bw["compression_epochs"]} of stage 2, noisy backpropagation;
