@@ -28,6 +28,7 @@ _PART_MODULES = (
     "mlrun.nn.activations",
     "mlrun.nn.initializers",
     "mlrun.nn.layers",
+    "mlrun.nn.bitwise",
     "mlrun.nn.losses",
     "mlrun.optim.optimizers",
     "mlrun.optim.schedules",

@@ -25,7 +25,7 @@ DEFAULTS = {
              "positive_class": None},
     "task": "auto",
     "model": {"hidden_layers": 2, "neurons": 64, "activation": {"name": "elu", "alpha": 1.0},
-              "initializer": "auto", "batch_norm": False, "dropout": 0.0, "layers": None, "mtp": None},
+              "initializer": "auto", "batch_norm": False, "dropout": 0.0, "layers": None, "mtp": None, "bitwise": None},
     "loss": "auto",
     "optimizer": {"name": "nadam", "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07,
                   "clip_value": None, "clip_norm": None, "global_clip_norm": None},

@@ -14,7 +14,8 @@ from mlrun.nn.layers import SELU_ALPHA_PRIME, AlphaDropout
 from mlrun.registry import RegistryError, build, names
 
 # the spec each registered layer is tested with (a layer missing here is tested with its defaults)
-SPECS = {"dense": {"name": "dense", "units": 3, "activation": "tanh"}}
+SPECS = {"dense": {"name": "dense", "units": 3, "activation": "tanh"},
+         "bitwise_dense": {"name": "bitwise_dense", "units": 3, "beta": 0.2}}
 
 
 def _spec(name):

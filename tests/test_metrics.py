@@ -10,7 +10,13 @@ import pytest
 from sklearn import metrics as skm
 
 from mlrun.data.sources import load_dataset
-from mlrun.metrics.names import CLASSIFICATION_METRICS, MAIN_METRIC, REGRESSION_METRICS, higher_is_better
+from mlrun.metrics.names import (
+    CLASSIFICATION_METRICS,
+    MAIN_METRIC,
+    OPT_IN_METRICS,
+    REGRESSION_METRICS,
+    higher_is_better,
+)
 from mlrun.metrics.scores import (
     Metrics,
     advice,
@@ -21,6 +27,8 @@ from mlrun.metrics.scores import (
     minkowski,
     regression_metrics,
 )
+
+AUTO_CLASSIFICATION = tuple(m for m in CLASSIFICATION_METRICS if m not in OPT_IN_METRICS)  # metrics: auto
 
 # binary: 8 rows, probabilities of class 1 in the second column
 Y_BIN = np.array([0, 1, 1, 0, 1, 0, 0, 1])
@@ -61,7 +69,7 @@ def test_binary_matches_sklearn_for_the_chosen_positive_class(pos):
     assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(Y_BIN == pos, P_BIN[:, pos]))
     assert m["pr_auc"] == pytest.approx(skm.average_precision_score(Y_BIN == pos, P_BIN[:, pos]))
     assert m["log_loss"] == pytest.approx(skm.log_loss(Y_BIN, P_BIN))
-    assert set(m) == set(CLASSIFICATION_METRICS)
+    assert set(m) == set(AUTO_CLASSIFICATION)
 
 
 def test_positive_class_changes_the_positive_metrics():
@@ -155,7 +163,7 @@ def test_ill_defined_precision_keeps_sklearns_zero_and_warns():
 def test_empty_split_is_all_none_and_json_safe(task):
     output = np.zeros((0, 3)) if task == "classification" else np.zeros((0, 1))
     m = compute_metrics(task, np.zeros(0), output)
-    names = CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS
+    names = AUTO_CLASSIFICATION if task == "classification" else REGRESSION_METRICS
     assert m == dict.fromkeys(names) and m.warnings == ["the split is empty: its metrics are undefined"]
     assert json.loads(_dumps(m)) == dict.fromkeys(names)
 

@@ -48,12 +48,22 @@ def format_duration(seconds) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
+def format_bytes(size) -> str:
+    """512 B, 12.3 kB, 4.56 MB (powers of 1000, as file managers show sizes)."""
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size:.0f} B"
+
+
 def format_value(value, precision: int = 4, key: str = "") -> str:
     """A cell as text: floats to ``precision`` significant digits, null empty, lists as JSON."""
     if value is None:
         return ""
     if key == "duration":
         return format_duration(value)
+    if key == "model_bytes" and is_number(value):
+        return format_bytes(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

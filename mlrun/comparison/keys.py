@@ -13,7 +13,7 @@ from mlrun.metrics.names import MAIN_COLUMNS, higher_is_better, main_metric
 
 SPLITS = ("train", "validation", "test", "lr_find")  # lr_find: a range test's results, as metrics
 LR_FIND_COLUMNS = ("lr_find.suggestion", "lr_find.rule", "lr_find.steps")
-GROUP_FIXED = ("run", "n", "status", "duration", "epochs", "findings", "seeds", "runs", "paths")
+GROUP_FIXED = ("run", "n", "status", "duration", "epochs", "findings", "model_bytes", "seeds", "runs", "paths")
 MAIN = {  # the main metric of a task (the default sort key) and the columns shown with it
     f"test.{main_metric(task)}": tuple(f"test.{m}" for m in columns) for task, columns in MAIN_COLUMNS.items()
 }
@@ -122,6 +122,8 @@ def columns(rows: list[dict], metrics=None, all_params=False) -> list[str]:
     if grouped:
         head.insert(1, "n")
     keys = all_keys(rows)
+    if "model_bytes" in keys:
+        head.append("model_bytes")
     params = _nest([k for k in keys if is_param(k)] if all_params else differing_keys(rows, keys))
     cols = []
     for key in metric_columns(rows, metrics, strict=False, keys=keys):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from mlrun.runs.discovery import display_status
 from mlrun.runs.discovery import run_dir_paths as run_dirs
 
-FIXED = ("run", "path", "status", "duration", "epochs", "findings")
+FIXED = ("run", "path", "status", "duration", "epochs", "findings", "model_bytes")
 _FIXED_SET = frozenset(FIXED) | {"_kind", "_smoke"}
 
 
@@ -149,6 +149,8 @@ def read_row(path: str, now: float, stale_after: float, warn: Callable[[str], No
     diagnostics = info.get("diagnostics")
     if isinstance(diagnostics, dict):  # runs measured by mlrun.diagnostics: the advisor's finding count
         row["findings"] = diagnostics.get("findings")
+    if "model_bytes" in info:  # the size of model.npz (runs before it was recorded have none)
+        row["model_bytes"] = info["model_bytes"]
     if _FIXED_SET.isdisjoint(params):
         row.update(params)
     else:  # a parameter named like a fixed column never overwrites it

@@ -133,8 +133,9 @@ def merge_group(members: list[dict]) -> dict:
         "runs": [m["run"] for m in members],
         "paths": [m.get("path") for m in members],
     }
-    if any("findings" in m for m in members):
-        row["findings"] = _mean([m.get("findings") for m in members])
+    for key in ("findings", "model_bytes"):
+        if any(key in m for m in members):
+            row[key] = _mean([m.get(key) for m in members])
     row.update((k, v) for k, v in first.items() if is_param(k) and k not in SEED_KEYS)
     if len(members) == 1:  # most groups of a sweep without seeds: no arithmetic to do
         for key, value in first.items():

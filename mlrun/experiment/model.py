@@ -11,6 +11,7 @@ import numpy as np
 
 from mlrun.nn.activations import softmax
 from mlrun.nn.network import Network
+from mlrun.nn.packed import PackedNetwork
 from mlrun.runs.files import csv_text, load_npz
 from mlrun.spec.errors import ConfigError  # not mlrun.config: loading a model needs no pydantic
 
@@ -101,7 +102,8 @@ def load_model(path) -> Model:
     try:
         arrays = load_npz(file)
         data_state = {k[len("data."):]: v for k, v in arrays.items() if k.startswith("data.")}
-        return Model(Network.from_arrays(arrays), data_state, warning)
+        network = PackedNetwork.from_arrays(arrays) if "bitwise" in arrays else Network.from_arrays(arrays)
+        return Model(network, data_state, warning)
     except (ValueError, KeyError, TypeError) as exc:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"{file} cannot be loaded: {why}") from None

@@ -17,6 +17,7 @@ from mlrun.experiment.model import probabilities
 from mlrun.lr_finder.range_test import auto_max_lr
 from mlrun.metrics.scores import advice, compute_metrics
 from mlrun.nn.network import Network
+from mlrun.nn.packed import inference_network
 from mlrun.spec.loading import Config
 from mlrun.training.setup import build_setup, logged_metrics
 from mlrun.training.signals import blas_threads, graceful_signals
@@ -117,8 +118,9 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
     with graceful_signals(trainer, received), blas_threads(cfg.training.threads):
         trainer.fit(dataset.X_train, setup.y_train, dataset.X_val, dataset.y_val)
     metrics, warnings, outputs = {}, [], {}
+    inference = inference_network(setup.network)  # a bitwise network: packed, run with XNOR + popcount
     if evaluate_when is None or evaluate_when(trainer):
-        metrics, warnings, outputs = evaluate(setup.network, dataset, cfg.metrics)
+        metrics, warnings, outputs = evaluate(inference, dataset, cfg.metrics)
     baselines, baseline_info, notes = {}, {}, []
     if specs and not received and metrics:  # a signal asked to stop: the baselines wait for the resumed run
         with blas_threads(cfg.training.threads):
@@ -137,7 +139,7 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
         epochs=trainer.epoch, history=trainer.history,
         metrics=metrics, advice=tips, warnings=warnings, resolved=setup.resolved,
         train_seconds=trainer.train_seconds,
-        model_arrays={**setup.network.to_arrays(), **{f"data.{k}": v for k, v in dataset.state().items()}},
+        model_arrays={**inference.to_arrays(), **{f"data.{k}": v for k, v in dataset.state().items()}},
         test_outputs=outputs.get("test"), test_rows=dataset.rows_test, task=dataset.task,
         labels=None if dataset.classes is None else [str(c) for c in dataset.classes],
         positive_class=dataset.positive_class, data=_data_summary(dataset),

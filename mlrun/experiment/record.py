@@ -125,7 +125,7 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
     run_dir.write_json("metrics.json", {**outcome.metrics, "baselines": outcome.baselines} if outcome.baselines
                        else outcome.metrics)
     _write_predictions(run_dir, outcome)
-    run_dir.write_npz("model.npz", **outcome.model_arrays)
+    model_bytes = run_dir.write_npz("model.npz", **outcome.model_arrays).stat().st_size
 
     warnings = outcome.warnings + keep_curve(run_dir, outcome.resolved)
     warnings += _draw_plots(run_dir, outcome) if plots else []
@@ -136,7 +136,7 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
                        timings={"train_seconds": outcome.train_seconds, "total_seconds": total_seconds},
                        resolved=outcome.resolved, data=outcome.data, advice=advice, warnings=warnings,
                        signal=outcome.signal, best_epoch=outcome.best_epoch,
-                       diagnostics=_diagnostics_summary(outcome),
+                       diagnostics=_diagnostics_summary(outcome), model_bytes=model_bytes,
                        **({"baselines": outcome.baseline_info} if outcome.baseline_info else {}))
         if received is not None:
             received.closing = True

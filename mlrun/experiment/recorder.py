@@ -45,7 +45,9 @@ class RunRecorder:
 
     def on_train_begin(self, trainer: Trainer) -> None:
         # a resumed run's rows after its checkpoint's epoch are dropped here (they will be trained again)
-        self.extra = trainer.network.history_keys  # the network's own columns (MTP depth losses)
+        # the network's own columns (MTP depth losses), then those callbacks add (a bitwise run's stage)
+        self.extra = (*trainer.network.history_keys,
+                      *(k for cb in trainer.callbacks for k in getattr(cb, "history_keys", ())))
         write_history(self.run_dir.file("history.csv"), trainer.history, self.metric_names, self.extra)
         self._written = time.monotonic()
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 CLASSIFICATION_METRICS = (
     "accuracy", "precision", "recall", "f1", "f1_macro", "roc_auc", "pr_auc", "log_loss",
-    "confusion_matrix",
+    "confusion_matrix", "hamming_loss",
 )
+# computed only when named in ``metrics:`` (for single-label classes hamming_loss is 1 - accuracy)
+OPT_IN_METRICS = ("hamming_loss",)
 REGRESSION_METRICS = ("mse", "rmse", "mae", "r2", "minkowski_error")
 METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
 MAIN_METRIC = {"classification": "accuracy", "regression": "rmse"}
@@ -18,7 +20,8 @@ MAIN_COLUMNS = {
     "regression": ("rmse", "mae", "r2"),
 }
 HIGHER = frozenset({"accuracy", "precision", "recall", "f1", "f1_macro", "roc_auc", "pr_auc", "r2"})
-LOWER = frozenset({"loss", "log_loss", "mse", "rmse", "mae", "minkowski_error", "duration", "epochs"})
+LOWER = frozenset({"loss", "log_loss", "mse", "rmse", "mae", "minkowski_error", "duration", "epochs",
+                   "model_bytes"})
 
 
 def main_metric(task: str) -> str:

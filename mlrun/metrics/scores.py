@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from mlrun.metrics.names import CLASSIFICATION_METRICS, REGRESSION_METRICS, main_metric
+from mlrun.metrics.names import CLASSIFICATION_METRICS, OPT_IN_METRICS, REGRESSION_METRICS, main_metric
 
 MINKOWSKI_P = 3
 RARE_POSITIVE = 0.20  # advice: below this share of training rows, read PR AUC (Géron, ch. 3)
@@ -33,7 +33,7 @@ class Metrics(dict):
 def _selected(names, task: str) -> tuple[str, ...]:
     valid = CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS
     if names is None or names == "auto":
-        return valid
+        return tuple(name for name in valid if name not in OPT_IN_METRICS)
     names = (names,) if isinstance(names, str) else tuple(names)
     for name in names:
         if name not in valid:
@@ -125,6 +125,7 @@ def _classification_table(y_true, proba, pos: int | None, k: int, y_pred=None) -
     pr = {"pos_label": pos, "average": "binary"} if k == 2 else {"labels": labels, "average": "macro"}
     table = {
         "accuracy": lambda: skm.accuracy_score(y_true, y_pred),
+        "hamming_loss": lambda: skm.hamming_loss(y_true, y_pred),  # the share of mismatched labels
         "precision": lambda: skm.precision_score(y_true, y_pred, **pr),
         "recall": lambda: skm.recall_score(y_true, y_pred, **pr),
         "f1": lambda: skm.f1_score(y_true, y_pred, **pr),

@@ -12,13 +12,14 @@ import inspect
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from annotated_types import Ge, Gt
+from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from mlrun import registry
 from mlrun.data.names import DATASETS, LOADERS, MNIST1D_DEFAULTS, SCALERS, SEQUENCE_PARAMS
 from mlrun.hints import did_you_mean, hint
 from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS, monitors
+from mlrun.spec.bitwise_rules import check_bitwise_model, layer_names
 from mlrun.spec.errors import PathError
 from mlrun.spec.monitors import check_monitors
 from mlrun.spec.names import NAME_PATTERN, sanitize_name
@@ -155,6 +156,18 @@ class MTPSpec(_Section):
     schedule: MTPScheduleSpec | None = Field(None, description="{at: fraction of steps, weight: λ after}")
 
 
+class BitwiseSpec(_Section):
+    """Kim & Smaragdis 2016's two stages (docs/bitwise.md): weight compression, then noisy backprop."""
+
+    compression_epochs: PosInt | None = Field(
+        None, description="stage 1 (real-valued, tanh-compressed) epochs; null: half of training.epochs; "
+                          "stage 2 (binarised forward, straight-through backward) runs the rest")
+    beta: float = Field(0.0, ge=0, lt=1, description="sparsity boundary: weights with |tanh w| < beta are 0")
+    input_bits: Annotated[int, Ge(1), Le(8)] = Field(1, description="bipolar bits per input feature "
+                                                                    "(thermometer code at normal quantiles)")
+
+
+
 class ModelSpec(_Section):
     hidden_layers: Count | None = Field(2, description="short form: number of hidden layers")
     neurons: PosInt | list[PosInt] | None = Field(64, description="width, or one width per hidden layer")
@@ -167,6 +180,21 @@ class ModelSpec(_Section):
     layers: list[Annotated[PartSpec, Part("layer")]] | None = Field(
         None, description="long form: the hidden layers as layer specs")
     mtp: MTPSpec | None = Field(None, description="multi-token prediction heads (dataset sequence only)")
+    bitwise: BitwiseSpec | None = Field(None, description="a bitwise network (true, or its stage options)")
+
+    @field_validator("bitwise", mode="before", json_schema_input_type=bool | BitwiseSpec | None)
+    @classmethod
+    def _bitwise_on_off(cls, v: Any) -> Any:
+        return {} if v is True else None if v is False else v
+
+    @model_validator(mode="after")
+    def _bitwise(self) -> ModelSpec:
+        if self.bitwise is None and "bitwise_dense" in layer_names(self.layers):
+            self.bitwise = BitwiseSpec()  # a bitwise_dense layer makes the network bitwise, with the defaults
+        if self.bitwise is not None:
+            check_bitwise_model(self)
+            self.activation = "tanh"  # what it trains with, so the resolved spec (config.yaml) says so
+        return self
 
     @model_validator(mode="after")
     def _shape(self) -> ModelSpec:

@@ -13,6 +13,7 @@ import numpy as np
 
 from mlrun.metrics.epoch import classification_epoch, regression_epoch
 from mlrun.metrics.names import epoch_metrics
+from mlrun.nn.bitwise import bitwise_specs, is_bitwise
 from mlrun.nn.mtp import MTPNetwork, stack_targets
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.optim.schedules import build_schedule
@@ -20,6 +21,7 @@ from mlrun.registry import build, get_class, split_spec
 from mlrun.spec.errors import ConfigError, PathError
 from mlrun.spec.loading import Config
 from mlrun.spec.monitors import check_monitors
+from mlrun.training.stages import BitwiseStages, compression_epochs
 from mlrun.training.trainer import Trainer, batches_per_epoch
 
 # append only: spawn(n) keeps the first children of spawn(n - 1), so no existing stream moves
@@ -212,6 +214,8 @@ def _schedule_spec(cfg: Config, resolved: dict, range_test: RangeTest | None) ->
 def build_network(cfg: Config, dataset, init, noise, total_steps: int) -> Network:
     """The spec's network: hidden layers and output layer, with the MTP modules under ``model.mtp``."""
     model = cfg.to_dict()["model"]
+    if is_bitwise(model):  # nn/bitwise.py: its own input and dense layers, the output layer bitwise too
+        return Network(bitwise_specs(model, dataset.n_outputs), dataset.n_features, cfg.training.dtype, init, noise)
     specs = expand_model(model) + [output_spec(dataset.n_outputs)]
     if not model.get("mtp"):
         return Network(specs, dataset.n_features, cfg.training.dtype, init, noise)
@@ -255,6 +259,23 @@ def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = N
     stopping = {} if range_test is not None else {
         "tolerance": training.tolerance, "val_metrics": val_metric_fn(dataset, logged_metrics(cfg, dataset.task)),
         "early_stopping": training.early_stopping.model_dump() if training.early_stopping else None}
+    if range_test is None and is_bitwise(cfg.to_dict()["model"]):
+        callbacks = [_bitwise_stages(cfg, network, epochs, resolved, smoke), *callbacks]
     trainer = Trainer(network, loss, optimizer, schedule, epochs=epochs, batch_size=training.batch_size,
                       l2=training.l2, shuffle_rng=shuffle, callbacks=callbacks, **stopping)
     return Setup(cfg, dataset, network, loss, optimizer, schedule, trainer, resolved)
+
+
+def _bitwise_stages(cfg: Config, network: Network, epochs: int, resolved: dict, smoke: bool) -> BitwiseStages:
+    """The stage callback of a bitwise run; its stage 1 length goes to ``resolved``."""
+    options = cfg.to_dict()["model"]["bitwise"]
+    stage_1 = compression_epochs(options, epochs)
+    if not smoke and stage_1 >= epochs:
+        raise ConfigError(f"model.bitwise.compression_epochs is {stage_1} but training.epochs is {epochs}: "
+                          "stage 2 (noisy backpropagation) would never run; make it smaller")
+    stop = cfg.training.early_stopping
+    if stop is not None and stop.restore_best:
+        raise ConfigError("training.early_stopping.restore_best would put back a stage-1 network in a bitwise "
+                          "run; set restore_best: false or drop early_stopping")
+    resolved["compression_epochs"] = stage_1
+    return BitwiseStages(network, stage_1)

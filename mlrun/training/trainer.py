@@ -3,6 +3,7 @@ history and stop rules (docs/contract.md). It never prints or writes files: prog
 directories and checkpoints are callbacks with any of these methods::
 
     on_train_begin(trainer)   on_batch_end(trainer, logs)   on_epoch_end(trainer, logs)   on_train_end(trainer)
+    epoch_logs(trainer) -> dict   (extra columns of the epoch's history row)
 
 A callback (or a signal handler) calls ``trainer.request_stop(reason)`` to end the run after the
 current batch. The whole state can be saved (``state()``: JSON dict + arrays) and restored
@@ -210,6 +211,9 @@ class Trainer:
             self.epoch += 1
             logs = {"epoch": self.epoch, "learning_rate": self.optimizer.learning_rate,
                     "momentum": self.optimizer.get_momentum(), **logs}
+            for cb in self.callbacks:  # columns a callback adds to the row (a bitwise run's stage)
+                if hasattr(cb, "epoch_logs"):
+                    logs.update(cb.epoch_logs(self))
             stop = self._after_epoch(logs)
             logs["seconds"] = time.perf_counter() - started
             self.train_seconds += logs["seconds"]
