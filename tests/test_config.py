@@ -193,6 +193,7 @@ def test_flatten_gives_dotted_keys_with_part_defaults():
         "model.activation": "leaky_relu", "model.activation.alpha": 0.1,
         "model.initializer": "auto", "model.batch_norm": False, "model.dropout": 0.1, "model.layers": None,
         "model.mtp": None,
+        "model.bitwise": None,
         "loss": "auto",
         "optimizer": "adam", "optimizer.learning_rate": 0.01, "optimizer.beta_1": 0.9,
         "optimizer.beta_2": 0.999, "optimizer.epsilon": 1e-7, "optimizer.clip_value": None,

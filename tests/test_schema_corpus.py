@@ -78,6 +78,8 @@ VALID = {
     "optimizer_empty": spec(optimizer=None),
     "generator_params": {"data": {"dataset": "make_moons", "params": {"n_samples": 200, "noise": 0.1}}},
     "mnist1d_params": {"data": {"dataset": "mnist1d", "params": {"num_samples": 500, "split": "fixed"}}},
+    "bitwise_true": {"model": {"bitwise": True}},
+    "bitwise_options": {"model": {"bitwise": {"beta": 0.2, "input_bits": 2}, "activation": "tanh"}},
     "sequence_mtp": {"data": {"dataset": "sequence", "params": {"source": "ar", "window": 8, "horizon": 2}},
                      "model": {"mtp": {"depth": 2, "weight": 0.3, "heads": "parallel"}}},
     # the values are the generator's to check, when the data is loaded (validate --data, train)
@@ -89,6 +91,7 @@ VALID = {
                                                          "label": "svm_c10"}]),
 }
 INVALID = {
+    "bitwise_beta_1": {"model": {"bitwise": {"beta": 1.0}}},
     "sequence_param_unknown": {"data": {"dataset": "sequence", "params": {"windw": 8}}},
     "mtp_heads_unknown": {"data": {"dataset": "sequence"}, "model": {"mtp": {"heads": "tree"}}},
     "activation_unknown": spec(model={"activation": "relux"}),

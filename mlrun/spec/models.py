@@ -12,8 +12,8 @@ import inspect
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from annotated_types import Ge, Gt, Le
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from annotated_types import Gt
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mlrun import registry
 from mlrun.data.names import DATASETS, LOADERS, MNIST1D_DEFAULTS, SCALERS, SEQUENCE_PARAMS
@@ -21,9 +21,11 @@ from mlrun.hints import did_you_mean, hint
 from mlrun.metrics.names import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS, monitors
 from mlrun.spec.bitwise_rules import check_bitwise_model, layer_names
 from mlrun.spec.errors import PathError
+from mlrun.spec.model_options import BitwiseSpec, MTPSpec
 from mlrun.spec.monitors import check_monitors
 from mlrun.spec.names import NAME_PATTERN, sanitize_name
 from mlrun.spec.parts import Part
+from mlrun.spec.section import Count, PartSpec, PosInt, Section, whole_number
 from mlrun.spec.sequence import check_mtp, check_sequence_params
 
 MONITORS = monitors()  # every name logged each epoch for some task (which for a spec: spec.monitors)
@@ -36,34 +38,7 @@ PART_KEYS = {
 }
 
 
-# -- the schema ---------------------------------------------------------------------------------------
-PartSpec = str | dict[str, Any]
-
-
-def _whole(value: Any) -> Any:
-    """2.0 is the integer 2, as JSON Schema's "integer" says (and the registry's int parameters); 2.5 is not."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-PosInt = Annotated[int, Ge(1), BeforeValidator(_whole)]  # the bound first: the schema shows it as "minimum"
-Count = Annotated[int, Ge(0), BeforeValidator(_whole)]
-
-
-def _or_null(schema: dict) -> None:
-    schema["type"] = ["object", "null"]  # _null_is_default, for the schema
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, allow_inf_nan=False,
-                              json_schema_extra=_or_null)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _null_is_default(cls, data: Any) -> Any:
-        return {} if data is None else data  # "model:" with its keys commented out = defaults
-
-
-class DataSpec(_Section):
+class DataSpec(Section):
     dataset: str = Field("digits", description="offline dataset, generator, or csv",
                          json_schema_extra={"enum": list(DATASETS)})
     params: dict[str, Any] = Field(default_factory=dict, description="generator/loader arguments")
@@ -142,33 +117,7 @@ def _check_dataset_params(dataset: str, params: dict) -> None:
                                                f"{', '.join(accepted) or 'nothing'}")
 
 
-class MTPScheduleSpec(_Section):
-    at: float = Field(description="fraction of the training steps after which weight switches", gt=0, lt=1)
-    weight: float = Field(description="λ from then on", ge=0)
-
-
-class MTPSpec(_Section):
-    """Multi-token prediction (nn/mtp.py): D further-target modules, used in training only."""
-
-    depth: PosInt = Field(1, description="modules (D): targets t+2 .. t+D+1 besides the next one")
-    weight: float = Field(0.3, ge=0, description="λ: loss = L_main + λ/D Σ L_k")
-    heads: Literal["sequential", "parallel"] = Field("sequential", description="DeepSeek-V3 or Gloeckle et al.")
-    schedule: MTPScheduleSpec | None = Field(None, description="{at: fraction of steps, weight: λ after}")
-
-
-class BitwiseSpec(_Section):
-    """Kim & Smaragdis 2016's two stages (docs/bitwise.md): weight compression, then noisy backprop."""
-
-    compression_epochs: PosInt | None = Field(
-        None, description="stage 1 (real-valued, tanh-compressed) epochs; null: half of training.epochs; "
-                          "stage 2 (binarised forward, straight-through backward) runs the rest")
-    beta: float = Field(0.0, ge=0, lt=1, description="sparsity boundary: weights with |tanh w| < beta are 0")
-    input_bits: Annotated[int, Ge(1), Le(8)] = Field(1, description="bipolar bits per input feature "
-                                                                    "(thermometer code at normal quantiles)")
-
-
-
-class ModelSpec(_Section):
+class ModelSpec(Section):
     hidden_layers: Count | None = Field(2, description="short form: number of hidden layers")
     neurons: PosInt | list[PosInt] | None = Field(64, description="width, or one width per hidden layer")
     activation: Annotated[PartSpec, Part("activation")] = Field(
@@ -222,7 +171,7 @@ class ModelSpec(_Section):
         return self
 
 
-class EarlyStoppingSpec(_Section):
+class EarlyStoppingSpec(Section):
     patience: Count = 10
     min_delta: float = Field(0.0, ge=0)
     monitor: str = Field("val_loss", json_schema_extra={"enum": list(MONITORS)})
@@ -237,12 +186,12 @@ class EarlyStoppingSpec(_Section):
         return v
 
 
-class DiagnosticsSpec(_Section):
+class DiagnosticsSpec(Section):
     every: PosInt | Literal["auto"] = Field("auto", description="measure every N epochs; auto: within 5% of the time")
     probe_rows: PosInt = Field(512, description="training rows in the fixed probe batch")
 
 
-class TrainingSpec(_Section):
+class TrainingSpec(Section):
     epochs: PosInt = 50
     batch_size: PosInt | Literal["full"] = Field(32, description='rows per batch, or "full" (plain GD)')
     tolerance: Annotated[float, Gt(0)] | None = Field(None, description="stop when the gradient norm < this")
@@ -268,7 +217,7 @@ def _on_off(v: Any) -> Any:
     return {} if v is True else None if v is False else v  # "early_stopping: true" = the defaults
 
 
-class Spec(_Section):
+class Spec(Section):
     """The whole spec (README.md, "The spec")."""
 
     model_config = ConfigDict(json_schema_extra=None)  # the spec itself is a mapping, never null
@@ -293,7 +242,7 @@ class Spec(_Section):
     @field_validator("name", mode="before", json_schema_input_type=str | int)
     @classmethod
     def _number_name(cls, v: Any) -> Any:
-        return str(_whole(v)) if isinstance(_whole(v), int) and not isinstance(v, bool) else v  # name: 2024
+        return str(whole_number(v)) if isinstance(whole_number(v), int) and not isinstance(v, bool) else v  # name: 2024
 
     @field_validator("name")
     @classmethod

@@ -91,6 +91,7 @@ ALLOWED: dict[tuple[str, ...], Allowed] = {
     # layers (nn/layers.py)
     ("layer", "units"): AT_LEAST_1, ("layer", "rate"): UNIT,
     ("layer", "momentum"): Allowed(ge=0, le=1), ("layer", "epsilon"): POSITIVE,
+    ("layer", "beta"): UNIT,  # bitwise_dense: the sparsity boundary on |tanh w|
     # activations, losses (nn/activations.py, nn/losses.py)
     ("activation", "lower"): NON_NEGATIVE, ("activation", "upper"): NON_NEGATIVE,
     ("loss", "delta"): POSITIVE, ("loss", "p"): AT_LEAST_1,
