@@ -325,3 +325,12 @@ def test_a_spec_that_is_no_regular_file_or_too_big_is_one_line_not_a_hang(kind, 
                     ["sweep", spec, "--dry-run"], ["lr-find", spec]):
         line = one_error_line(invoke(*command))
         assert "regular file" in line or "at most" in line
+
+
+# -- the acceptance pass's own cases -----------------------------------------------------------------------
+@pytest.mark.parametrize("metrics", ["not json", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"])
+def test_compare_over_only_runs_with_a_corrupt_metrics_json_shows_them_unreadable(metrics, tmp_path):
+    run = make_run(tmp_path, "r1", {}, classification(0.9))
+    (run / "metrics.json").write_text(metrics)
+    result = CliRunner().invoke(cli, ["compare", str(tmp_path)])
+    assert result.exit_code == 0 and "unreadable" in result.output, result.output
