@@ -334,3 +334,25 @@ def test_compare_over_only_runs_with_a_corrupt_metrics_json_shows_them_unreadabl
     (run / "metrics.json").write_text(metrics)
     result = CliRunner().invoke(cli, ["compare", str(tmp_path)])
     assert result.exit_code == 0 and "unreadable" in result.output, result.output
+
+
+INTERRUPTED_IMPORT = """
+import sys
+class CtrlCWhileLoading:  # the Ctrl-C lands while the CLI's modules load, before any handler exists
+    def find_spec(self, name, path=None, target=None):
+        if name == "mlrun.cli.app":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, CtrlCWhileLoading())
+from mlrun.cli import main
+main()
+"""
+
+
+def test_ctrl_c_while_the_cli_loads_exits_130_in_one_line():
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT], capture_output=True, text=True, timeout=60,
+                          cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert (done.returncode, done.stderr.strip()) == (130, "interrupted by SIGINT"), done.stderr
