@@ -356,3 +356,28 @@ def test_ctrl_c_while_the_cli_loads_exits_130_in_one_line():
     done = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT], capture_output=True, text=True, timeout=60,
                           cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
     assert (done.returncode, done.stderr.strip()) == (130, "interrupted by SIGINT"), done.stderr
+
+
+def _laughs(levels: int = 8) -> list[str]:
+    """Anchors a..h, each nine aliases of the one before: 9^8 = 43 million ones in 700 bytes."""
+    names = "abcdefgh"[:levels]
+    return [f"&{k} [{', '.join([f'*{names[i - 1]}'] * 9 if i else ['1'] * 9)}]" for i, k in enumerate(names)]
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("".join(f"{a[1]}: {a}\n" for a in _laughs()), "expands to"),  # unknown keys, but expanded first
+    ("sweep: {parameters: {model.neurons: {values: [" + ", ".join(_laughs()) + "]}}}\n", "expands to"),
+    ("loss: &a [8, *a]\n", "refers to its own anchor"),
+    ("sweep: {parameters: {model.neurons: &a {values: [1, *a]}}}\n", "refers to its own anchor"),
+])
+def test_yaml_aliases_that_explode_or_loop_are_one_line(text, needle, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY + text)
+    assert needle in one_error_line(invoke("validate", spec))
+    assert needle in one_error_line(invoke("sweep", spec, "--dry-run"))
+
+
+def test_a_few_aliases_still_load(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY.replace("neurons: 8", "neurons: &w 8") + "sweep: {parameters: {model.neurons: [*w, 16]}}\n")
+    assert invoke("validate", spec).exit_code == 0
