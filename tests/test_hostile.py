@@ -381,3 +381,12 @@ def test_a_few_aliases_still_load(tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text(TINY.replace("neurons: 8", "neurons: &w 8") + "sweep: {parameters: {model.neurons: [*w, 16]}}\n")
     assert invoke("validate", spec).exit_code == 0
+
+
+def test_resuming_a_run_whose_training_had_ended_draws_its_figures_without_a_warning(tiny, tmp_path):
+    run = _trained(tiny, tmp_path)  # as after a kill -9 while the results were written
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "status": "interrupted"}))
+    result = invoke("train", "--resume", run)
+    assert result.exit_code == 0 and "warning" not in result.output, result.output
+    assert {"diagnostics.png", "learning_curve.png"} <= {p.name for p in (run / "plots").iterdir()}
