@@ -390,3 +390,8 @@ def test_resuming_a_run_whose_training_had_ended_draws_its_figures_without_a_war
     result = invoke("train", "--resume", run)
     assert result.exit_code == 0 and "warning" not in result.output, result.output
     assert {"diagnostics.png", "learning_curve.png"} <= {p.name for p in (run / "plots").iterdir()}
+
+
+@pytest.mark.parametrize("override", ["seed=1\n---\n2", "model.neurons=[1,\r\n2", "optimizer.name=a\nb"])
+def test_an_override_with_line_breaks_is_still_one_error_line(override, tiny):
+    one_error_line(invoke("validate", tiny, "--set", override))

@@ -16,7 +16,9 @@ class BadInput(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        # a message quoting user text (a --set value, a CSV cell) stays one line however that text breaks
+        message = self.format_message().replace("\r", "\\r").replace("\n", "\\n")
+        click.echo(f"error: {message}", err=True)
 
 
 class Failed(BadInput):
