@@ -395,3 +395,28 @@ def test_resuming_a_run_whose_training_had_ended_draws_its_figures_without_a_war
 @pytest.mark.parametrize("override", ["seed=1\n---\n2", "model.neurons=[1,\r\n2", "optimizer.name=a\nb"])
 def test_an_override_with_line_breaks_is_still_one_error_line(override, tiny):
     one_error_line(invoke("validate", tiny, "--set", override))
+
+
+def test_atomic_write_never_replaces_a_device_or_fifo(tmp_path):
+    from mlrun.runs.files import atomic_write
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        atomic_write(fifo, "data")
+    assert fifo.is_fifo()
+    (tmp_path / "link").symlink_to(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        atomic_write(tmp_path / "link", "data")
+
+
+@pytest.mark.parametrize("option", ["predict -o", "compare --plot", "lr-find --write-spec", "smoke --junit-xml"])
+def test_an_output_option_naming_a_fifo_is_refused_before_the_work_and_the_fifo_stays(option, tiny, tmp_path):
+    """As root, `-o /dev/full` used to rename the predictions onto the device node itself."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    command, flag = option.split()
+    args = {"compare": ["compare", tmp_path], "lr-find": ["lr-find", tiny, "--runs-dir", tmp_path / "r"],
+            "smoke": ["smoke", tiny]}.get(command) or ["predict", _trained(tiny, tmp_path), tiny]
+    assert "not a regular file" in one_error_line(invoke(*args, flag, fifo))
+    assert fifo.is_fifo()

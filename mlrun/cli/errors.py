@@ -67,6 +67,8 @@ def check_output(path, option: str) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise BadInput(f"{option} {path}: is a folder; give a file name")
+    if path.exists() and not path.is_file():  # the write would replace the device or FIFO with a file
+        raise BadInput(f"{option} {path}: is not a regular file (a device, FIFO or socket); give a file name")
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise BadInput(f"{option} {path}: the folder {folder} {what}")
