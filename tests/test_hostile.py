@@ -420,3 +420,16 @@ def test_an_output_option_naming_a_fifo_is_refused_before_the_work_and_the_fifo_
             "smoke": ["smoke", tiny]}.get(command) or ["predict", _trained(tiny, tmp_path), tiny]
     assert "not a regular file" in one_error_line(invoke(*args, flag, fifo))
     assert fifo.is_fifo()
+
+
+@pytest.mark.skipif(not Path("/dev/full").is_char_device(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("args", [["schema"], ["registry", "optimizer"]])
+def test_stdout_on_a_full_device_is_one_line_exit_1(args):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "mlrun", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert (done.returncode, done.stderr.strip()) == (1, "error: No space left on device"), done.stderr
