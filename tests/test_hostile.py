@@ -433,3 +433,10 @@ def test_stdout_on_a_full_device_is_one_line_exit_1(args):
         done = subprocess.run([sys.executable, "-m", "mlrun", *args], stdout=full, stderr=subprocess.PIPE,
                               text=True, timeout=60, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
     assert (done.returncode, done.stderr.strip()) == (1, "error: No space left on device"), done.stderr
+
+
+def test_make_blobs_with_a_billion_centers_is_refused_with_the_figure(tmp_path):
+    """The centers are drawn before any sample: 10^9 of them took 12 GB before anything said a word."""
+    spec = tmp_path / "blobs.yaml"
+    spec.write_text(TINY.replace("{dataset: iris}", "{dataset: make_blobs, params: {centers: 1000000000}}"))
+    assert "would take about" in one_error_line(invoke("validate", "--data", spec))
