@@ -440,3 +440,13 @@ def test_make_blobs_with_a_billion_centers_is_refused_with_the_figure(tmp_path):
     spec = tmp_path / "blobs.yaml"
     spec.write_text(TINY.replace("{dataset: iris}", "{dataset: make_blobs, params: {centers: 1000000000}}"))
     assert "would take about" in one_error_line(invoke("validate", "--data", spec))
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "dev_zero"])
+def test_a_data_path_that_exists_but_is_no_file_is_not_called_missing(kind, tmp_path):
+    data = tmp_path / "d.csv"
+    {"folder": data.mkdir, "fifo": lambda: os.mkfifo(data), "dev_zero": lambda: data.symlink_to("/dev/zero")}[kind]()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY.replace("{dataset: iris}", f"{{dataset: csv, path: {data}, target: y}}"))
+    line = one_error_line(invoke("validate", spec))
+    assert "not a regular file" in line and "not found" not in line

@@ -90,8 +90,9 @@ class DataSpec(_Section):
                 if getattr(self, key) is None:
                     raise PathError(key, f"dataset csv needs data.{key} (path: the CSV file, "
                                           "target: its label column)")
-            if not Path(self.path).is_file():
-                raise PathError("path", f"CSV file not found: {self.path}")
+            if not Path(self.path).is_file():  # a folder, FIFO or device exists but is no CSV file
+                why = "is not a regular file (a folder, FIFO or device)" if Path(self.path).exists() else "not found"
+                raise PathError("path", f"CSV file {why}: {self.path}")
         elif self.params:
             _check_dataset_params(self.dataset, self.params)
         return self
