@@ -462,3 +462,14 @@ def test_a_wide_csv_loads_fast_and_its_errors_stay_short(tmp_path):
     spec.write_text(TINY.replace("{dataset: iris}", f"{{dataset: csv, path: {data}, target: nope}}"))
     line = one_error_line(invoke("validate", "--data", spec))  # before: ~25 s in the duplicate check alone
     assert "and 19,981 more" in line and len(line) < 600
+
+
+def test_a_baseline_scikit_learn_cannot_fit_is_a_warning_and_the_run_completes(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY + "baselines: [{name: svm, params: {kernel: precomputed}}, logistic_regression]\n")
+    result = invoke("train", spec, "-q", "--runs-dir", tmp_path / "runs")
+    assert result.exit_code == 0 and "baseline svm was not fitted: Precomputed matrix" in result.output
+    (run,) = (tmp_path / "runs").iterdir()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] > 0 and set(metrics["baselines"]) == {"svm", "logistic_regression"}
+    assert json.loads((run / "run.json").read_text())["status"] == "completed"
