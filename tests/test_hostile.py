@@ -473,3 +473,11 @@ def test_a_baseline_scikit_learn_cannot_fit_is_a_warning_and_the_run_completes(t
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test"]["accuracy"] > 0 and set(metrics["baselines"]) == {"svm", "logistic_regression"}
     assert json.loads((run / "run.json").read_text())["status"] == "completed"
+
+
+@pytest.mark.parametrize("dataset, metrics", [("iris", "[rmse]"), ("diabetes", "[accuracy, mae]")])
+def test_metrics_of_the_other_task_are_a_one_line_spec_error_before_any_run(dataset, metrics, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY.replace("iris", dataset) + f"metrics: {metrics}\n")
+    assert "not a" in one_error_line(invoke("train", spec, "-q", "--runs-dir", tmp_path / "runs"))
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())

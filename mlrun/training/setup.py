@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlrun.metrics.names import CLASSIFICATION_METRICS, REGRESSION_METRICS
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.optim.schedules import build_schedule
 from mlrun.registry import build, get_class, split_spec
@@ -93,6 +94,12 @@ def check_loss_task(cfg: Config, dataset) -> None:
         fits = "cross_entropy" if dataset.task == "classification" else "mse"
         raise ConfigError(f"loss: {name} is a {task} loss, but the data is a {dataset.task} task; "
                           f"use loss: auto ({fits} here) or set data.task")
+    names = cfg.metrics if isinstance(cfg.metrics, (list, tuple)) else [cfg.metrics]
+    valid = CLASSIFICATION_METRICS if dataset.task == "classification" else REGRESSION_METRICS
+    wrong = [n for n in names if n not in (*valid, "auto", None)]  # task auto: known only now, from the data
+    if wrong:
+        raise ConfigError(f"metrics: {', '.join(map(str, wrong))} not a {dataset.task} metric (the data is a "
+                          f"{dataset.task} task); choose from {', '.join(valid)}")
 
 
 def load_data(cfg: Config, smoke: bool = False, csv_text: str | None = None):
