@@ -325,3 +325,159 @@ def test_a_spec_that_is_no_regular_file_or_too_big_is_one_line_not_a_hang(kind, 
                     ["sweep", spec, "--dry-run"], ["lr-find", spec]):
         line = one_error_line(invoke(*command))
         assert "regular file" in line or "at most" in line
+
+
+# -- the acceptance pass's own cases -----------------------------------------------------------------------
+@pytest.mark.parametrize("metrics", ["not json", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"])
+def test_compare_over_only_runs_with_a_corrupt_metrics_json_shows_them_unreadable(metrics, tmp_path):
+    run = make_run(tmp_path, "r1", {}, classification(0.9))
+    (run / "metrics.json").write_text(metrics)
+    result = CliRunner().invoke(cli, ["compare", str(tmp_path)])
+    assert result.exit_code == 0 and "unreadable" in result.output, result.output
+
+
+INTERRUPTED_IMPORT = """
+import sys
+class CtrlCWhileLoading:  # the Ctrl-C lands while the CLI's modules load, before any handler exists
+    def find_spec(self, name, path=None, target=None):
+        if name == "mlrun.cli.app":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, CtrlCWhileLoading())
+from mlrun.cli import main
+main()
+"""
+
+
+def test_ctrl_c_while_the_cli_loads_exits_130_in_one_line():
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT], capture_output=True, text=True, timeout=60,
+                          cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert (done.returncode, done.stderr.strip()) == (130, "interrupted by SIGINT"), done.stderr
+
+
+def _laughs(levels: int = 8) -> list[str]:
+    """Anchors a..h, each nine aliases of the one before: 9^8 = 43 million ones in 700 bytes."""
+    names = "abcdefgh"[:levels]
+    return [f"&{k} [{', '.join([f'*{names[i - 1]}'] * 9 if i else ['1'] * 9)}]" for i, k in enumerate(names)]
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("".join(f"{a[1]}: {a}\n" for a in _laughs()), "expands to"),  # unknown keys, but expanded first
+    ("sweep: {parameters: {model.neurons: {values: [" + ", ".join(_laughs()) + "]}}}\n", "expands to"),
+    ("loss: &a [8, *a]\n", "refers to its own anchor"),
+    ("sweep: {parameters: {model.neurons: &a {values: [1, *a]}}}\n", "refers to its own anchor"),
+])
+def test_yaml_aliases_that_explode_or_loop_are_one_line(text, needle, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY + text)
+    assert needle in one_error_line(invoke("validate", spec))
+    assert needle in one_error_line(invoke("sweep", spec, "--dry-run"))
+
+
+def test_a_few_aliases_still_load(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY.replace("neurons: 8", "neurons: &w 8") + "sweep: {parameters: {model.neurons: [*w, 16]}}\n")
+    assert invoke("validate", spec).exit_code == 0
+
+
+def test_resuming_a_run_whose_training_had_ended_draws_its_figures_without_a_warning(tiny, tmp_path):
+    run = _trained(tiny, tmp_path)  # as after a kill -9 while the results were written
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "status": "interrupted"}))
+    result = invoke("train", "--resume", run)
+    assert result.exit_code == 0 and "warning" not in result.output, result.output
+    assert {"diagnostics.png", "learning_curve.png"} <= {p.name for p in (run / "plots").iterdir()}
+
+
+@pytest.mark.parametrize("override", ["seed=1\n---\n2", "model.neurons=[1,\r\n2", "optimizer.name=a\nb"])
+def test_an_override_with_line_breaks_is_still_one_error_line(override, tiny):
+    one_error_line(invoke("validate", tiny, "--set", override))
+
+
+def test_atomic_write_never_replaces_a_device_or_fifo(tmp_path):
+    from mlrun.runs.files import atomic_write
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        atomic_write(fifo, "data")
+    assert fifo.is_fifo()
+    (tmp_path / "link").symlink_to(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        atomic_write(tmp_path / "link", "data")
+
+
+@pytest.mark.parametrize("option", ["predict -o", "compare --plot", "lr-find --write-spec", "smoke --junit-xml"])
+def test_an_output_option_naming_a_fifo_is_refused_before_the_work_and_the_fifo_stays(option, tiny, tmp_path):
+    """As root, `-o /dev/full` used to rename the predictions onto the device node itself."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    command, flag = option.split()
+    args = {"compare": ["compare", tmp_path], "lr-find": ["lr-find", tiny, "--runs-dir", tmp_path / "r"],
+            "smoke": ["smoke", tiny]}.get(command) or ["predict", _trained(tiny, tmp_path), tiny]
+    assert "not a regular file" in one_error_line(invoke(*args, flag, fifo))
+    assert fifo.is_fifo()
+
+
+@pytest.mark.skipif(not Path("/dev/full").is_char_device(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("args", [["schema"], ["registry", "optimizer"]])
+def test_stdout_on_a_full_device_is_one_line_exit_1(args):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "mlrun", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert (done.returncode, done.stderr.strip()) == (1, "error: No space left on device"), done.stderr
+
+
+def test_make_blobs_with_a_billion_centers_is_refused_with_the_figure(tmp_path):
+    """The centers are drawn before any sample: 10^9 of them took 12 GB before anything said a word."""
+    spec = tmp_path / "blobs.yaml"
+    spec.write_text(TINY.replace("{dataset: iris}", "{dataset: make_blobs, params: {centers: 1000000000}}"))
+    assert "would take about" in one_error_line(invoke("validate", "--data", spec))
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "dev_zero"])
+def test_a_data_path_that_exists_but_is_no_file_is_not_called_missing(kind, tmp_path):
+    data = tmp_path / "d.csv"
+    {"folder": data.mkdir, "fifo": lambda: os.mkfifo(data), "dev_zero": lambda: data.symlink_to("/dev/zero")}[kind]()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY.replace("{dataset: iris}", f"{{dataset: csv, path: {data}, target: y}}"))
+    line = one_error_line(invoke("validate", spec))
+    assert "not a regular file" in line and "not found" not in line
+
+
+def test_a_wide_csv_loads_fast_and_its_errors_stay_short(tmp_path):
+    """The duplicate-name check was quadratic (100,000 columns: many minutes) and a missing target listed
+    every column in its one line."""
+    n = 20_000
+    data = tmp_path / "wide.csv"
+    data.write_text(",".join(f"c{i}" for i in range(n)) + ",y\n" + ",".join("1" for _ in range(n + 1)) + "\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY.replace("{dataset: iris}", f"{{dataset: csv, path: {data}, target: nope}}"))
+    line = one_error_line(invoke("validate", "--data", spec))  # before: ~25 s in the duplicate check alone
+    assert "and 19,981 more" in line and len(line) < 600
+
+
+def test_a_baseline_scikit_learn_cannot_fit_is_a_warning_and_the_run_completes(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY + "baselines: [{name: svm, params: {kernel: precomputed}}, logistic_regression]\n")
+    result = invoke("train", spec, "-q", "--runs-dir", tmp_path / "runs")
+    assert result.exit_code == 0 and "baseline svm was not fitted: Precomputed matrix" in result.output
+    (run,) = (tmp_path / "runs").iterdir()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] > 0 and set(metrics["baselines"]) == {"svm", "logistic_regression"}
+    assert json.loads((run / "run.json").read_text())["status"] == "completed"
+
+
+@pytest.mark.parametrize("dataset, metrics", [("iris", "[rmse]"), ("diabetes", "[accuracy, mae]")])
+def test_metrics_of_the_other_task_are_a_one_line_spec_error_before_any_run(dataset, metrics, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY.replace("iris", dataset) + f"metrics: {metrics}\n")
+    assert "not a" in one_error_line(invoke("train", spec, "-q", "--runs-dir", tmp_path / "runs"))
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())

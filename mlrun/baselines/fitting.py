@@ -84,7 +84,12 @@ def _targets(dataset):
 def fit_baseline(spec: BaselineSpec, dataset, random_state: int, names="auto") -> BaselineFit:
     """Fit one baseline on ``dataset``'s training rows and score it on its validation and test rows."""
     fit = BaselineFit(spec, build_estimator(spec, dataset.task, random_state))
-    seconds, notes = _fit(fit.estimator, dataset.X_train, _targets(dataset))
+    try:
+        seconds, notes = _fit(fit.estimator, dataset.X_train, _targets(dataset))
+    except (TypeError, ValueError) as exc:  # scikit-learn refused this data (kernel: precomputed): the run stands
+        why = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        fit.info, fit.warnings = {"error": why}, [f"baseline {spec.label} was not fitted: {why}"]
+        return fit
     score = _classifier_metrics if dataset.task == "classification" else _regressor_metrics
     for split, suffix in SPLITS.items():
         X, y = getattr(dataset, f"X_{suffix}"), getattr(dataset, f"y_{suffix}")

@@ -52,9 +52,18 @@ class MlrunGroup(click.Group):
         except BrokenPipeError:
             # the reader closed the pipe (mlrun registry | head): it has what it wanted, not an error;
             # stdout goes to /dev/null so the interpreter's final flush cannot fail again
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _stdout_to_devnull()
             ctx.exit(0)
+        except OSError as exc:  # past the command's own handling: stdout on a full disk (mlrun schema > /dev/full)
+            _stdout_to_devnull()
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+            ctx.exit(1)
+
+
+def _stdout_to_devnull() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _interrupted(exc: BaseException, received) -> int:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from mlrun.cli.errors import BadInput, Failed, user_errors
+from mlrun.cli.errors import BadInput, Failed, check_output, user_errors
 
 
 @click.command(short_help="Validate and smoke-train many specs (CI, JUnit XML).")
@@ -21,6 +21,8 @@ def smoke(paths, junit_path, jobs, runs_dir):
 
     with user_errors():
         specs = expand_specs(paths)
+    if junit_path:
+        check_output(junit_path, "--junit-xml")  # before the smoke runs, not after them
     results = smoke_many(specs, runs_dir=runs_dir, jobs=jobs)
     width = max(len(r.spec) for r in results)
     for r in results:

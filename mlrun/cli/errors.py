@@ -16,7 +16,9 @@ class BadInput(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        # a message quoting user text (a --set value, a CSV cell) stays one line however that text breaks
+        message = self.format_message().replace("\r", "\\r").replace("\n", "\\n")
+        click.echo(f"error: {message}", err=True)
 
 
 class Failed(BadInput):
@@ -65,6 +67,8 @@ def check_output(path, option: str) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise BadInput(f"{option} {path}: is a folder; give a file name")
+    if path.exists() and not path.is_file():  # the write would replace the device or FIFO with a file
+        raise BadInput(f"{option} {path}: is not a regular file (a device, FIFO or socket); give a file name")
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise BadInput(f"{option} {path}: the folder {folder} {what}")

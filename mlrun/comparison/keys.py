@@ -51,6 +51,8 @@ def differing_keys(rows: list[dict], keys: list[str] | None = None) -> list[str]
     ``keys``: all_keys(rows) when the caller has it already.
     """
     rows = [row for row in rows if row.get("status") != "unreadable"]  # they have no params to compare
+    if not rows:  # every run shown is unreadable: nothing to tell apart
+        return []
     keys = all_keys(rows) if keys is None else keys
     return [k for k in keys if k != "name" and is_param(k) and not _same(rows, k)]
 

@@ -141,8 +141,11 @@ def plain_array(values: np.ndarray) -> np.ndarray:
     return values.astype(str) if values.dtype.kind in "OUS" else values
 
 
-def join_values(values) -> str:
-    return ", ".join(str(v) for v in values)
+def join_values(values, limit: int = 20) -> str:
+    """'a, b, c'; past ``limit`` values '..., and 9,980 more' (a 10,000-column header is no error line)."""
+    values = [str(v) for v in values]
+    more = f", and {len(values) - limit:,} more" if len(values) > limit else ""
+    return ", ".join(values[:limit]) + more
 
 
 @dataclass

@@ -59,6 +59,8 @@ def _check_generator_size(name: str, params: dict) -> None:
         return int(value) if isinstance(value, (int, float)) and math.isfinite(value) else default
 
     rows = count(params.get("n_samples"), 100)
+    if name == "make_blobs":  # an int `centers` is drawn as that many more points
+        rows += count(params.get("centers"), 0) if isinstance(params.get("centers"), int) else 0
     cols = count(params.get("n_features"), GENERATOR_FEATURES.get(name, 2))
     needed = rows * cols * 8 * 4
     if needed > physical_memory():

@@ -77,6 +77,8 @@ def _save_with_legend_room(fig, path, title):
 def histograms(samples, layers, key: str, xlabel: str, path, title: str):
     """plots/activations.png or plots/gradients.png: per-layer density histograms, initialisation | end."""
     stages = [s for s in ("init", "end") if s in samples]
+    if not stages:  # a run resumed with no epoch left to train measured no activations: no figure
+        return None
     fig, axes = _figure(1, max(len(stages), 1), size=(6.0 * max(len(stages), 1), 4.4))
     axes = np.atleast_1d(axes)
     numbers = [info["layer"] for info in layers]

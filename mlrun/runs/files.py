@@ -8,6 +8,7 @@ Every file is written to a dot-prefixed temporary name in the same folder, fsync
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -31,8 +32,14 @@ _FILE_MODE = 0o666 & ~_read_umask()
 
 
 def atomic_write(path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder + fsync + os.replace."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder + fsync + os.replace.
+
+    Only a regular file (or nothing) is replaced: renaming onto ``/dev/null`` or a FIFO would put a file
+    where the device was (as root, for every program on the machine)."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise OSError(errno.EEXIST, "exists and is not a regular file; mlrun replaces only regular files",
+                      str(path))
     if isinstance(data, str):
         data = data.encode("utf-8")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

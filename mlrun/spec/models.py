@@ -74,8 +74,9 @@ class DataSpec(Section):
                 if getattr(self, key) is None:
                     raise PathError(key, f"dataset csv needs data.{key} (path: the CSV file, "
                                           "target: its label column)")
-            if not Path(self.path).is_file():
-                raise PathError("path", f"CSV file not found: {self.path}")
+            if not Path(self.path).is_file():  # a folder, FIFO or device exists but is no CSV file
+                why = "is not a regular file (a folder, FIFO or device)" if Path(self.path).exists() else "not found"
+                raise PathError("path", f"CSV file {why}: {self.path}")
             _check_published(self)
         elif self.test_path is not None or self.split_column is not None:
             key = "test_path" if self.test_path is not None else "split_column"

@@ -42,8 +42,49 @@ class SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 SpecLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789."))
 
 
+MAX_VALUES = 100_000  # a spec, with its aliases expanded: far above any real one (10,000 layers or axis values)
+
+
+def _expanded_size(data: Any) -> int | None:
+    """How many values ``data`` holds with every alias expanded (each anchor counted once per use), or None
+    if an alias refers to its own anchor. Memoised by identity: linear in the YAML text, however deep the
+    aliases nest (a "billion laughs" document is a few hundred bytes)."""
+    sizes: dict[int, int] = {}
+    pending: set[int] = set()
+
+    def size(node: Any) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in pending:
+            raise RecursionError
+        pending.add(id(node))
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        sizes[id(node)] = 1 + sum(size(child) for child in children)
+        pending.discard(id(node))
+        return sizes[id(node)]
+
+    try:
+        return size(data)
+    except RecursionError:  # a cycle, or nesting deeper than Python's stack
+        return None
+
+
 def parse_yaml(text: str, where: str, marks: bool = True) -> Any:
     """YAML text -> Python data; errors become "where:line:col: problem" (without marks: "where: problem")."""
+    data = _load_yaml(text, where, marks)
+    n_values = _expanded_size(data)
+    if n_values is None:
+        raise ConfigError(f"{where}: an alias refers to its own anchor (or the YAML nests too deeply); "
+                          "a spec is plain data, without cycles")
+    if n_values > MAX_VALUES:
+        raise ConfigError(f"{where}: the YAML expands to {n_values:.3g} values through its aliases; a spec "
+                          f"holds at most {MAX_VALUES:,}")
+    return data
+
+
+def _load_yaml(text: str, where: str, marks: bool) -> Any:
     try:
         return yaml.load(text, Loader=SpecLoader)  # noqa: S506  (SpecLoader is a safe loader)
     except yaml.MarkedYAMLError as exc:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlrun.metrics.epoch import classification_epoch, regression_epoch
-from mlrun.metrics.names import epoch_metrics
+from mlrun.metrics.names import CLASSIFICATION_METRICS, REGRESSION_METRICS, epoch_metrics
 from mlrun.nn.bitwise import bitwise_specs, is_bitwise
 from mlrun.nn.mtp import MTPNetwork, stack_targets
 from mlrun.nn.network import Network, expand_model, output_spec
@@ -104,6 +104,12 @@ def check_task_fit(cfg: Config, dataset) -> None:
         fits = "cross_entropy" if dataset.task == "classification" else "mse"
         raise ConfigError(f"loss: {name} is a {task} loss, but the data is a {dataset.task} task; "
                           f"use loss: auto ({fits} here) or set data.task")
+    names = cfg.metrics if isinstance(cfg.metrics, (list, tuple)) else [cfg.metrics]
+    valid = CLASSIFICATION_METRICS if dataset.task == "classification" else REGRESSION_METRICS
+    wrong = [n for n in names if n not in (*valid, "auto", None)]  # task auto: known only now, from the data
+    if wrong:
+        raise ConfigError(f"metrics: {', '.join(map(str, wrong))} not a {dataset.task} metric (the data is a "
+                          f"{dataset.task} task); choose from {', '.join(valid)}")
 
 
 def load_data(cfg: Config, smoke: bool = False, csv_text: str | None = None):
