@@ -226,6 +226,27 @@ def test_a_damaged_checkpoint_is_one_line_and_the_status_stays(damage, tiny, tmp
     assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
 
 
+@pytest.mark.parametrize("damage", ["delete", "garble"])
+def test_a_damaged_history_is_named_as_such_and_the_status_stays(damage, tiny, tmp_path):
+    run = _interrupted(tiny, tmp_path)
+    history = run / "history.csv"
+    if damage == "delete":
+        history.unlink()
+    else:
+        history.write_text("epoch,train_loss\nnot,a,number,row\n")
+    line = one_error_line(invoke("train", "--resume", run))
+    assert "history.csv" in line and "checkpoint is damaged" not in line
+    assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
+
+
+def test_resume_removes_the_temp_files_a_kill_mid_write_left(tiny, tmp_path):
+    run = _interrupted(tiny, tmp_path)
+    left = run / ".model.npz.abc123.tmp"  # what atomic_write leaves when killed before its rename
+    left.write_bytes(b"partial")
+    assert invoke("train", "--resume", run).exit_code == 0
+    assert not left.exists()
+
+
 @pytest.mark.parametrize("edit", [("learning_rate: 0.01", "learning_rate: 0.5"), ("neurons: 8", "neurons: 9")])
 def test_a_config_yaml_edited_after_the_run_is_refused(edit, tiny, tmp_path):
     run = _interrupted(tiny, tmp_path)

@@ -83,7 +83,12 @@ def load_checkpoint(run_dir: runs.RunDir) -> tuple[dict, dict]:
     if "meta" not in arrays:
         return _load_legacy(run_dir, arrays)
     meta = json.loads(str(arrays.pop("meta")))
-    history = read_history(run_dir.file("history.csv"))[: meta["epoch"]]
+    try:
+        history = read_history(run_dir.file("history.csv"))[: meta["epoch"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # the checkpoint is whole: say which file is not
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{run_dir.file('history.csv')} is missing or damaged ({type(exc).__name__}: {why}); "
+                          "the checkpoint needs its history to resume; train the spec again") from None
     if len(history) != meta["epoch"] or (history and history[-1].get("epoch") != meta["epoch"]):
         raise ConfigError(f"{run_dir.file('history.csv')} has {len(history)} epochs, fewer than the checkpoint's"
                           f" {meta['epoch']}; cannot resume")

@@ -127,6 +127,8 @@ def _checkpoint(run_dir):
     status is left as it was: nothing has been written yet)."""
     import zipfile
 
+    for stale in run_dir.path.glob(".*.tmp"):  # a kill between an atomic write's temp file and its rename
+        stale.unlink(missing_ok=True)
     if not run_dir.file(CHECKPOINT).exists():
         return None
     try:
