@@ -60,9 +60,9 @@ def register(kind: str, name: str | None = None):
 def _load_parts() -> None:
     global _loaded
     if not _loaded:
-        _loaded = True
-        for module in _PART_MODULES:
+        for module in _PART_MODULES:  # a module that failed to import is tried again next time
             importlib.import_module(module)
+        _loaded = True
 
 
 def _table(kind: str) -> dict[str, type]:

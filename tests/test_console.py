@@ -137,7 +137,9 @@ def _cli(*args):
 def test_help_summaries_are_whole_at_80_columns():
     listing = _cli("--help").output.split("Commands:")[1]
     rows = [line for line in listing.splitlines() if line.strip()]
-    assert len(rows) == 10 and not [row for row in rows if row.endswith("...")]
+    from mlrun.cli.app import cli
+
+    assert len(rows) == len(cli.commands) and not [row for row in rows if row.endswith("...")]
 
 
 def test_name_option_obeys_the_spec_rule_and_sweep_takes_set(tmp_path):

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mlrun.sweeps.records import load_manifest
+
 ROOT = Path(__file__).resolve().parents[1]
 MLRUN = [sys.executable, "-m", "mlrun"]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -169,9 +171,9 @@ def test_ctrl_c_on_a_parallel_sweep_reaches_every_process_and_prints_no_worker_t
     proc = subprocess.Popen([*MLRUN, "sweep", str(spec), "--grid", "training.epochs=2,40,41",
                              "--jobs", "2", "-q", "--runs-dir", str(tmp_path / "runs")], env=ENV,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    def one_done():
+    def one_done():  # sweep.json as the driver last logged it (its snapshot plus sweep.log.jsonl)
         manifest = next((tmp_path / "runs").glob("*/sweep.json"), None) if (tmp_path / "runs").is_dir() else None
-        done = manifest and any(t["status"] == "completed" for t in json.loads(manifest.read_text())["trials"].values())
+        done = manifest and any(t["status"] == "completed" for t in load_manifest(manifest.parent)["trials"].values())
         return manifest if done else None
 
     # once a trial is back, both workers have started (one idle or on the next trial, one training)
@@ -183,6 +185,6 @@ def test_ctrl_c_on_a_parallel_sweep_reaches_every_process_and_prints_no_worker_t
         proc.kill()
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
-    trials = json.loads(manifest.read_text())["trials"]
+    trials = load_manifest(manifest.parent)["trials"]
     assert {t["status"] for t in trials.values()} <= {"pending", "interrupted", "completed"}
     assert "sweep --resume" in out
