@@ -15,9 +15,11 @@ import mlrun
 from mlrun import registry
 from mlrun.cli.app import cli
 from mlrun.spec.loading import load_config
+from mlrun.spec.part_schema import nested_kind
 from mlrun.spec.yaml_text import dump_yaml
 
-REQUIRED = {("schedule", "piecewise"): {"boundaries": [5], "values": [0.1, 0.01]}, ("layer", "dense"): {"units": 4}}
+REQUIRED = {("schedule", "piecewise"): {"boundaries": [5], "values": [0.1, 0.01]}, ("layer", "dense"): {"units": 4},
+            ("layer", "bitwise_dense"): {"units": 4}}
 
 
 def _placed(kind: str, spec):
@@ -35,6 +37,9 @@ def _expected(kind: str, name: str, given: dict):
     full = {p: given.get(p, info.default) for p, info in registry.parameters(kind, name).items()
             if p in given or info.default is not empty}
     full = {p: list(v) if isinstance(v, tuple) else v for p, v in full.items()}
+    for p, v in full.items():  # a nested part named by default (bitwise_dense's initializer) is filled too
+        if nested_kind(p) and isinstance(v, str) and v != "auto":
+            full[p] = _expected(nested_kind(p), v, {})
     return {"name": name, **full} if full else name
 
 
