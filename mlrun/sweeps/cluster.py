@@ -19,6 +19,7 @@ from mlrun.sweeps.axes import SweepError
 from mlrun.sweeps.executors import WorkerResult, default_jobs, versions
 
 CHECK_SECONDS = 1.0  # how often the cluster is asked who is there while results are awaited
+GATHER_SECONDS = 10.0  # a finished trial's result not gathered by then: its worker may have died holding it
 DEFAULT_WAIT = 60.0  # --dask-wait: how long an empty cluster is given before the sweep stops
 
 
@@ -180,14 +181,28 @@ class DaskPool:
             self.watch.check(self.futures)
         self.watch.check(self.futures)
         future = next(self.done)
-        index = self.futures.pop(future.key)
+        index = self.futures[future.key]
         try:
-            return future.result()
+            return self._result(future)
+        except ClusterLost:
+            raise
         except Exception as exc:  # noqa: BLE001 - a trial Dask gave up on (KilledWorker) fails, not the sweep
             self.watch.check(self.futures, force=True)  # a lost scheduler cancels every future: not a failure
             return WorkerResult(index, None, f"{type(exc).__name__}: {exc}")
         finally:
+            self.futures.pop(future.key, None)
             future.release()
+
+    def _result(self, future):
+        """The future's result, watching the cluster meanwhile: a worker that dies holding a finished
+        result makes Dask run the trial again, and with no worker left ``result()`` would wait forever."""
+        timeout = GATHER_SECONDS  # a result normally arrives at once: the watch is only for a stuck one
+        while True:
+            try:
+                return future.result(timeout=timeout)
+            except TimeoutError:
+                self.watch.check(self.futures)
+                timeout = CHECK_SECONDS
 
     def close(self) -> None:
         if self.done.futures:
