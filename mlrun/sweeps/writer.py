@@ -75,10 +75,13 @@ class SweepWriter:
 
     def pruned(self, make_pool: Callable, slots: int) -> Callable[[list], Iterator[WorkerResult]]:
         """The executor's results with pruning: trials go rung by rung and the log keeps each decision."""
+        from mlrun.sweeps.seeded import group_keys
         from mlrun.sweeps.segments import pruned_results
 
         keys = [t.key for t in self.result.trials]
-        return lambda tasks: pruned_results(tasks, keys, make_pool(), slots, self.pruner, self.log_pruning)
+        groups = group_keys(self.plan.trials) if self.plan.seeds > 1 else None
+        return lambda tasks: pruned_results(tasks, keys, make_pool(), slots, self.pruner, self.log_pruning,
+                                            groups)
 
     # -- run directories --------------------------------------------------------------------------------
     def csv_text(self, cfg: Config) -> str | None:
