@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import secrets
 import shutil
 import socket
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +28,14 @@ STATUSES = ("running", "completed", "diverged", "pruned", "interrupted", "failed
 
 
 def versions() -> dict:
-    """Python, numpy, scikit-learn and mlrun versions (package metadata, no heavy imports)."""
+    """Python, numpy, scikit-learn and mlrun versions (package metadata, no heavy imports); a copy of
+    the process's first answer (importlib.metadata scans sys.path on every call, and a sweep's driver
+    asks for each trial; installed versions do not change under a running process)."""
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict:
     from importlib import metadata
 
     out = {"python": platform.python_version(), "numpy": np.__version__}
@@ -43,9 +52,7 @@ def versions() -> dict:
 
 
 def blas_info() -> list[dict]:
-    """threadpoolctl's view of the loaded BLAS/OpenMP libraries."""
-    from threadpoolctl import threadpool_info
-
+    """threadpoolctl's view of the loaded BLAS/OpenMP libraries, with their thread counts as of now."""
     return [
         {
             "internal_api": lib.get("internal_api"),
@@ -53,8 +60,18 @@ def blas_info() -> list[dict]:
             "version": lib.get("version"),
             "filepath": os.path.basename(lib.get("filepath") or ""),
         }
-        for lib in threadpool_info()
+        for lib in _controller(len(sys.modules)).info()
     ]
+
+
+@functools.lru_cache(maxsize=1)
+def _controller(n_modules: int):
+    """threadpoolctl's scan of the loaded libraries (every shared object of the process), redone only
+    when modules were imported since (a new import is how a new BLAS or OpenMP library gets loaded);
+    its ``info()`` still asks each library for its current thread count."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 class RunFailed(Exception):
