@@ -122,6 +122,7 @@ class RunDir:
 
     def __init__(self, path) -> None:
         self.path = Path(path)
+        self.staged: dict | None = None  # run.json held back by start(write=False)
         if not self.path.is_dir():
             raise FileNotFoundError(f"no such run directory: {self.path}")
 
@@ -202,7 +203,10 @@ class RunDir:
         return path
 
     def write_json(self, rel, obj) -> Path:
-        return write_json(self._target(rel), obj)
+        path = write_json(self._target(rel), obj)
+        if rel == "run.json":
+            self.staged = None
+        return path
 
     def write_yaml(self, rel, obj) -> Path:
         return write_yaml(self._target(rel), obj)
@@ -218,8 +222,12 @@ class RunDir:
 
     # -- run.json life cycle (only the driver process writes it, so no lock is needed)
 
-    def start(self, kind, params, resolved, seed, smoke, command, extra=None) -> dict:
-        """Write run.json with status "running", pid, host, start time, heartbeat, versions, BLAS."""
+    def start(self, kind, params, resolved, seed, smoke, command, extra=None, write: bool = True) -> dict:
+        """Write run.json with status "running", pid, host, start time, heartbeat, versions, BLAS.
+
+        ``write=False`` holds it back until ``update``/``finish`` (a sweep's driver records a trial that
+        has already ended: "running" would last milliseconds and cost a write and an fsync; without
+        run.json the directory is not a run, so nobody sees it half recorded)."""
         now = time.time()
         run = {
             "name": self.name,
@@ -244,11 +252,14 @@ class RunDir:
             "error": None,
             **(extra or {}),
         }
-        self.write_json("run.json", run)
+        if write:
+            self.write_json("run.json", run)
+        else:
+            self.staged = run
         return run
 
     def info(self) -> dict:
-        return self.read_json("run.json")
+        return dict(self.staged) if self.staged is not None else self.read_json("run.json")
 
     def update(self, **fields) -> dict:
         """Read-modify-write of run.json (atomic)."""
