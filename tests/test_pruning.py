@@ -222,6 +222,9 @@ def test_cli_prune(tmp_path):
                               "--runs-dir", str(tmp_path / "runs")])
     assert out.exit_code == 0, out.output
     assert "pruned" in out.output and "at epoch 1: val_loss" in out.output
+    seeded = runner.invoke(cli, ["sweep", str(spec), "--grid", "optimizer.learning_rate=0.001,0.1", "--seeds", "2",
+                                 "--prune", "asha", "-j", "1", "--runs-dir", str(tmp_path / "seeded")])
+    assert seeded.exit_code == 0 and seeded.output.count("seeds) behind") == 2, seeded.output
     for args, words in ((["--prune", "asha", "--grace-period", "10"], "--grace-period must be in [1, 9]"),
                         (["--grace-period", "2"], "go with --prune") ,
                         (["--prune", "asha", "--prune-metric", "loss"], "--prune-metric must be")):
