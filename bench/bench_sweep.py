@@ -2,6 +2,7 @@
 
     python bench/bench_sweep.py [--trials 8] [--epochs 100] [--jobs 2]
     python bench/bench_sweep.py --scale 100,1000 [--dask]   # the driver's cost per trial, tiny trials
+    python bench/bench_sweep.py --peer 200 [--repeat 3]     # that cost now against the path as before
 
 Both runs go through the same path as ``mlrun sweep`` (the driver writes every run directory). Each
 worker is held to one BLAS thread, so the ratio measures process parallelism, not BLAS threading.
@@ -14,6 +15,7 @@ sweeps of one process); its time is printed too: it is what a one-off ``mlrun sw
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -74,11 +76,11 @@ def scale(sizes: list[int], jobs: int, dask: bool, runs_dir: str) -> None:
 
     def timed_call(name, fn):
         def wrapper(*args, **kwargs):
-            started = time.process_time()
+            started = time.thread_time()  # this thread's: an in-process Dask scheduler runs in others
             try:
                 return fn(*args, **kwargs)
             finally:
-                spent[name] += time.process_time() - started
+                spent[name] += time.thread_time() - started
         return wrapper
 
     writer.SweepWriter.record = timed_call("record", writer.SweepWriter.record)
@@ -92,18 +94,65 @@ def scale(sizes: list[int], jobs: int, dask: bool, runs_dir: str) -> None:
     sweep(TINY, seeds=jobs, runs_dir=runs_dir, command=["bench_sweep"], **executor)  # start and import
     for n in sizes:
         spent.update(record=0.0, journal=0.0)
-        before, cpu, wall = rss_mb(), time.process_time(), time.perf_counter()
+        before, cpu, wall, mine = rss_mb(), time.process_time(), time.perf_counter(), time.thread_time()
         result = sweep(TINY, seeds=n, runs_dir=runs_dir, command=["bench_sweep"], **executor)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        cpu, wall, mine = time.process_time() - cpu, time.perf_counter() - wall, time.thread_time() - mine
         if result.counts.get("completed") != n:
             sys.exit(f"bench: expected {n} completed trials, got {result.counts}")
         print(f"{n:5d} trials on {result.executor}: {wall:6.1f} s wall, driver CPU {1000 * cpu / n:5.2f} ms/trial "
               f"(run directories {1000 * spent['record'] / n:5.2f}, sweep.json log {1000 * spent['journal'] / n:5.3f}, "
-              f"the rest {1000 * (cpu - spent['record'] - spent['journal']) / n:5.2f}); "
+              f"the rest of the driver's thread {1000 * (mine - spent['record'] - spent['journal']) / n:5.2f}, "
+              f"other threads {1000 * (cpu - mine) / n:5.2f}); "
               f"driver RSS {before:.0f} -> {rss_mb():.0f} MB; "
               f"sweep.json {os.path.getsize(result.path / 'sweep.json') / 1e3:.0f} kB")
     if cluster is not None:
         cluster.close()
+
+
+class as_before:
+    """The recording path as it was before the per-trial fixes (the same-run peer of ``--peer``): PyYAML's
+    pure-Python emitter, package metadata and threadpoolctl's library scan on every run, run.json
+    written when the trial's directory is started and again when it is finished."""
+
+    def __enter__(self):
+        import yaml
+        from threadpoolctl import ThreadpoolController
+
+        from mlrun.runs import directory, files
+
+        self.saved = files._DUMPER, directory.versions, directory._controller, directory.RunDir.start
+        start = directory.RunDir.start
+
+        def uncached_versions():
+            directory._versions.cache_clear()
+            return dict(directory._versions())
+
+        files._DUMPER, directory.versions = yaml.SafeDumper, uncached_versions
+        directory._controller = lambda n_modules: ThreadpoolController()
+        directory.RunDir.start = lambda self, *args, write=True, **kw: start(self, *args, write=True, **kw)
+        return self
+
+    def __exit__(self, *exc):
+        from mlrun.runs import directory, files
+
+        files._DUMPER, directory.versions, directory._controller, directory.RunDir.start = self.saved
+
+
+def peer(n: int, jobs: int, repeat: int, runs_dir: str) -> None:
+    """Driver CPU per trial now against ``as_before``, alternating in one process (a same-run ratio: the
+    machine's load changes CPU seconds per instruction, so absolute figures vary by 2x on a shared box)."""
+    sweep(TINY, seeds=jobs, jobs=jobs, runs_dir=runs_dir, command=["bench_sweep"])  # start and import
+    figures = {"now": [], "before": []}
+    for _ in range(repeat):
+        for arm in ("before", "now"):
+            with as_before() if arm == "before" else contextlib.nullcontext():
+                cpu = time.process_time()
+                sweep(TINY, seeds=n, jobs=jobs, runs_dir=runs_dir, command=["bench_sweep"])
+                figures[arm].append(1000 * (time.process_time() - cpu) / n)
+    now, before = statistics.median(figures["now"]), statistics.median(figures["before"])
+    print(f"{n} trials x {repeat}, driver CPU ms/trial: before {' '.join(f'{x:.2f}' for x in figures['before'])}"
+          f", now {' '.join(f'{x:.2f}' for x in figures['now'])}; medians {before:.2f} -> {now:.2f} "
+          f"(ratio {now / before:.2f})")
 
 
 def main() -> int:
@@ -114,8 +163,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="pairs of runs, --jobs 1 then --jobs N")
     parser.add_argument("--scale", metavar="N,N", help="tiny-trial sweeps of these sizes: the driver's cost per trial")
     parser.add_argument("--dask", action="store_true", help="--scale on a local Dask cluster of --jobs processes")
+    parser.add_argument("--peer", type=int, metavar="N", help="N tiny trials: driver CPU now against as before")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} (other work skews the ratio)")
+    if args.peer:
+        with tempfile.TemporaryDirectory() as tmp:
+            peer(args.peer, args.jobs, args.repeat, tmp)
+        return 0
     if args.scale:
         with tempfile.TemporaryDirectory() as tmp:
             scale([int(n) for n in args.scale.split(",")], args.jobs, args.dask, tmp)

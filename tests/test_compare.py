@@ -518,3 +518,27 @@ def test_plot_of_thirty_runs_warns_about_nothing(tmp_path):
         result = invoke(root, "--plot", tmp_path / "thirty.png", "--format", "csv")
     assert result.exit_code == 0 and "tight" not in result.stderr.lower()
     assert (tmp_path / "thirty.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_group_warns_once_per_group_when_two_sweeps_of_one_grid_are_merged(tmp_path):
+    import shutil
+
+    import mlrun
+
+    spec = {"name": "twice", "data": {"dataset": "iris"}, "model": {"hidden_layers": 1, "neurons": 4},
+            "training": {"epochs": 2, "batch_size": 32}, "optimizer": {"name": "adam", "learning_rate": 0.01}}
+    grid = {"optimizer.learning_rate": [0.01, 0.1]}
+    first = mlrun.sweep(spec, grid=grid, seeds=2, jobs=1, runs_dir=tmp_path)
+    assert first.exit_code == 0
+    shutil.copytree(first.path, tmp_path / "copy")  # the same sweep twice under one folder
+    heard: list[str] = []
+    rows = cmp.compare([tmp_path], group=True, on_warning=heard.append)
+    assert sorted(r["n"] for r in rows) == [4, 4] and rows.warnings == heard
+    assert sorted(heard) == [
+        f"group twice optimizer.learning_rate={rate} holds seed 0 2 times, seed 1 2 times (n = 4 from 2 seeds): "
+        "runs repeated (two sweeps of one grid?), so its ± is not over independent seeds" for rate in (0.01, 0.1)]
+    assert cmp.compare([first.path], group=True, on_warning=heard.append).warnings == []  # one sweep: no warning
+    out = CliRunner().invoke(cli, ["compare", "--group", str(tmp_path)])
+    assert out.exit_code == 0
+    lines = [line for line in out.output.splitlines() if line.startswith("warning: group twice")]
+    assert len(lines) == 2 and "learning_rate=0.1 holds seed 0 2 times" in " ".join(lines)

@@ -145,11 +145,29 @@ def replay_asha(rungs: dict, eta: float) -> set[str]:
     return pruned
 
 
+def configuration(key: str) -> str:
+    """A trial key's configuration (seed-aware pruning's unit): the key without its seed."""
+    return key.rsplit("; seed=", 1)[0]
+
+
 def check_pruned_sweep(res, eta=3) -> dict:
+    """sweep.json's decisions replayed on its rung table of configurations; every seed of a pruned
+    configuration pruned at the same rung with the same record, whose value is the seeds' mean."""
     man = read_json(res.path / "sweep.json")
     assert man["pruning"]["rule"] == "asha" and man["pruning"]["metric"] == "val_loss"
-    pruned = {(k, t["pruning"]["rung"]) for k, t in man["trials"].items() if t["status"] == "pruned"}
+    pruned = {(configuration(k), t["pruning"]["rung"]) for k, t in man["trials"].items()
+              if t["status"] == "pruned"}
     assert pruned and pruned == replay_asha(man["pruning"]["rungs"], eta)
+    by_config: dict = {}
+    for key, trial in man["trials"].items():
+        by_config.setdefault(configuration(key), []).append((key, trial))
+    for seeds in by_config.values():
+        assert len({json.dumps(t.get("pruning"), sort_keys=True) for _, t in seeds}) == 1
+        if seeds[0][1]["status"] == "pruned":
+            rung = seeds[0][1]["pruning"]["rung"]
+            losses = [read_history(res.path / t["run"] / "history.csv")[rung - 1]["val_loss"] for _, t in seeds]
+            assert seeds[0][1]["pruning"]["value"] == pytest.approx(np.mean(losses), rel=1e-12)
+            assert seeds[0][1]["pruning"]["seeds"] == len(seeds)
     for key, trial in man["trials"].items():
         info = read_json(res.path / trial["run"] / "run.json")
         rows = read_history(res.path / trial["run"] / "history.csv")
@@ -157,7 +175,7 @@ def check_pruned_sweep(res, eta=3) -> dict:
             rung = trial["pruning"]["rung"]
             assert info["status"] == "pruned" and info["stop_reason"] == "pruned" and info["epochs"] == rung
             assert info["pruning"] == trial["pruning"] and len(rows) == rung
-            assert trial["pruning"]["value"] == man["pruning"]["rungs"][str(rung)][key]
+            assert trial["pruning"]["value"] == man["pruning"]["rungs"][str(rung)][configuration(key)]
         else:
             assert trial["status"] == "completed" and info["epochs"] == 9 and len(rows) == 9
     return man
@@ -204,6 +222,9 @@ def test_cli_prune(tmp_path):
                               "--runs-dir", str(tmp_path / "runs")])
     assert out.exit_code == 0, out.output
     assert "pruned" in out.output and "at epoch 1: val_loss" in out.output
+    seeded = runner.invoke(cli, ["sweep", str(spec), "--grid", "optimizer.learning_rate=0.001,0.1", "--seeds", "2",
+                                 "--prune", "asha", "-j", "1", "--runs-dir", str(tmp_path / "seeded")])
+    assert seeded.exit_code == 0 and seeded.output.count("seeds) behind") == 2, seeded.output
     for args, words in ((["--prune", "asha", "--grace-period", "10"], "--grace-period must be in [1, 9]"),
                         (["--grace-period", "2"], "go with --prune") ,
                         (["--prune", "asha", "--prune-metric", "loss"], "--prune-metric must be")):
@@ -216,12 +237,95 @@ def test_cli_prune(tmp_path):
 def test_a_pruned_sweep_submits_its_trials_in_a_seeded_shuffle(tmp_path):
     from mlrun.sweeps.plan import submission_order
 
+    assert submission_order(list(range(6)), 6, seed=0, seeds=2) == \
+        [p * 2 + j for p in np.random.default_rng([0x5357, 0]).permutation(3) for j in range(2)]
     order = submission_order(list(range(12)), 12, seed=0)
     assert sorted(order) == list(range(12)) and order != list(range(12))
     assert order == [int(i) for i in np.random.default_rng([0x5357, 0]).permutation(12)]
     assert submission_order([1, 5, 7, 11], 12, seed=0) == [i for i in order if i in (1, 5, 7, 11)]  # --resume
     assert submission_order(list(range(12)), 12, seed=1) != order
-    res = sweep_api(MOONS, grid={"optimizer.learning_rate": RATES}, seeds=2, jobs=1, runs_dir=tmp_path,
+    res = sweep_api(MOONS, grid={"optimizer.learning_rate": RATES}, jobs=1, runs_dir=tmp_path,
                     prune="asha")
     arrivals = list(read_json(res.path / "sweep.json")["pruning"]["rungs"]["1"])
+    order = submission_order(list(range(6)), 6, seed=0)
     assert arrivals == [res.trials[i].key for i in order]  # one worker: rung 1 sees them in submission order
+
+
+# -- seed-aware pruning -------------------------------------------------------------------------------
+def test_a_configuration_is_judged_on_the_mean_over_its_seeds():
+    # eta 2: the cutoff is the median of the configurations recorded before; A = 0.3, B = 1.0, C = 0.2
+    pruner = Pruner("asha", max_epochs=4, grace_period=1, reduction_factor=2)
+    a = pruner.decide_group("A", [history({1: 0.2}), history({1: 0.4})], 1)
+    b = pruner.decide_group("B", [history({1: 0.9}), history({1: 1.1})], 1)
+    c = pruner.decide_group("C", [history({1: 0.1}), history({1: 0.3})], 1)
+    assert (a.stop, b.stop, c.stop) == (False, True, False)
+    assert pruner.rungs[1] == pytest.approx({"A": 0.3, "B": 1.0, "C": 0.2})
+    assert b.to_dict() == pytest.approx({"rule": "asha", "rung": 1, "metric": "val_loss", "value": 1.0,
+                                         "cutoff": 0.3, "seeds": 2})
+    assert c.cutoff == pytest.approx(0.65)  # the median of 0.3 and 1.0
+
+
+class _Outcome:
+    def __init__(self, history, stop_reason, status="completed"):
+        self.history, self.stop_reason, self.status = history, stop_reason, status
+        self.epochs, self.advice = len(history), []
+
+
+class TablePool:
+    """A pool whose trials follow a table of losses (index -> per-epoch val_loss; None: diverged
+    there), in submission order; it records what was submitted (index, epoch trained to)."""
+
+    def __init__(self, losses: dict[int, list]) -> None:
+        from collections import deque
+
+        self.losses, self.calls, self.submitted = losses, deque(), []
+
+    share = staticmethod(lambda text: text)
+
+    def submit(self, fn, index, cfg, text, stop_at, resume=None):
+        self.submitted.append((index, stop_at))
+        self.calls.append((index, cfg.training.epochs, stop_at))
+
+    def next_done(self):
+        from mlrun.sweeps.segments import SegmentResult
+
+        index, epochs, stop_at = self.calls.popleft()
+        rows = [{"epoch": e, "val_loss": v} for e, v in enumerate(self.losses[index][:stop_at], 1)]
+        if rows[-1]["val_loss"] is None:
+            return SegmentResult(index, _Outcome(rows, "diverged", "diverged"), None)
+        if stop_at < epochs:
+            return SegmentResult(index, _Outcome(rows, "rung"), None, state=({"epoch": stop_at}, {}, {}))
+        return SegmentResult(index, _Outcome(rows, None), None)
+
+    def close(self):
+        pass
+
+
+def test_seeds_wait_for_each_other_at_a_rung_and_a_configuration_is_pruned_whole():
+    from types import SimpleNamespace
+
+    from mlrun.sweeps.segments import pruned_results
+
+    # configurations A (trials 0, 1), B (2, 3), C (4, 5) x 2 seeds, 4 epochs, eta 2: rungs at 1 and 2.
+    # A leads; B's mean at epoch 1 (1.0) is behind A's (0.3): pruned; C's seed 4 diverges at epoch 1,
+    # so C is judged on seed 5 alone (0.2): kept.
+    losses = {0: [0.2, 0.2, 0.1, 0.1], 1: [0.4, 0.3, 0.2, 0.2], 2: [0.9, 0.8, 0.7, 0.6],
+              3: [1.1, 1.0, 0.9, 0.8], 4: [None], 5: [0.2, 0.1, 0.1, 0.1]}
+    cfg = SimpleNamespace(training=SimpleNamespace(epochs=4))
+    tasks = [(i, cfg, None) for i in range(6)]
+    pool = TablePool(losses)
+    pruner = Pruner("asha", max_epochs=4, grace_period=1, reduction_factor=2)
+    groups = ["A", "A", "B", "B", "C", "C"]
+    finals = list(pruned_results(tasks, [str(i) for i in range(6)], pool, 1, pruner, groups=groups))
+    status = {r.index: r.outcome.status for r in finals}
+    assert status == {0: "completed", 1: "completed", 2: "pruned", 3: "pruned", 4: "diverged", 5: "completed"}
+    prunings = [r.pruning for r in finals if r.index in (2, 3)]
+    assert prunings[0] == prunings[1] == pytest.approx(
+        {"rule": "asha", "rung": 1, "metric": "val_loss", "value": 1.0, "cutoff": 0.3, "seeds": 2})
+    assert all(len(r.outcome.history) == 1 for r in finals if r.index in (2, 3))
+    assert "(mean of 2 seeds)" in next(r for r in finals if r.index == 2).outcome.advice[0]
+    # seed 0 waits at epoch 1 for seed 1 before either goes on; continuations go first
+    assert pool.submitted[:6] == [(0, 1), (1, 1), (0, 2), (1, 2), (0, 4), (1, 4)]
+    assert pruner.rungs[1] == pytest.approx({"A": 0.3, "B": 1.0, "C": 0.2})
+    assert pruner.rungs[2] == pytest.approx({"A": 0.25, "C": 0.1})
+    assert pruner.completed["A"] == pytest.approx({1: 0.3, 2: 0.25})

@@ -421,3 +421,34 @@ def test_history_via_rundir_with_explicit_metrics(tmp_path):
         {"epoch": 1, "learning_rate": None, "momentum": None, "train_loss": 2.0, "val_loss": None,
          "grad_norm": None, "val_r2": None, "seconds": None},
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", ["configs/default_dnn.yaml", "configs/examples/mackey_glass_mtp.yaml",
+                                  "configs/examples/imbalanced_pr_auc.yaml", "configs/studies/bitwise.yaml",
+                                  "odd values"])
+def test_config_yaml_from_libyaml_is_the_pure_python_emitters_text(spec):
+    from mlrun.runs.files import yaml_text
+    from mlrun.spec.loading import load_config
+
+    if spec == "odd values":  # what a spec's strings and numbers can hold
+        obj = {"name": "é ü 日本", "path": "a: b # c", "empty": "", "multi": "one\ntwo", "tiny": 1e-12,
+               "big": 1.5e300, "neg": -0.0, "none": None, "yes": "yes", "long": "word " * 40,
+               "nested": [[1, 2], {"k": [True, False]}], "int": 12345678901234567890}
+    else:
+        obj = load_config(Path(__file__).parents[1] / spec).to_dict()
+    assert hasattr(yaml, "CSafeDumper")  # the venv's PyYAML is built with libyaml
+    assert yaml_text(obj, yaml.CSafeDumper) == yaml_text(obj, yaml.SafeDumper)
+    assert yaml.safe_load(yaml_text(obj)) == obj
+
+
+def test_versions_and_blas_are_cached_per_process_but_blas_threads_are_current():
+    from threadpoolctl import threadpool_limits
+
+    first = runs.versions()
+    first["numpy"] = "edited"  # a caller's copy
+    assert runs.versions()["numpy"] == np.__version__
+    assert runs._versions.cache_info().hits >= 1
+    before = runs.blas_info()
+    with threadpool_limits(limits=1):
+        assert {lib["num_threads"] for lib in runs.blas_info()} == {1}
+    assert runs.blas_info() == before

@@ -406,3 +406,23 @@ def test_a_config_sweeps_a_part_name_without_its_old_defaults(tmp_path):
     result = sweep_api(cfg, grid={"optimizer.name": ["sgd", "adam"]}, seeds=1, jobs=1, runs_dir=tmp_path)
     assert [t.status for t in result.trials] == ["completed", "completed"]
     assert sorted(t.overrides for t in result.trials) == [["optimizer.name=adam"], ["optimizer.name=sgd"]]
+
+
+def test_the_driver_writes_each_trials_run_json_once_complete(tmp_path, monkeypatch):
+    import os
+
+    from mlrun.runs import files
+
+    synced, written = [], []
+    real_fsync, real_write = os.fsync, files.atomic_write
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    monkeypatch.setattr(files, "atomic_write", lambda path, data: written.append(path.name) or real_write(path, data))
+    spec = {**MOONS, "training": {"epochs": 2, "batch_size": 32}}
+    res = sweep_api(spec, seeds=2, jobs=1, runs_dir=tmp_path)
+    assert res.counts == {"completed": 2}
+    per_trial = sorted(name for name in written if name not in ("sweep.json",))
+    assert per_trial.count("run.json") == 2  # once per trial, complete: never "running" on disk
+    assert per_trial.count("config.yaml") == 2
+    trial_files = sorted(p.name for p in (tmp_path / res.path.name / res.trials[0].run).iterdir())
+    # one fsync per file of a run directory (it was one more for run.json's "running" write)
+    assert len(synced) == len(written) and len(written) == 2 * len(trial_files) + written.count("sweep.json")

@@ -155,6 +155,12 @@ def test_pruned_on_worker_processes_the_decisions_are_the_in_process_ones(tmp_pa
     assert [(t["status"], t.get("pruning"), t["metrics"]) for t in mine["trials"].values()] == \
         [(t["status"], t.get("pruning"), t["metrics"]) for t in theirs["trials"].values()]
     assert len(run_dir_paths(remote.path)) == 12
+    # seed-aware: the table holds configurations, and both seeds of one share its fate
+    assert all("seed=" not in key for key in theirs["pruning"]["rungs"]["1"])
+    fates = {}
+    for key, trial in theirs["trials"].items():
+        fates.setdefault(key.rsplit("; seed=", 1)[0], set()).add((trial["status"], str(trial.get("pruning"))))
+    assert len(fates) == 6 and all(len(f) == 1 for f in fates.values())
 
 
 @pytest.mark.timeout(180)

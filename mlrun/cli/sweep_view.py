@@ -79,7 +79,8 @@ class SweepProgress:
             metric = f"  {self.metric} {fmt(value)}" if value is not None else ""
             if trial.pruning:
                 p = trial.pruning
-                metric = f"  at epoch {p['rung']}: {p['metric']} {fmt(p['value'])} behind {fmt(p['cutoff'])}"
+                over = f" (mean of {p['seeds']} seeds)" if p.get("seeds") else ""
+                metric = f"  at epoch {p['rung']}: {p['metric']} {fmt(p['value'])}{over} behind {fmt(p['cutoff'])}"
             self.console.print(styled(f"[{self.done}/{len(result.to_run)}] ",
                                       (str(trial.status), status_style(trial.status)),
                                       f" {self.label(trial)}{metric}  ({fmt(trial.seconds, 3)} s)"))

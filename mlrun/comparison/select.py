@@ -10,6 +10,7 @@ import functools
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 
 from mlrun.comparison.filters import apply_filters
@@ -160,8 +161,9 @@ def _mean_key(key: str) -> str:
     return f"{key}.mean"
 
 
-def group_rows(rows: list[dict]) -> list[dict]:
-    """Seed groups in first-seen order; unreadable rows pass through as they are."""
+def group_rows(rows: list[dict], warn: Callable[[str], None] | None = None) -> list[dict]:
+    """Seed groups in first-seen order; unreadable rows pass through as they are. ``warn`` hears of a
+    group holding one seed twice (two sweeps of one grid merged: its n counts copies, its std shrinks)."""
     groups: dict[tuple, list[dict]] = {}
     loose = []
     for row in rows:
@@ -169,7 +171,26 @@ def group_rows(rows: list[dict]) -> list[dict]:
             loose.append(row)
         else:
             groups.setdefault(group_key(row), []).append(row)
+    if warn is not None:
+        _warn_repeated_seeds(list(groups.values()), warn)
     return [merge_group(members) for members in groups.values()] + loose
+
+
+def _warn_repeated_seeds(groups: list[list[dict]], warn: Callable[[str], None]) -> None:
+    """One line per group with a repeated seed, naming the group by its name and the parameters that
+    tell the groups apart."""
+    firsts = [members[0] for members in groups]
+    keys = _ordered_keys(firsts, lambda k: is_param(k) and k not in SEED_KEYS)
+    differing = [k for k in keys if len({repr(_comparable(f.get(k))) for f in firsts}) > 1]
+    for members in groups:
+        counts = Counter(m.get("seed") for m in members)
+        repeated = [f"seed {seed} {n} times" for seed, n in counts.items() if n > 1]
+        if not repeated:
+            continue
+        first = members[0]
+        label = " ".join([str(first.get("name") or first["run"]), *(f"{k}={first.get(k)}" for k in differing)])
+        warn(f"group {label} holds {', '.join(repeated)} (n = {len(members)} from {len(counts)} seeds): "
+             "runs repeated (two sweeps of one grid?), so its ± is not over independent seeds")
 
 
 # ---------------------------------------------------------------- the public function
@@ -219,7 +240,7 @@ def compare(
     loaded = len(rows)
     rows = apply_filters(rows, filters)
     if group:
-        rows = group_rows(rows)
+        rows = group_rows(rows, warn)
     rows = sort_rows(rows, sort, descending)
     out = Rows(rows[:top] if top is not None else rows)
     out.columns = columns(out, metrics, all_params)

@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import secrets
 import shutil
 import socket
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +28,14 @@ STATUSES = ("running", "completed", "diverged", "pruned", "interrupted", "failed
 
 
 def versions() -> dict:
-    """Python, numpy, scikit-learn and mlrun versions (package metadata, no heavy imports)."""
+    """Python, numpy, scikit-learn and mlrun versions (package metadata, no heavy imports); a copy of
+    the process's first answer (importlib.metadata scans sys.path on every call, and a sweep's driver
+    asks for each trial; installed versions do not change under a running process)."""
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict:
     from importlib import metadata
 
     out = {"python": platform.python_version(), "numpy": np.__version__}
@@ -43,9 +52,7 @@ def versions() -> dict:
 
 
 def blas_info() -> list[dict]:
-    """threadpoolctl's view of the loaded BLAS/OpenMP libraries."""
-    from threadpoolctl import threadpool_info
-
+    """threadpoolctl's view of the loaded BLAS/OpenMP libraries, with their thread counts as of now."""
     return [
         {
             "internal_api": lib.get("internal_api"),
@@ -53,8 +60,18 @@ def blas_info() -> list[dict]:
             "version": lib.get("version"),
             "filepath": os.path.basename(lib.get("filepath") or ""),
         }
-        for lib in threadpool_info()
+        for lib in _controller(len(sys.modules)).info()
     ]
+
+
+@functools.lru_cache(maxsize=1)
+def _controller(n_modules: int):
+    """threadpoolctl's scan of the loaded libraries (every shared object of the process), redone only
+    when modules were imported since (a new import is how a new BLAS or OpenMP library gets loaded);
+    its ``info()`` still asks each library for its current thread count."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 class RunFailed(Exception):
@@ -105,6 +122,7 @@ class RunDir:
 
     def __init__(self, path) -> None:
         self.path = Path(path)
+        self.staged: dict | None = None  # run.json held back by start(write=False)
         if not self.path.is_dir():
             raise FileNotFoundError(f"no such run directory: {self.path}")
 
@@ -185,7 +203,10 @@ class RunDir:
         return path
 
     def write_json(self, rel, obj) -> Path:
-        return write_json(self._target(rel), obj)
+        path = write_json(self._target(rel), obj)
+        if rel == "run.json":
+            self.staged = None
+        return path
 
     def write_yaml(self, rel, obj) -> Path:
         return write_yaml(self._target(rel), obj)
@@ -201,8 +222,12 @@ class RunDir:
 
     # -- run.json life cycle (only the driver process writes it, so no lock is needed)
 
-    def start(self, kind, params, resolved, seed, smoke, command, extra=None) -> dict:
-        """Write run.json with status "running", pid, host, start time, heartbeat, versions, BLAS."""
+    def start(self, kind, params, resolved, seed, smoke, command, extra=None, write: bool = True) -> dict:
+        """Write run.json with status "running", pid, host, start time, heartbeat, versions, BLAS.
+
+        ``write=False`` holds it back until ``update``/``finish`` (a sweep's driver records a trial that
+        has already ended: "running" would last milliseconds and cost a write and an fsync; without
+        run.json the directory is not a run, so nobody sees it half recorded)."""
         now = time.time()
         run = {
             "name": self.name,
@@ -227,11 +252,14 @@ class RunDir:
             "error": None,
             **(extra or {}),
         }
-        self.write_json("run.json", run)
+        if write:
+            self.write_json("run.json", run)
+        else:
+            self.staged = run
         return run
 
     def info(self) -> dict:
-        return self.read_json("run.json")
+        return dict(self.staged) if self.staged is not None else self.read_json("run.json")
 
     def update(self, **fields) -> dict:
         """Read-modify-write of run.json (atomic)."""

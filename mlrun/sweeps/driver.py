@@ -59,7 +59,7 @@ def _execute(plan: Plan, result: SweepResult, manifest: dict, todo: list[int], j
              on_event, pruner: Pruner | None = None, dask_wait: float = DEFAULT_WAIT) -> SweepResult:
     """Run ``todo`` with joblib (``jobs`` processes) or on Dask, through the one writer."""
     if pruner is not None:
-        todo = submission_order(todo, len(plan.trials), plan.seed)
+        todo = submission_order(todo, len(plan.trials), plan.seed, plan.seeds)
     if dask:
         return _on_dask(plan, result, manifest, todo, jobs, dask, fail_fast, on_event, pruner, dask_wait)
     n = min(int(jobs or default_jobs()), max(1, len(todo)))

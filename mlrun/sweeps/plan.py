@@ -135,14 +135,17 @@ class Plan:
 SHUFFLE_STREAM = 0x5357  # the submission order's own generator stream, apart from every training seed
 
 
-def submission_order(todo: list[int], n_trials: int, seed: int) -> list[int]:
+def submission_order(todo: list[int], n_trials: int, seed: int, seeds: int = 1) -> list[int]:
     """``todo`` in a shuffled order, for a pruned sweep: the grid order puts similar trials together (the
     seeds of a configuration, then its neighbours), so ASHA's first rungs would fill without competition.
     The permutation of all ``n_trials`` by ``np.random.default_rng([SHUFFLE_STREAM, seed])`` is the same
-    for a sweep and its ``--resume``, which submits its remaining trials in the same relative order."""
-    wanted = set(todo)
-    order = np.random.default_rng([SHUFFLE_STREAM, int(seed)]).permutation(n_trials)
-    return [int(i) for i in order if int(i) in wanted]
+    for a sweep and its ``--resume``, which submits its remaining trials in the same relative order.
+    With ``seeds`` > 1 the configurations are shuffled and each one's seeds stay together (seed-aware
+    pruning judges a configuration once its seeds reach a rung, so they should get there together)."""
+    wanted, seeds = set(todo), max(1, int(seeds))
+    points = np.random.default_rng([SHUFFLE_STREAM, int(seed)]).permutation(n_trials // seeds)
+    order = [int(p) * seeds + j for p in points for j in range(seeds)]
+    return [i for i in order if i in wanted]
 
 
 def _raw_spec(cfg) -> tuple[dict, Config]:

@@ -42,11 +42,13 @@ class Decision:
     value: float | None
     cutoff: float | None
     rule: str
+    seeds: int | None = None  # seed-aware: how many seeds the value is the mean of
 
     def to_dict(self) -> dict:
         value = self.value if self.value is not None and math.isfinite(self.value) else None
-        return {"rule": self.rule, "rung": self.rung, "metric": self.metric, "value": value,
-                "cutoff": self.cutoff}
+        record = {"rule": self.rule, "rung": self.rung, "metric": self.metric, "value": value,
+                  "cutoff": self.cutoff}
+        return record if self.seeds is None else {**record, "seeds": self.seeds}
 
 
 @dataclass
@@ -145,6 +147,13 @@ class Pruner:
         stop = math.isnan(best) or best < median
         return Decision(stop, rung, self.metric, value, self._unscore(median), "median")
 
+    def decide_group(self, group: str, histories: list[list[dict]], rung: int) -> Decision:
+        """Seed-aware: configuration ``group`` judged at ``rung`` on the mean, epoch by epoch, of the
+        ``histories`` of its seeds that reached it; the table records the configuration, not a seed."""
+        decision = self.decide(group, mean_history(histories, self.metric, rung), rung)
+        decision.seeds = len(histories)
+        return decision
+
     def finished(self, key: str, history: list[dict]) -> None:
         """A trial trained to its end: its values at the rungs feed the median rule."""
         values = {m: _value_at(history, m, self.metric) for m in self.milestones if m <= len(history)}
@@ -174,6 +183,17 @@ def make_pruner(configs: list, prune: str | dict | None) -> Pruner | None:
         return None
     fields = {"rule": prune} if isinstance(prune, str) else {k: v for k, v in prune.items() if v is not None}
     return Pruner(max_epochs=max(c.training.epochs for c in configs), **fields)
+
+
+def mean_history(histories: list[list[dict]], metric: str, epochs: int) -> list[dict]:
+    """``metric``'s mean over ``histories`` at each epoch up to ``epochs`` (NaN if a seed lacks it or
+    it is not finite: a configuration with a diverged seed at a rung is judged as diverged)."""
+    rows = []
+    for epoch in range(1, epochs + 1):
+        values = [_value_at(h, epoch, metric) for h in histories]
+        finite = all(v is not None and math.isfinite(v) for v in values) and values
+        rows.append({metric: float(np.mean(values)) if finite else math.nan})
+    return rows
 
 
 def _value_at(history: list[dict], epoch: int, metric: str) -> float | None:

@@ -143,11 +143,16 @@ class _Pending:
 
 
 def pruned_results(tasks: list[tuple], keys: list[str], pool, slots: int, pruner: Pruner,
-                   on_decision: Callable[[], None] | None = None) -> Iterator[WorkerResult]:
+                   on_decision: Callable[[], None] | None = None,
+                   groups: list[str] | None = None) -> Iterator[WorkerResult]:
     """Run ``tasks`` (index, Config, csv_text) rung by rung on ``pool``; yield each trial's final result
-    (completed, diverged, failed, interrupted or pruned). ``on_decision`` runs after every rung."""
+    (completed, diverged, failed, interrupted or pruned). ``on_decision`` runs after every rung.
+    ``groups`` (each trial's configuration, with several seeds): judge configurations (``seeded``)."""
+    from mlrun.sweeps.seeded import SeedGroups
+
     queue = deque(_Pending(i, cfg, text) for i, cfg, text in tasks)
     running: dict[int, _Pending] = {}
+    seeded = None if groups is None else SeedGroups(groups, [t[0] for t in tasks], pruner)
     try:
         while queue or running:
             while queue and len(running) < max(1, slots):
@@ -159,11 +164,11 @@ def pruned_results(tasks: list[tuple], keys: list[str], pool, slots: int, pruner
             job = running.pop(res.index)
             job.seconds += res.seconds
             res.seconds = job.seconds
-            final = _judge(res, job, keys[job.index], pruner, queue)
+            finals = (seeded.arrive(res, job, queue, _pruned) if seeded is not None
+                      else [f for f in [_judge(res, job, keys[job.index], pruner, queue)] if f is not None])
             if on_decision is not None:
                 on_decision()
-            if final is not None:
-                yield final
+            yield from finals
     finally:
         pool.close()
 
@@ -180,9 +185,16 @@ def _judge(res: WorkerResult, job: _Pending, key: str, pruner: Pruner, queue: de
         job.resume = state
         queue.appendleft(job)
         return None
+    return _pruned(res, decision)
+
+
+def _pruned(res: WorkerResult, decision) -> SegmentResult:
+    """The final result of a trial stopped by ``decision`` at its rung."""
+    outcome = res.outcome
     outcome.status, outcome.stop_reason = "pruned", "pruned"
+    over = "" if decision.seeds is None else f" (mean of {decision.seeds} seeds)"
     outcome.advice.insert(0, f"pruned at epoch {decision.rung} by {decision.rule}: {decision.metric} "
-                             f"{_number(decision.value)} is behind the cutoff {_number(decision.cutoff)}")
+                             f"{_number(decision.value)}{over} is behind the cutoff {_number(decision.cutoff)}")
     return SegmentResult(res.index, outcome, None, None, res.seconds, res.host, res.versions, res.worker,
                          pruning=decision.to_dict())
 

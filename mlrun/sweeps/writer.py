@@ -75,10 +75,13 @@ class SweepWriter:
 
     def pruned(self, make_pool: Callable, slots: int) -> Callable[[list], Iterator[WorkerResult]]:
         """The executor's results with pruning: trials go rung by rung and the log keeps each decision."""
+        from mlrun.sweeps.seeded import group_keys
         from mlrun.sweeps.segments import pruned_results
 
         keys = [t.key for t in self.result.trials]
-        return lambda tasks: pruned_results(tasks, keys, make_pool(), slots, self.pruner, self.log_pruning)
+        groups = group_keys(self.plan.trials) if self.plan.seeds > 1 else None
+        return lambda tasks: pruned_results(tasks, keys, make_pool(), slots, self.pruner, self.log_pruning,
+                                            groups)
 
     # -- run directories --------------------------------------------------------------------------------
     def csv_text(self, cfg: Config) -> str | None:
@@ -119,7 +122,9 @@ class SweepWriter:
         run_dir.start(kind="train", params=flatten(spec), resolved={}, seed=cfg.seed, smoke=False,
                       command=self.manifest.get("command"),
                       extra={"name": cfg.name, "sweep": {"dir": self.result.path.name, "trial": trial.key},
-                             "worker": res.worker or ({"host": res.host} if res.host else None)})
+                             "worker": res.worker or ({"host": res.host} if res.host else None),
+                             **({"pruning": trial.pruning} if trial.pruning else {})},
+                      write=False)  # run.json is written once, complete, by finish
         if res.outcome is None:
             run_dir.finish("failed", None, 0, error=res.error, traceback=res.traceback,
                            timings={"train_seconds": None, "total_seconds": res.seconds})
@@ -128,8 +133,6 @@ class SweepWriter:
         # plots are off by default: drawing them (seconds per run) in the one driver would serialise a sweep
         plots = bool(self.manifest.get("plots"))
         run = record_outcome(run_dir, res.outcome, res.seconds, plots=plots)
-        if trial.pruning:
-            run_dir.update(pruning=trial.pruning)
         trial.status, trial.metrics = run.status, _main_metrics(run.metrics)
 
     # -- the loop ---------------------------------------------------------------------------------------
