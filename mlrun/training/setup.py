@@ -13,7 +13,7 @@ import numpy as np
 
 from mlrun.metrics.epoch import classification_epoch, regression_epoch
 from mlrun.metrics.names import CLASSIFICATION_METRICS, REGRESSION_METRICS, epoch_metrics
-from mlrun.nn.bitwise import bitwise_specs, is_bitwise
+from mlrun.nn.bitwise import bitwise_layers, bitwise_specs, is_bitwise
 from mlrun.nn.mtp import MTPNetwork, stack_targets
 from mlrun.nn.network import Network, expand_model, output_spec
 from mlrun.optim.schedules import build_schedule
@@ -265,7 +265,7 @@ def build_setup(cfg: Config, dataset, callbacks=(), *, resolved: dict | None = N
     stopping = {} if range_test is not None else {
         "tolerance": training.tolerance, "val_metrics": val_metric_fn(dataset, logged_metrics(cfg, dataset.task)),
         "early_stopping": training.early_stopping.model_dump() if training.early_stopping else None}
-    if range_test is None and is_bitwise(cfg.to_dict()["model"]):
+    if range_test is None and bitwise_layers(network):  # the stages of the network just built
         callbacks = [_bitwise_stages(cfg, network, epochs, resolved, smoke), *callbacks]
     trainer = Trainer(network, loss, optimizer, schedule, epochs=epochs, batch_size=training.batch_size,
                       l2=training.l2, shuffle_rng=shuffle, callbacks=callbacks, **stopping)

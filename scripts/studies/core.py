@@ -8,20 +8,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from study import progress  # scripts/study.py's progress lines, shared by every study
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs" / "studies"
 FIGURES = ROOT / "docs" / "studies"  # the PNGs docs/studies.md shows, as studies/NAME.png
-
-
-def _progress(event, result, trial=None) -> None:
-    if event == "start":
-        print(f"  {result.name}: {len(result.to_run)} trials -> {result.path}", flush=True)
-    elif event == "trial":
-        done = sum(t.status != "pending" for t in result.trials)
-        if trial.status == "failed":
-            print(f"  failed {trial.key}: {trial.error}", flush=True)
-        elif done % 50 == 0 or done == len(result.trials):
-            print(f"  {done}/{len(result.trials)} done", flush=True)
 
 
 def spec_name(spec: str) -> str:
@@ -67,7 +58,7 @@ class Context:
 
         cfg = variant_spec(spec, variant, changes) if variant or changes else CONFIGS / spec
         result = mlrun.sweep(cfg, grid=grid, jobs=self.jobs, runs_dir=self.runs_dir,
-                             on_event=_progress, command=["scripts/study_all.py", "--only", self.name])
+                             on_event=progress, command=["scripts/study_all.py", "--only", self.name])
         print(f"  {result.counts}", flush=True)
         return result.path
 
