@@ -5,7 +5,9 @@ features): the float32 network of the same shape (tanh, ``Network.predict_output
 layer) against the packed bitwise one (``PackedNetwork.predict_output``: np.bitwise_xor / bitwise_and /
 np.bitwise_count over 64-bit words). Both on the same rows, one BLAS thread, alternating, best of
 ``--rounds``; reported: rows per second of each and the ratio packed / float (above 1: packed is faster).
-Also the model.npz bytes of each (the network arrays alone). β 0 has no mask words; ``--beta`` adds them.
+Also the model.npz bytes of each, whole (``nn.packed_file.model_arrays``: the float network's arrays plus
+the ``data.*`` preprocessing, against the bitwise one-member format), with the preprocessing of w
+standard-scaled features named x0, x1, ... and 10 classes. β 0 has no mask words; ``--beta`` adds them.
 
     python bench/bench_bitwise.py [--rows 2048] [--rounds 3] [--beta 0.0] [--widths 64,256,1024,4096]
 """
@@ -22,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from mlrun.nn.bitwise import bitwise_specs
 from mlrun.nn.network import Network
 from mlrun.nn.packed import PackedNetwork
+from mlrun.nn.packed_file import model_arrays
 
 
 def networks(width: int, beta: float) -> tuple[Network, PackedNetwork]:
@@ -41,6 +44,15 @@ def best_seconds(fn, x, rounds: int) -> float:
         fn(x)
         times.append(time.perf_counter() - started)
     return min(times)
+
+
+def preprocessing(width: int) -> dict:
+    """A classification run's ``Preprocessor.state()`` for ``width`` standard-scaled features."""
+    rng = np.random.default_rng(2)
+    return {"task": "classification", "name": "bench", "scaler_kind": "standard",
+            "scaler_center": rng.standard_normal(width), "scaler_scale": rng.uniform(0.5, 2, width),
+            "feature_names": np.asarray([f"x{i}" for i in range(width)]), "target_names": np.asarray(["target"]),
+            "classes": np.arange(10)}
 
 
 def npz_bytes(arrays) -> int:
@@ -66,7 +78,9 @@ def main() -> None:
             packed.predict_output(x[:64])  # warm-up
             t_float = best_seconds(float_net.predict_output, x, args.rounds)
             t_packed = best_seconds(packed.predict_output, x, args.rounds)
-            f_bytes, p_bytes = npz_bytes(float_net.to_arrays()), npz_bytes(packed.to_arrays())
+            state = preprocessing(width)
+            f_bytes = npz_bytes(model_arrays(float_net, state))
+            p_bytes = npz_bytes(model_arrays(packed, state))
             print(f"{width:>6} {args.rows / t_float:>13,.0f} {args.rows / t_packed:>14,.0f} "
                   f"{t_float / t_packed:>13.3f} {f_bytes:>10,} {p_bytes:>11,} {f_bytes / p_bytes:>10.1f}")
 

@@ -15,6 +15,7 @@ from mlrun.cli.app import cli
 from mlrun.nn.bitwise import BitwiseDense, bitwise_specs, input_thresholds, set_binary, ternary
 from mlrun.nn.network import Network
 from mlrun.nn.packed import PackedNetwork, hamming_counts, pack_bits
+from mlrun.nn.packed_file import model_arrays, read_packed
 from mlrun.registry import build
 from mlrun.spec.errors import ConfigError
 from mlrun.training.setup import build_setup, load_data
@@ -140,7 +141,10 @@ def test_packed_equals_the_plus_minus_one_computation(seed):
     set_binary(net, True)
     np.testing.assert_array_equal(got, net.predict_output(x))  # the training forward of stage 2, too
     assert (beta > 0) == any(layer.mask is not None for layer in packed.layers)
-    np.testing.assert_array_equal(PackedNetwork.from_arrays(packed.to_arrays()).predict_output(x), got)
+    identity = {"scaler_center": np.zeros(n_in), "scaler_scale": np.ones(n_in), "task": "classification"}
+    again, state = read_packed(model_arrays(packed, identity))  # model.npz's one member, and back
+    np.testing.assert_array_equal(again.predict_output(x), got)
+    assert state["task"] == "classification" and again.dtype == packed.dtype
 
 
 def test_hamming_counts_and_packing():
@@ -156,15 +160,79 @@ def test_hamming_counts_and_packing():
                                   ((a[:, None] != b[None]) & m[None]).sum(-1))
 
 
+def _digits_state() -> dict:
+    return load_data(mlrun.load_config({"data": {"dataset": "digits"}})).state()
+
+
 def test_packed_model_is_25x_smaller_than_float32():
-    shape = [512, 512]
+    """The whole model.npz at the studied shape (digits, 256 x 256, 2 input bits): the float32 run's file
+    (network + data.* preprocessing) against the bitwise run's (one member, the scaler folded in)."""
+    state, shape = _digits_state(), [256, 256]
     float_net = Network([{"name": "dense", "units": w, "activation": "tanh"} for w in shape]
                         + [{"name": "dense", "units": 10}], 64, "float32")
-    bit_net = Network(bitwise_specs(_model(shape), 10), 64, "float32")
-    ratio = _npz_bytes(float_net.to_arrays()) / _npz_bytes(PackedNetwork.from_network(bit_net).to_arrays())
-    assert ratio > 25, ratio  # 32 bits a weight against 1, less the biases and the headers
-    sparse = Network(bitwise_specs(_model(shape, beta=0.3), 10), 64, "float32")
-    assert _npz_bytes(float_net.to_arrays()) / _npz_bytes(PackedNetwork.from_network(sparse).to_arrays()) > 12
+    bit_net = Network(bitwise_specs(_model(shape, input_bits=2), 10), 64, "float32")
+    float_bytes = _npz_bytes(model_arrays(float_net, state))
+    arrays = model_arrays(PackedNetwork.from_network(bit_net), state)
+    assert list(arrays) == ["bitwise"]
+    assert float_bytes / _npz_bytes(arrays) >= 25, float_bytes / _npz_bytes(arrays)
+    sparse = Network(bitwise_specs(_model(shape, beta=0.3, input_bits=2), 10), 64, "float32")
+    assert float_bytes / _npz_bytes(model_arrays(PackedNetwork.from_network(sparse), state)) > 13  # + mask words
+
+
+def test_the_saved_model_reads_raw_features():
+    """The scaler folded into the thresholds: raw x >= center + t·scale, rounded once to float32, is the
+    trained quantiser on (x - center) / scale; the rest of the preprocessing comes back as it was."""
+    state = _digits_state()
+    net = Network(bitwise_specs(_model([70], beta=0.2, input_bits=3), 10), 64, "float32", np.random.default_rng(1))
+    packed = PackedNetwork.from_network(net)
+    raw, pre = read_packed(model_arrays(packed, state))
+    t = np.asarray(input_thresholds(3), np.float32).astype(np.float64)  # as the float32 network held them
+    np.testing.assert_array_equal(raw.thresholds, (state["scaler_center"][:, None]
+                                                   + t * state["scaler_scale"][:, None]).astype(np.float32))
+    X = np.random.default_rng(2).uniform(0, 16, (400, 64)).round(1)  # digits-like raw rows
+    np.testing.assert_array_equal(raw.predict_output(X),
+                                  packed.predict_output((X - state["scaler_center"]) / state["scaler_scale"]))
+    for key in ("task", "name", "feature_names", "target_names", "classes"):
+        np.testing.assert_array_equal(pre[key], state[key])
+    np.testing.assert_array_equal(pre["scaler_center"], 0)
+    np.testing.assert_array_equal(pre["scaler_scale"], 1)
+
+
+def _format_1(packed: PackedNetwork, state: dict) -> dict:
+    """model.npz as the first bitwise runs wrote it (before the one-member format)."""
+    layers = [{"units": len(l.signs), "words": l.signs.shape[1], "n_in": l.n_in, "alpha": float(l.alpha),
+               "hidden": l.hidden, "mask": l.mask is not None} for l in packed.layers]
+    meta = {"in_dim": packed.in_dim, "dtype": packed.dtype.name, "thresholds": packed.thresholds[0].tolist(),
+            "layers": layers}
+    words = [l.signs.ravel() for l in packed.layers] + [l.mask.ravel() for l in packed.layers if l.mask is not None]
+    return {"bitwise": np.frombuffer(json.dumps(meta).encode(), np.uint8), "bitwise.words": np.concatenate(words),
+            "bitwise.bias": np.concatenate([l.bias for l in packed.layers]).astype(np.int8),
+            **{f"data.{k}": v for k, v in state.items()}}
+
+
+def test_old_and_unknown_model_formats(tmp_path):
+    state = _digits_state()
+    packed = PackedNetwork.from_network(Network(bitwise_specs(_model([9], beta=0.3), 10), 64, "float32"))
+    X = np.random.default_rng(0).uniform(0, 16, (50, 64))
+    buf = io.BytesIO()
+    np.savez(buf, **_format_1(packed, state))
+    (tmp_path / "model.npz").write_bytes(buf.getvalue())
+    model = mlrun.load_model(tmp_path)  # format 1: still read, its scaler in data.*
+    np.testing.assert_array_equal(model._output(X), packed.predict_output(
+        (X - state["scaler_center"]) / state["scaler_scale"]))
+    blob = bytearray(model_arrays(packed, state)["bitwise"].tobytes())
+    import struct
+    import zlib
+    (n,) = struct.unpack_from("<I", blob)
+    small = zlib.decompress(bytes(blob[4:4 + n])).replace(b'"format":2', b'"format":3')
+    future = struct.pack("<I", len(zlib.compress(small))) + zlib.compress(small) + bytes(blob[4 + n:])
+    np.savez(tmp_path / "model.npz", bitwise=np.frombuffer(future, np.uint8))
+    with pytest.raises(ConfigError, match=r"model.npz cannot be loaded: its bitwise network has format 3; "
+                                          r"this mlrun reads formats 1, 2$"):
+        mlrun.load_model(tmp_path)
+    np.savez(tmp_path / "model.npz", bitwise=np.frombuffer(bytes(blob[:-8]), np.uint8))
+    with pytest.raises(ConfigError, match="damaged"):
+        mlrun.load_model(tmp_path)
 
 
 # -- the spec ---------------------------------------------------------------------------------------
@@ -218,7 +286,7 @@ def test_bitwise_run_history_model_and_compare(tmp_path):
     assert (bit.path / "history.csv").read_text().splitlines()[0].split(",")[-2:] == ["stage", "seconds"]
     assert "stage" not in (flt.path / "history.csv").read_text().splitlines()[0]
     with np.load(bit.path / "model.npz", allow_pickle=False) as npz:
-        assert "bitwise.words" in npz.files and "network.params" not in npz.files
+        assert npz.files == ["bitwise"]
     model = mlrun.load_model(bit.path)
     assert isinstance(model.network, PackedNetwork)
     X = np.random.default_rng(0).standard_normal((20, 6))

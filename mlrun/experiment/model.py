@@ -11,7 +11,7 @@ import numpy as np
 
 from mlrun.nn.activations import softmax
 from mlrun.nn.network import Network
-from mlrun.nn.packed import PackedNetwork
+from mlrun.nn.packed_file import read_packed
 from mlrun.runs.files import csv_text, load_npz
 from mlrun.spec.errors import ConfigError  # not mlrun.config: loading a model needs no pydantic
 
@@ -101,8 +101,11 @@ def load_model(path) -> Model:
     warning = _status_warning(path)
     try:
         arrays = load_npz(file)
-        data_state = {k[len("data."):]: v for k, v in arrays.items() if k.startswith("data.")}
-        network = PackedNetwork.from_arrays(arrays) if "bitwise" in arrays else Network.from_arrays(arrays)
+        if "bitwise" in arrays:  # nn/packed_file.py: the packed network with its preprocessing
+            network, data_state = read_packed(arrays)
+        else:
+            data_state = {k[len("data."):]: v for k, v in arrays.items() if k.startswith("data.")}
+            network = Network.from_arrays(arrays)
         return Model(network, data_state, warning)
     except (ValueError, KeyError, TypeError) as exc:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

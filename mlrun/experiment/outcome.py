@@ -18,6 +18,7 @@ from mlrun.lr_finder.range_test import auto_max_lr
 from mlrun.metrics.scores import advice, compute_metrics
 from mlrun.nn.network import Network
 from mlrun.nn.packed import inference_network
+from mlrun.nn.packed_file import model_arrays
 from mlrun.spec.loading import Config
 from mlrun.training.setup import build_setup, logged_metrics
 from mlrun.training.signals import blas_threads, graceful_signals
@@ -139,7 +140,7 @@ def run_training(cfg: Config, dataset, callbacks=(), resolved=None, smoke=False,
         epochs=trainer.epoch, history=trainer.history,
         metrics=metrics, advice=tips, warnings=warnings, resolved=setup.resolved,
         train_seconds=trainer.train_seconds,
-        model_arrays={**inference.to_arrays(), **{f"data.{k}": v for k, v in dataset.state().items()}},
+        model_arrays=model_arrays(inference, dataset.state()),  # bitwise: one member, the scaler folded in
         test_outputs=outputs.get("test"), test_rows=dataset.rows_test, task=dataset.task,
         labels=None if dataset.classes is None else [str(c) for c in dataset.classes],
         positive_class=dataset.positive_class, data=_data_summary(dataset),

@@ -4,11 +4,11 @@ Bit 1 is +1 and bit 0 is -1; a weight of 0 (the sparsity boundary β) has a 0 bi
 word. For inputs x and weights w in {-1, +1}^n, x · w = n - 2·popcount(x XOR w) (n - 2·Hamming); with a
 mask m, x · w = nnz(m) - 2·popcount((x XOR w) AND m). Padding bits are 0 in x, w and m, so they never
 count. The integer sums equal the ±1 floating-point computation exactly (tests/test_bitwise.py).
+The input quantiser keeps one threshold per feature and bit, so a saved model can fold the scaler into it
+(``folded``); ``mlrun.nn.packed_file`` writes and reads model.npz.
 """
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 
@@ -68,11 +68,13 @@ class PackedDense:
 
 
 class PackedNetwork:
-    """Bipolar input thresholds, then packed layers; ``predict_output`` as ``Network.predict_output``."""
+    """Bipolar input thresholds (in_dim, bits), then packed layers; ``predict_output`` as the Network's."""
 
     def __init__(self, thresholds, layers: list[PackedDense], in_dim: int, dtype="float32") -> None:
-        self.thresholds = np.asarray(thresholds, np.float64)
-        self.layers, self.in_dim, self.dtype = layers, int(in_dim), np.dtype(dtype)
+        self.dtype, self.in_dim = np.dtype(dtype), int(in_dim)
+        thresholds = np.asarray(thresholds, self.dtype)
+        self.thresholds = np.broadcast_to(thresholds, (self.in_dim, thresholds.shape[-1])).copy()
+        self.layers = layers
         self.out_dim = len(layers[-1].signs)
 
     @classmethod
@@ -90,43 +92,30 @@ class PackedNetwork:
             layers.append(PackedDense.from_weights(W, b, layer.alpha, layer.activation != "linear"))
         return cls(first.thresholds, layers, network.in_dim, network.dtype)
 
+    def folded(self, center: np.ndarray, scale: np.ndarray) -> PackedNetwork:
+        """The same network on raw features: x ≥ t on (x - center) / scale is x ≥ center + t · scale
+        (scale > 0), each threshold rounded once to the network's dtype."""
+        center, scale = np.asarray(center, np.float64), np.asarray(scale, np.float64)
+        if np.any(scale <= 0):
+            raise ValueError("the scaler's scales must be positive to fold them into the thresholds")
+        raw = center[:, None] + self.thresholds.astype(np.float64) * scale[:, None]
+        return PackedNetwork(raw.astype(self.dtype), self.layers, self.in_dim, self.dtype)
+
+    def input_words(self, x: np.ndarray) -> np.ndarray:
+        """The bipolar input code of rows x (feature-major: feature f's bits, then f + 1's), packed."""
+        return pack_bits((x[:, :, None] >= self.thresholds).reshape(len(x), -1))
+
     def predict_output(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         """Raw outputs: the last layer's integer sums times its scale, in the network's dtype."""
         x = np.asarray(x, dtype=self.dtype)
         out = np.empty((len(x), self.out_dim), self.dtype)
-        t = self.thresholds.astype(self.dtype)
         for start in range(0, len(x), batch_size):
-            xb = x[start:start + batch_size]
-            words = pack_bits((xb[:, :, None] >= t).reshape(len(xb), -1))
+            words = self.input_words(x[start:start + batch_size])
             for layer in self.layers[:-1]:
                 words = pack_bits(layer.counts(words) >= 0)
             out[start:start + batch_size] = self.layers[-1].counts(words)
         out *= self.dtype.type(self.layers[-1].alpha)
         return out
-
-    # -- model.npz: three arrays, every layer's words end to end (each array costs ~250 bytes of npz headers)
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        layers = [{"units": len(l.signs), "words": l.signs.shape[1], "n_in": l.n_in, "alpha": float(l.alpha),
-                   "hidden": l.hidden, "mask": l.mask is not None} for l in self.layers]
-        meta = {"in_dim": self.in_dim, "dtype": self.dtype.name, "thresholds": self.thresholds.tolist(),
-                "layers": layers}
-        words = [l.signs.ravel() for l in self.layers] + [l.mask.ravel() for l in self.layers if l.mask is not None]
-        return {"bitwise": np.frombuffer(json.dumps(meta).encode(), np.uint8),
-                "bitwise.words": np.concatenate(words),
-                "bitwise.bias": np.concatenate([l.bias for l in self.layers]).astype(np.int8)}
-
-    @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> PackedNetwork:
-        meta = json.loads(arrays["bitwise"].tobytes().decode())
-        dtype, specs = np.dtype(meta["dtype"]), meta["layers"]
-        shapes = [(s["units"], s["words"]) for s in specs] + [(s["units"], s["words"]) for s in specs if s["mask"]]
-        ends = np.cumsum([units * words for units, words in shapes])
-        blocks = [b.reshape(shape) for b, shape in zip(np.split(arrays["bitwise.words"], ends[:-1]), shapes)]
-        signs, masks = blocks[: len(specs)], iter(blocks[len(specs):])
-        biases = np.split(arrays["bitwise.bias"], np.cumsum([s["units"] for s in specs])[:-1])
-        layers = [PackedDense(signs[i], next(masks) if s["mask"] else None, biases[i], s["n_in"],
-                              dtype.type(s["alpha"]), s["hidden"]) for i, s in enumerate(specs)]
-        return cls(meta["thresholds"], layers, meta["in_dim"], dtype)
 
 
 def inference_network(network):
