@@ -31,7 +31,7 @@ def networks(width: int, beta: float) -> tuple[Network, PackedNetwork]:
     hidden = [width, width]
     float_net = Network([{"name": "dense", "units": w, "activation": "tanh"} for w in hidden]
                         + [{"name": "dense", "units": 10}], width, "float32")
-    model = {"bitwise": {"beta": beta, "input_bits": 1}, "layers": None, "neurons": hidden,
+    model = {"bitwise": {"beta": beta, "input_bits": 1, "input_code": "normal"}, "layers": None, "neurons": hidden,
              "hidden_layers": 2, "initializer": "auto"}
     bit_net = Network(bitwise_specs(model, 10), width, "float32", np.random.default_rng(0))
     return float_net, PackedNetwork.from_network(bit_net)

@@ -21,8 +21,9 @@ from mlrun.spec.errors import ConfigError
 from mlrun.training.setup import build_setup, load_data
 
 
-def _model(widths, beta=0.0, input_bits=1):
-    return {"bitwise": {"beta": beta, "input_bits": input_bits, "compression_epochs": None}, "layers": None,
+def _model(widths, beta=0.0, input_bits=1, input_code="normal"):
+    return {"bitwise": {"beta": beta, "input_bits": input_bits, "input_code": input_code, "compression_epochs": None},
+            "layers": None,
             "neurons": list(widths), "hidden_layers": len(widths), "initializer": "auto"}
 
 
@@ -46,6 +47,22 @@ def test_bipolar_input_is_a_thermometer_code():
     assert layer.build(2) == 4
     y = layer.forward(np.array([[-2.0, 0.5], [0.0, 3.0]]))
     np.testing.assert_array_equal(y, [[-1, -1, 1, 1], [1, -1, 1, 1]])
+
+
+def test_uniform_input_code_is_equal_width_bins_of_each_features_range():
+    X = np.array([[0.0, 10.0, 5.0], [3.0, 20.0, 5.0], [1.5, 14.0, 5.0]])
+    spec = bitwise_specs(_model([4], input_bits=2, input_code="uniform"), 2, X)[0]
+    assert spec == {"name": "bipolar_input", "thresholds": [1 / 3, 2 / 3], "low": [0.0, 10.0, 5.0],
+                    "high": [3.0, 20.0, 5.0]}
+    layer = build("layer", spec)
+    assert layer.build(3) == 6
+    np.testing.assert_allclose(layer.feature_thresholds, [[1.0, 2.0], [13.33333, 16.66667], [5.333333, 5.666667]],
+                               rtol=1e-6)  # a constant feature's range counts as 1
+    np.testing.assert_array_equal(layer.forward(np.array([[1.0, 17.0, 5.0]])), [[1, -1, 1, 1, -1, -1]])
+    with pytest.raises(ValueError, match="needs the training rows"):
+        bitwise_specs(_model([4], input_code="uniform"), 2)
+    with pytest.raises(ValueError, match="go together"):
+        build("layer", {"name": "bipolar_input", "low": [0.0]})
 
 
 def test_stage_one_is_the_tanh_compressed_network():
@@ -112,7 +129,7 @@ def test_straight_through_update_by_hand():
 # -- packed inference -----------------------------------------------------------------------------
 def _reference(net: Network, x: np.ndarray) -> np.ndarray:
     """The ±1 computation written out: bits, then per layer x · q(W) + q(b) in float64 and sign."""
-    t = np.asarray(net.layers[0].thresholds)
+    t = net.layers[0].feature_thresholds  # (features, bits)
     h = np.where(x[:, :, None] >= t, 1.0, -1.0).reshape(len(x), -1)
     layers = [layer for layer in net.layers if isinstance(layer, BitwiseDense)]
     for layer in layers:
@@ -249,7 +266,8 @@ def test_spec_errors(model, message):
 
 def test_long_form_bitwise_dense_turns_the_network_bitwise():
     cfg = mlrun.load_config({"model": {"layers": [{"name": "bitwise_dense", "units": 8}]}})
-    assert cfg.to_dict()["model"]["bitwise"] == {"compression_epochs": None, "beta": 0.0, "input_bits": 1}
+    assert cfg.to_dict()["model"]["bitwise"] == {"compression_epochs": None, "beta": 0.0, "input_bits": 1,
+                                                 "input_code": "uniform"}
     resolved = mlrun.load_config({"model": {"bitwise": True}}).to_dict()
     assert resolved["model"]["activation"] == "tanh"
     assert mlrun.load_config(resolved).to_dict() == resolved  # config.yaml reloads (resume, predict)

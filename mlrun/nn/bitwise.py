@@ -36,34 +36,55 @@ def bipolar(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1, -1).astype(z.dtype)
 
 
-def input_thresholds(bits: int) -> list[float]:
-    """``bits`` thresholds per feature at the standard normal's (i / (bits + 1)) quantiles: with
-    standard scaling, each bipolar bit splits the training rows about evenly (1 bit: the sign)."""
+def input_thresholds(bits: int, code: str = "normal") -> list[float]:
+    """``bits`` thresholds per feature. ``normal``: at the standard normal's i / (bits + 1) quantiles, for
+    standard-scaled features (each bit splits the rows about evenly; 1 bit: the sign). ``uniform``: at
+    i / (bits + 1) of the feature's range, equal-width bins (``BipolarInput``'s ``low`` and ``high``)."""
+    if code == "uniform":
+        return [i / (bits + 1) for i in range(1, bits + 1)]
     normal = NormalDist()
     return [round(normal.inv_cdf(i / (bits + 1)), 6) for i in range(1, bits + 1)]
 
 
 @register("layer", "bipolar_input")
 class BipolarInput(Layer):
-    """Input quantisation to bipolar bits: each feature x becomes one bit per threshold t,
-    +1 if x ≥ t else -1 (thermometer code; Kim & Smaragdis 2016 feed bipolar binary features)."""
+    """Input quantisation to bipolar bits: each feature x becomes one bit per threshold t, +1 if
+    x ≥ t else -1 (thermometer code); with ``low``/``high`` (per feature) the thresholds are positions in
+    the feature's range, low + t·(high - low) (Kim & Smaragdis 2016 feed bipolar binary features)."""
 
     input_grad = True
     regularized: tuple[str, ...] = ()
 
-    def __init__(self, thresholds: list[float] | None = None) -> None:
+    def __init__(self, thresholds: list[float] | None = None, low: list[float] | None = None,
+                 high: list[float] | None = None) -> None:
         super().__init__()
         self.thresholds = [0.0] if thresholds is None else [float(t) for t in thresholds]
         if not self.thresholds:
             raise ValueError("thresholds must list at least one value")
+        if (low is None) != (high is None) or (low is not None and len(low) != len(high)):
+            raise ValueError("low and high go together, one value per feature each")
+        self.low = None if low is None else [float(v) for v in low]
+        self.high = None if high is None else [float(v) for v in high]
 
     def build(self, in_dim, rng=None, dtype=np.float64):
         super().build(in_dim, rng, dtype)
+        if self.low is not None and len(self.low) != in_dim:
+            raise ValueError(f"low and high give {len(self.low)} features; the input has {in_dim}")
+        self.feature_thresholds = self.per_feature(in_dim).astype(self.dtype)
         return in_dim * len(self.thresholds)
 
+    def per_feature(self, in_dim: int) -> np.ndarray:
+        """(in_dim, bits) float64: each feature's thresholds (a constant feature's range counts as 1)."""
+        t = np.asarray(self.thresholds, np.float64)
+        if self.low is None:
+            return np.tile(t, (in_dim, 1))
+        low, high = np.asarray(self.low), np.asarray(self.high)
+        span = np.where(high > low, high - low, 1.0)
+        return low[:, None] + t * span[:, None]
+
     def forward(self, x, training=False):
-        t = np.asarray(self.thresholds, dtype=x.dtype)
         self._shape = x.shape
+        t = self.feature_thresholds.astype(x.dtype, copy=False)
         return np.where(x[:, :, None] >= t, 1, -1).astype(x.dtype).reshape(len(x), -1)
 
     def backward(self, dy):
@@ -150,9 +171,10 @@ def is_bitwise(model: Mapping) -> bool:
         (spec if isinstance(spec, str) else spec.get("name")) == "bitwise_dense" for spec in model.get("layers") or ())
 
 
-def bitwise_specs(model: Mapping, n_outputs: int) -> list[dict]:
+def bitwise_specs(model: Mapping, n_outputs: int, X_train: np.ndarray | None = None) -> list[dict]:
     """Every layer spec of a bitwise network: bipolar input, the hidden bitwise_dense layers, and a linear
-    bitwise_dense output (one unit per class or target), from a resolved ``model:`` section."""
+    bitwise_dense output (one unit per class or target), from a resolved ``model:`` section. The
+    ``uniform`` input code takes each feature's range from the training rows ``X_train``."""
     options = model.get("bitwise") or {}
     beta = float(options.get("beta", 0.0))
     initializer = model.get("initializer", "auto")
@@ -165,11 +187,21 @@ def bitwise_specs(model: Mapping, n_outputs: int) -> list[dict]:
         hidden = [{"name": "bitwise_dense", "units": int(w), "activation": "tanh", "beta": beta,
                    "initializer": initializer} for w in widths]
     if not hidden or hidden[0]["name"] != "bipolar_input":
-        hidden.insert(0, {"name": "bipolar_input",
-                          "thresholds": input_thresholds(int(options.get("input_bits", 1)))})
+        hidden.insert(0, input_spec(options, X_train))
     output = {"name": "bitwise_dense", "units": int(n_outputs), "activation": "linear", "beta": beta,
               "initializer": initializer}
     return [*hidden, output]
+
+
+def input_spec(options: Mapping, X_train: np.ndarray | None) -> dict:
+    """The bipolar_input layer of ``model.bitwise``: ``input_bits`` thresholds of ``input_code``."""
+    code, bits = options.get("input_code", "uniform"), int(options.get("input_bits", 1))
+    spec = {"name": "bipolar_input", "thresholds": input_thresholds(bits, code)}
+    if code == "uniform":
+        if X_train is None or len(X_train) == 0:
+            raise ValueError("the uniform input code needs the training rows (each feature's range)")
+        spec.update(low=X_train.min(axis=0).tolist(), high=X_train.max(axis=0).tolist())
+    return spec
 
 
 def bitwise_layers(network) -> list[BitwiseDense]:

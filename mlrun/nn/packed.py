@@ -90,7 +90,7 @@ class PackedNetwork:
             W, b = layer.effective_weights()
             layer.state["binary"][...] = saved
             layers.append(PackedDense.from_weights(W, b, layer.alpha, layer.activation != "linear"))
-        return cls(first.thresholds, layers, network.in_dim, network.dtype)
+        return cls(first.feature_thresholds, layers, network.in_dim, network.dtype)
 
     def folded(self, center: np.ndarray, scale: np.ndarray) -> PackedNetwork:
         """The same network on raw features: x ≥ t on (x - center) / scale is x ≥ center + t · scale

@@ -33,4 +33,7 @@ class BitwiseSpec(Section):
                           "stage 2 (binarised forward, straight-through backward) runs the rest")
     beta: float = Field(0.0, ge=0, lt=1, description="sparsity boundary: weights with |tanh w| < beta are 0")
     input_bits: Annotated[int, Ge(1), Le(8)] = Field(1, description="bipolar bits per input feature "
-                                                                    "(thermometer code at normal quantiles)")
+                                                                    "(a thermometer code)")
+    input_code: Literal["uniform", "normal"] = Field(
+        "uniform", description="where the input thresholds are: uniform, equal-width bins of each feature's "
+                               "training range; normal, the standard normal's quantiles of the scaled feature")

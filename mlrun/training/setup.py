@@ -221,7 +221,8 @@ def build_network(cfg: Config, dataset, init, noise, total_steps: int) -> Networ
     """The spec's network: hidden layers and output layer, with the MTP modules under ``model.mtp``."""
     model = cfg.to_dict()["model"]
     if is_bitwise(model):  # nn/bitwise.py: its own input and dense layers, the output layer bitwise too
-        return Network(bitwise_specs(model, dataset.n_outputs), dataset.n_features, cfg.training.dtype, init, noise)
+        specs = bitwise_specs(model, dataset.n_outputs, dataset.X_train)  # the uniform code: feature ranges
+        return Network(specs, dataset.n_features, cfg.training.dtype, init, noise)
     specs = expand_model(model) + [output_spec(dataset.n_outputs)]
     if not model.get("mtp"):
         return Network(specs, dataset.n_features, cfg.training.dtype, init, noise)
