@@ -209,9 +209,10 @@ reached only 0.26. Equal-width bins put the two edges near ±1.6σ there and kee
 15 epochs of stage 1 alone, against 0.78 for that float network).
 
 **Size and speed.** A bitwise weight is one bit against 32; the whole model.npz is {ratios} smaller.
-The bitwise file is one member (the sign words raw; the header, bias bits and the input thresholds,
-into which the scaler is folded, deflated: about 1.3 kB at digits), the float file holds the float32
-network and the preprocessing as `data.*` arrays (docs/bitwise.md). The sparsity boundary β
+The bitwise file is one member: the sign words (raw at β 0, deflated when many weights are 0), and
+a deflated header with the bias bits and the input thresholds, into which the scaler is folded
+(under 1 kB); the float file holds the float32 network and the preprocessing as `data.*` arrays
+(docs/bitwise.md). The sparsity boundary β
 zeroes the weights whose |tanh w| is below it and then costs a mask word per 64 weights (the file
 grows); between β values the test accuracy moved by at most {beta_spread:.1f} points, against a seed
 spread (std) of up to {beta_std:.1f}. Inference of the trained models, packed against float: {speeds}

@@ -3,8 +3,11 @@ XNOR + popcount inference equal to the ±1 float computation, model size, the sp
 
 from __future__ import annotations
 
+import functools
 import io
 import json
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -177,6 +180,7 @@ def test_hamming_counts_and_packing():
                                   ((a[:, None] != b[None]) & m[None]).sum(-1))
 
 
+@functools.cache
 def _digits_state() -> dict:
     return load_data(mlrun.load_config({"data": {"dataset": "digits"}})).state()
 
@@ -238,8 +242,6 @@ def test_old_and_unknown_model_formats(tmp_path):
     np.testing.assert_array_equal(model._output(X), packed.predict_output(
         (X - state["scaler_center"]) / state["scaler_scale"]))
     blob = bytearray(model_arrays(packed, state)["bitwise"].tobytes())
-    import struct
-    import zlib
     (n,) = struct.unpack_from("<I", blob)
     small = zlib.decompress(bytes(blob[4:4 + n])).replace(b'"format":2', b'"format":3')
     future = struct.pack("<I", len(zlib.compress(small))) + zlib.compress(small) + bytes(blob[4 + n:])
