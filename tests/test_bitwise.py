@@ -193,8 +193,11 @@ def test_packed_model_is_25x_smaller_than_float32():
                         + [{"name": "dense", "units": 10}], 64, "float32")
     bit_net = Network(bitwise_specs(_model(shape, input_bits=2), 10), 64, "float32")
     float_bytes = _npz_bytes(model_arrays(float_net, state))
-    arrays = model_arrays(PackedNetwork.from_network(bit_net), state)
+    packed = PackedNetwork.from_network(bit_net)
+    arrays = model_arrays(packed, state)
     assert list(arrays) == ["bitwise"]
+    words = b"".join(layer.signs.astype("<u8").tobytes() for layer in packed.layers)
+    assert arrays["bitwise"].tobytes().endswith(words)  # random sign bits: deflate would only add bytes
     assert float_bytes / _npz_bytes(arrays) >= 25, float_bytes / _npz_bytes(arrays)
     sparse = Network(bitwise_specs(_model(shape, beta=0.3, input_bits=2), 10), 64, "float32")
     assert float_bytes / _npz_bytes(model_arrays(PackedNetwork.from_network(sparse), state)) > 13  # + mask words
