@@ -188,8 +188,8 @@ nice 10). Hidden layers {shape};
 float arm: tanh units, Adam {spec["optimizer"]["learning_rate"]:g}, {spec["training"]["epochs"]} epochs;
 bitwise arm: the same spec with `model.bitwise` ({bw["compression_epochs"]} epochs of stage 1, weight
 compression, then {spec["training"]["epochs"] - bw["compression_epochs"]} of stage 2, noisy backpropagation;
-{bw["input_bits"]} bipolar bits per input feature, {bw["input_code"]} code), seeds {study["seeds"]}. Test accuracy is mean ±
-sample std over seeds; model.npz is run.json's `model_bytes`; inference is the seed-0 models on
+{bw["input_bits"]} bipolar bits per input feature, {bw["input_code"]} code), seeds {study["seeds"]}.
+Test accuracy is mean ± sample std over seeds; model.npz is run.json's `model_bytes`; inference is the seed-0 models on
 {SPEED_ROWS:,} rows, one BLAS thread, best of 5 (docs/bitwise.md).
 
 {table}
