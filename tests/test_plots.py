@@ -264,17 +264,24 @@ def test_lr_find_ylim_ignores_the_explosion():
 
 
 def test_log_scale_rule():
-    class Ax:
-        scale = "linear"
-
-        def set_yscale(self, s):
-            self.scale = s
-
     for values, scale in [([1.0, 50.0], "linear"), ([1.0, 101.0], "log"), ([-1.0, 1e4], "linear"),
                           ([np.nan, 1e-3, 1.0], "log")]:  # fmt: skip
-        ax = Ax()
+        _, ax = plots._figure()
         plots._log_if_wide(ax, np.array(values))
-        assert ax.scale == scale, values
+        assert ax.get_yscale() == scale, values
+
+
+def test_log_axis_labels_are_plain_text_powers():
+    # the same labels as matplotlib's, without mathtext (parsing it was a third of a log-axis figure)
+    assert plots._plain_power(r"$\mathdefault{3\times10^{-4}}$") == "3×10⁻⁴"
+    assert plots._plain_power(r"$\mathdefault{10^{12}}$") == "10¹²"
+    assert plots._plain_power("0.5") == "0.5" and plots._plain_power("") == ""
+    fig, ax = plots._figure()
+    ax.plot([1, 2, 3], [2e-4, 1e-3, 5e-2])
+    plots.log_scale(ax, "y")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "10⁻³" in labels and "10⁻²" in labels and not any("$" in t for t in labels)
 
 
 @pytest.mark.parametrize(("labels", "rare", "configured"), [
@@ -325,3 +332,16 @@ def test_a_thousand_class_confusion_matrix_names_every_kth_class_and_writes_no_c
     assert drawn["cells"] == 0 and drawn["y"] == len(drawn["x"]) == 40
     assert drawn["x"][:3] == ["class-0", "class-25", "class-50"] and "every 25th class" in drawn["xlabel"]
     assert (tmp_path / "cm.png").stat().st_size > 10_000
+
+
+def test_png_bytes_decode_to_the_drawn_pixels(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)  # odd sizes: no row padding assumed
+    path = tmp_path / "x.png"
+    path.write_bytes(plots.png_bytes(rgba))
+    with Image.open(path) as image:
+        assert image.mode == "RGBA" and image.size == (53, 37)
+        assert np.array_equal(np.asarray(image), rgba)
+        assert image.info["dpi"] == pytest.approx((plots.DPI, plots.DPI), abs=0.01)
