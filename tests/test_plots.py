@@ -121,18 +121,20 @@ def test_confusion_matrix(tmp_path, captured):
     cm = [[50, 2, 0], [5, 40, 5], [0, 0, 0]]  # an empty true row must not divide by zero
     _check_png(class_plots.confusion_matrix(cm, ["setosa", "versicolor", "virginica"], tmp_path / "cm.png", "iris"))
     texts = captured[0]
-    assert "confusion matrix (n = 102, accuracy 0.882)" in texts  # 90 / 102
+    assert "confusion matrix (n = 102, accuracy 0.882; blank cells: 0)" in texts  # 90 / 102
     assert "predicted" in texts and "true" in texts
     cells = [t for t in texts if t.isdigit()]
-    assert cells == ["50", "2", "0", "5", "40", "5", "0", "0", "0"]
+    assert cells == ["50", "2", "5", "40", "5"]  # the non-zero cells, row by row
 
 
 def test_confusion_matrix_many_classes(tmp_path, captured):
     cm = np.diag(np.arange(1, 25)).tolist()
     cm[3][5] = 7
     _check_png(class_plots.confusion_matrix(cm, [f"class-{i}" for i in range(24)], tmp_path / "cm.png", "many"))
-    assert "confusion matrix (n = 307, accuracy 0.977)" in captured[0]  # 300 / 307
-    assert len([t for t in captured[0] if t.isdigit()]) == 24 * 24  # still annotated at 24 classes
+    assert "confusion matrix (n = 307, accuracy 0.977; blank cells: 0)" in captured[0]  # 300 / 307
+    assert len([t for t in captured[0] if t.isdigit()]) == 25  # the non-zero cells, still at 24 classes
+    _check_png(class_plots.confusion_matrix([[3, 1], [2, 4]], ["a", "b"], tmp_path / "full.png", "full"))
+    assert "confusion matrix (n = 10, accuracy 0.700)" in captured[1]  # no blank cell: no note
 
 
 @pytest.mark.parametrize("labels", [["neg", "pos"], ["0", "1"], ["1", "2"], ["2", "1"]])

@@ -38,7 +38,26 @@ def _figure(nrows=1, ncols=1, size=(8.0, 5.5), **kw):
     fig = Figure(figsize=size, dpi=DPI)
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=True, **kw)
+    for ax in np.ravel(axes):
+        few_ticks(ax)
     return fig, axes
+
+
+# At most this many intervals between labelled ticks on a linear axis (matplotlib's own: up to 9, and two
+# hidden ones beyond the ends): every tick is five artists and a label to lay out, a third of the drawing.
+TICK_INTERVALS = 6
+
+
+def few_ticks(ax) -> None:
+    """Linear axes with at most TICK_INTERVALS intervals, fewer on a short axis (as matplotlib's own
+    rule: a label's width of room per x tick, three font sizes; two per y tick)."""
+    from matplotlib.ticker import MaxNLocator
+
+    box = ax.get_position()
+    width, height = ax.figure.get_size_inches()
+    room = {ax.xaxis: box.width * width * 72 / 30, ax.yaxis: box.height * height * 72 / 20}
+    for axis, intervals in room.items():
+        axis.set_major_locator(MaxNLocator(int(np.clip(intervals, 1, TICK_INTERVALS)), steps=[1, 2, 2.5, 5, 10]))
 
 
 # Margins in inches (left, bottom, right, top): a fixed layout costs nothing, where tight_layout drew
@@ -172,6 +191,7 @@ def _lr_panel(ax, epoch, history) -> bool:
     finite = momentum[np.isfinite(momentum)]
     if finite.size and finite.max() > finite.min():  # a cycled momentum / beta_1 is worth showing
         twin = ax.twinx()
+        few_ticks(twin)
         twin.plot(epoch, momentum, color="tab:gray", linestyle="--", label="momentum")
         twin.set_ylabel("momentum")
         lines = ax.get_lines() + twin.get_lines()
