@@ -347,3 +347,16 @@ def test_png_bytes_decode_to_the_drawn_pixels(tmp_path):
         assert image.mode == "RGBA" and image.size == (53, 37)
         assert np.array_equal(np.asarray(image), rgba)
         assert image.info["dpi"] == pytest.approx((plots.DPI, plots.DPI), abs=0.01)
+
+
+@pytest.mark.parametrize("decimals", [None, 1])  # 1: many tied scores
+def test_curve_values_are_scikit_learns_scores(decimals):
+    # each curve is computed once and its AUC / AP from its own points: the very numbers of
+    # roc_auc_score and average_precision_score (metrics.json's), ties included
+    y, proba = _multiclass(n=400, k=5, seed=3)
+    scores = proba if decimals is None else np.round(proba, decimals)
+    for k in range(5):
+        assert class_plots._roc_points(y == k, scores[:, k])[2] == pytest.approx(
+            roc_auc_score(y == k, scores[:, k]), abs=1e-12)
+        assert class_plots._pr_points(y == k, scores[:, k])[2] == pytest.approx(
+            average_precision_score(y == k, scores[:, k]), abs=1e-12)

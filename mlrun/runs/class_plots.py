@@ -97,18 +97,36 @@ def _usable(curves) -> str | None:
     return None
 
 
-def _pick_curves(curves, value_of):
-    """Every class curve when few; else the MAX_CLASS_CURVES with the lowest score (the ones to fix)."""
+def _pick_curves(curves, points_of):
+    """[(name, is_positive, x, y, value)]: every class curve when few; else the MAX_CLASS_CURVES with the
+    lowest value (the ones to fix). Each curve is computed once, its value from its own points."""
     present = [(name, pos, score) for name, pos, score in curves if 0 < pos.sum() < pos.size]
-    scored = [(name, pos, score, value_of(pos, score)) for name, pos, score in present]
+    scored = [(name, pos, *points_of(pos, score)) for name, pos, score in present]
     if len(scored) <= MAX_CLASS_CURVES:
         return scored, ""
-    worst = sorted(scored, key=lambda c: c[3])[:MAX_CLASS_CURVES]
+    worst = sorted(scored, key=lambda c: c[-1])[:MAX_CLASS_CURVES]
     keep = {c[0] for c in worst}
     return [c for c in scored if c[0] in keep], f"{MAX_CLASS_CURVES} lowest of {len(scored)} classes"
 
 
-def _class_figure(y_true, proba, labels, positive_class, value_of):
+def _roc_points(pos, score):
+    """(fpr, tpr, AUC): scikit-learn's roc_auc_score is this same area under roc_curve's points."""
+    from sklearn.metrics import auc
+    from sklearn.metrics import roc_curve as sk_roc
+
+    fpr, tpr, _ = sk_roc(pos, score)
+    return fpr, tpr, float(auc(fpr, tpr))
+
+
+def _pr_points(pos, score):
+    """(recall, precision, AP): AP as scikit-learn's average_precision_score computes it from these points."""
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, _ = precision_recall_curve(pos, score)
+    return recall, precision, float(-np.sum(np.diff(recall) * precision[:-1]))
+
+
+def _class_figure(y_true, proba, labels, positive_class, points_of):
     """A square figure and the class curves to draw (none, with a message drawn, when unusable)."""
     curves = _class_scores(y_true, proba, labels, positive_class)
     fig, ax = base._figure(size=(6.5, 6.0))
@@ -116,21 +134,17 @@ def _class_figure(y_true, proba, labels, positive_class, value_of):
     if reason:
         base._message(ax, reason)
         return fig, ax, [], ""
-    picked, note = _pick_curves(curves, value_of)
+    picked, note = _pick_curves(curves, points_of)
     return fig, ax, picked, note
 
 
 def roc_curve(y_true, proba, labels, positive_class, path, title: str):
     """ROC of class codes y_true: binary → the positive class (a code) with its AUC; multiclass →
     one-vs-rest curves with AUCs."""
-    from sklearn.metrics import roc_auc_score
-    from sklearn.metrics import roc_curve as sk_roc
-
-    fig, ax, picked, note = _class_figure(y_true, proba, labels, positive_class, roc_auc_score)
+    fig, ax, picked, note = _class_figure(y_true, proba, labels, positive_class, _roc_points)
     if not picked:
         return base._save(fig, path, title)
-    for name, pos, score, auc in picked:
-        fpr, tpr, _ = sk_roc(pos, score)
+    for name, _, fpr, tpr, auc in picked:
         ax.plot(fpr, tpr, linewidth=1.8 if len(picked) == 1 else 1.2, label=f"{name} (AUC = {auc:.3f})")
     ax.plot([0, 1], [0, 1], linestyle="--", color="0.5", linewidth=1, label="chance (AUC = 0.5)")
     _finish_unit_axes(ax, "false positive rate", "true positive rate", "lower right", picked, note, "AUC")
@@ -139,13 +153,10 @@ def roc_curve(y_true, proba, labels, positive_class, path, title: str):
 
 def pr_curve(y_true, proba, labels, positive_class, path, title: str):
     """Precision-recall: binary → the positive class with its AP; multiclass → one-vs-rest with APs."""
-    from sklearn.metrics import average_precision_score, precision_recall_curve
-
-    fig, ax, picked, note = _class_figure(y_true, proba, labels, positive_class, average_precision_score)
+    fig, ax, picked, note = _class_figure(y_true, proba, labels, positive_class, _pr_points)
     if not picked:
         return base._save(fig, path, title)
-    for name, pos, score, ap in picked:
-        precision, recall, _ = precision_recall_curve(pos, score)
+    for name, _, recall, precision, ap in picked:
         ax.plot(recall, precision, linewidth=1.8 if len(picked) == 1 else 1.2,
                 label=f"{name} (AP = {ap:.3f})", drawstyle="steps-post")  # fmt: skip
     # chance = a classifier without skill: precision = the class's prevalence at every recall
@@ -166,7 +177,7 @@ def _finish_unit_axes(ax, xlabel, ylabel, loc, picked, note, what) -> None:
     ax.set_aspect("equal")
     ax.grid(True, alpha=0.3)
     if len(picked) > 1:
-        mean = np.mean([c[3] for c in picked])
+        mean = np.mean([c[-1] for c in picked])
         heading = f"one-vs-rest, mean {what} {mean:.3f}" + (f"\n({note})" if note else "")
     else:
         heading = None
