@@ -109,20 +109,30 @@ def _pick_curves(curves, points_of):
     return [c for c in scored if c[0] in keep], f"{MAX_CLASS_CURVES} lowest of {len(scored)} classes"
 
 
-def _roc_points(pos, score):
-    """(fpr, tpr, AUC): scikit-learn's roc_auc_score is this same area under roc_curve's points."""
-    from sklearn.metrics import auc
-    from sklearn.metrics import roc_curve as sk_roc
+def _counts(pos, score):
+    """(false positives, true positives) at each distinct threshold, highest first, from (0, 0): the
+    counts scikit-learn's roc_curve and precision_recall_curve start from, without their per-call input
+    checks (~3 ms a class: seconds for a thousand classes, whose curves are all computed to pick ten)."""
+    order = np.argsort(score, kind="mergesort")[::-1]
+    score, pos = score[order], pos[order]
+    last = np.r_[np.flatnonzero(np.diff(score)), score.size - 1]  # the last row of each tied run
+    tps = np.cumsum(pos, dtype=np.float64)[last]
+    return np.r_[0.0, 1.0 + last - tps], np.r_[0.0, tps]
 
-    fpr, tpr, _ = sk_roc(pos, score)
-    return fpr, tpr, float(auc(fpr, tpr))
+
+def _roc_points(pos, score):
+    """(fpr, tpr, AUC), the AUC by trapezoids as roc_auc_score (tests: equal to it)."""
+    fps, tps = _counts(pos, score)
+    fpr, tpr = fps / fps[-1], tps / tps[-1]
+    return fpr, tpr, float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1])) / 2)
 
 
 def _pr_points(pos, score):
-    """(recall, precision, AP): AP as scikit-learn's average_precision_score computes it from these points."""
-    from sklearn.metrics import precision_recall_curve
-
-    precision, recall, _ = precision_recall_curve(pos, score)
+    """(recall, precision, AP), AP = Σ (Rₙ - Rₙ₋₁) Pₙ as average_precision_score (tests: equal to it)."""
+    fps, tps = _counts(pos, score)
+    fps, tps = fps[1:], tps[1:]
+    precision = np.r_[(tps / (tps + fps))[::-1], 1.0]
+    recall = np.r_[(tps / tps[-1])[::-1], 0.0]
     return recall, precision, float(-np.sum(np.diff(recall) * precision[:-1]))
 
 
