@@ -360,3 +360,31 @@ def test_curve_values_are_scikit_learns_scores(decimals):
             roc_auc_score(y == k, scores[:, k]), abs=1e-12)
         assert class_plots._pr_points(y == k, scores[:, k])[2] == pytest.approx(
             average_precision_score(y == k, scores[:, k]), abs=1e-12)
+
+
+def test_a_failing_figure_is_a_warning_drawn_after_the_result_is_on_disk(tmp_path, monkeypatch):
+    import json
+
+    import mlrun
+    from mlrun.diagnostics import figures
+
+    seen = {}
+
+    def broken(kind):
+        def draw(*args, **kwargs):
+            run_dir = args[-2].parent.parent  # the figure's path: <run>/plots/<name>.png
+            seen[kind] = sorted(p.name for p in run_dir.iterdir() if p.name in ("metrics.json", "model.npz"))
+            raise RuntimeError(f"{kind} broke")
+        return draw
+
+    monkeypatch.setattr(plots, "learning_curve", broken("learning curve"))
+    monkeypatch.setattr(figures, "curves", broken("diagnostics"))
+    spec = {"name": "broken-figures", "data": {"dataset": "iris"}, "model": {"hidden_layers": 1, "neurons": 8},
+            "training": {"epochs": 2}}
+    run = mlrun.train(spec, runs_dir=tmp_path)
+    record = json.loads((run.path / "run.json").read_text())
+    assert record["status"] == "completed" and run.metrics["test"]["accuracy"] > 0
+    assert seen == {"learning curve": ["metrics.json", "model.npz"], "diagnostics": ["metrics.json", "model.npz"]}
+    assert "plots: RuntimeError: learning curve broke" in record["warnings"]
+    assert "diagnostics plots: RuntimeError: diagnostics broke" in record["warnings"]
+    assert mlrun.load_model(run.path).predict(np.zeros((1, 4))).shape == (1,)
