@@ -388,3 +388,41 @@ def test_a_failing_figure_is_a_warning_drawn_after_the_result_is_on_disk(tmp_pat
     assert "plots: RuntimeError: learning curve broke" in record["warnings"]
     assert "diagnostics plots: RuntimeError: diagnostics broke" in record["warnings"]
     assert mlrun.load_model(run.path).predict(np.zeros((1, 4))).shape == (1,)
+
+
+def test_run_figures_use_fixed_layouts_and_few_ticks(tmp_path, monkeypatch):
+    # tight_layout and bbox_inches="tight" draw a figure twice to measure its text; the run's figures
+    # (diagnostics included) are laid out with fixed margins, with at most TICK_INTERVALS + 1 ticks
+    from matplotlib.figure import Figure
+
+    from mlrun.diagnostics import figures
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a measured layout")
+
+    monkeypatch.setattr(Figure, "tight_layout", refuse)
+    monkeypatch.setattr(Figure, "savefig", refuse)
+    rng = np.random.default_rng(0)
+    layers = [{"layer": 1}, {"layer": 2}]
+    quantities = lambda e, n: (("act_mean", 0.1 * n), ("act_std", 0.5), ("saturated", 0.01 * e),  # noqa: E731
+                               ("grad_std", 1e-3 / (e + 1)))
+    rows = [{"epoch": e, "layer": n, "quantity": q, "value": v}
+            for e in range(0, 40, 5) for n in (1, 2) for q, v in quantities(e, n)]
+    samples = {stage: {n: {"activation": rng.normal(size=500), "gradient": 1e-3 * rng.normal(size=500), "epoch": e}
+                       for n in (1, 2)} for stage, e in (("init", 0), ("end", 35))}
+    diag = {"rows": rows, "layers": layers, "samples": samples}
+    ticks = []
+    save = plots._save
+
+    def spy(fig, path, title, **options):
+        for ax in fig.axes:
+            for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+                if axis.get_scale() == "linear":
+                    ticks.append(sum(min(low, high) <= t <= max(low, high) for t in axis.get_majorticklocs()))
+        return save(fig, path, title, **options)
+
+    monkeypatch.setattr(plots, "_save", spy)
+    _check_png(figures.curves(diag["rows"], diag["layers"], tmp_path / "d.png", "t"))
+    _check_png(figures.histograms(diag["samples"], diag["layers"], "gradient", "g", tmp_path / "g.png", "t"))
+    _check_png(plots.learning_curve(_history(), tmp_path / "lc.png", "t"))
+    assert ticks and max(ticks) <= plots.TICK_INTERVALS + 1, ticks
