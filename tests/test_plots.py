@@ -373,7 +373,7 @@ def test_a_failing_figure_is_a_warning_drawn_after_the_result_is_on_disk(tmp_pat
     def broken(kind):
         def draw(*args, **kwargs):
             run_dir = args[-2].parent.parent  # the figure's path: <run>/plots/<name>.png
-            seen[kind] = sorted(p.name for p in run_dir.iterdir() if p.name in ("metrics.json", "model.npz"))
+            seen.setdefault(kind, sorted(p.name for p in run_dir.iterdir() if p.name in ("metrics.json", "model.npz")))
             raise RuntimeError(f"{kind} broke")
         return draw
 
