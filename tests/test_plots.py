@@ -121,18 +121,20 @@ def test_confusion_matrix(tmp_path, captured):
     cm = [[50, 2, 0], [5, 40, 5], [0, 0, 0]]  # an empty true row must not divide by zero
     _check_png(class_plots.confusion_matrix(cm, ["setosa", "versicolor", "virginica"], tmp_path / "cm.png", "iris"))
     texts = captured[0]
-    assert "confusion matrix (n = 102, accuracy 0.882)" in texts  # 90 / 102
+    assert "confusion matrix (n = 102, accuracy 0.882; blank cells: 0)" in texts  # 90 / 102
     assert "predicted" in texts and "true" in texts
     cells = [t for t in texts if t.isdigit()]
-    assert cells == ["50", "2", "0", "5", "40", "5", "0", "0", "0"]
+    assert cells == ["50", "2", "5", "40", "5"]  # the non-zero cells, row by row
 
 
 def test_confusion_matrix_many_classes(tmp_path, captured):
     cm = np.diag(np.arange(1, 25)).tolist()
     cm[3][5] = 7
     _check_png(class_plots.confusion_matrix(cm, [f"class-{i}" for i in range(24)], tmp_path / "cm.png", "many"))
-    assert "confusion matrix (n = 307, accuracy 0.977)" in captured[0]  # 300 / 307
-    assert len([t for t in captured[0] if t.isdigit()]) == 24 * 24  # still annotated at 24 classes
+    assert "confusion matrix (n = 307, accuracy 0.977; blank cells: 0)" in captured[0]  # 300 / 307
+    assert len([t for t in captured[0] if t.isdigit()]) == 25  # the non-zero cells, still at 24 classes
+    _check_png(class_plots.confusion_matrix([[3, 1], [2, 4]], ["a", "b"], tmp_path / "full.png", "full"))
+    assert "confusion matrix (n = 10, accuracy 0.700)" in captured[1]  # no blank cell: no note
 
 
 @pytest.mark.parametrize("labels", [["neg", "pos"], ["0", "1"], ["1", "2"], ["2", "1"]])
@@ -264,17 +266,24 @@ def test_lr_find_ylim_ignores_the_explosion():
 
 
 def test_log_scale_rule():
-    class Ax:
-        scale = "linear"
-
-        def set_yscale(self, s):
-            self.scale = s
-
     for values, scale in [([1.0, 50.0], "linear"), ([1.0, 101.0], "log"), ([-1.0, 1e4], "linear"),
                           ([np.nan, 1e-3, 1.0], "log")]:  # fmt: skip
-        ax = Ax()
+        _, ax = plots._figure()
         plots._log_if_wide(ax, np.array(values))
-        assert ax.scale == scale, values
+        assert ax.get_yscale() == scale, values
+
+
+def test_log_axis_labels_are_plain_text_powers():
+    # the same labels as matplotlib's, without mathtext (parsing it was a third of a log-axis figure)
+    assert plots._plain_power(r"$\mathdefault{3\times10^{-4}}$") == "3×10⁻⁴"
+    assert plots._plain_power(r"$\mathdefault{10^{12}}$") == "10¹²"
+    assert plots._plain_power("0.5") == "0.5" and plots._plain_power("") == ""
+    fig, ax = plots._figure()
+    ax.plot([1, 2, 3], [2e-4, 1e-3, 5e-2])
+    plots.log_scale(ax, "y")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "10⁻³" in labels and "10⁻²" in labels and not any("$" in t for t in labels)
 
 
 @pytest.mark.parametrize(("labels", "rare", "configured"), [
@@ -325,3 +334,95 @@ def test_a_thousand_class_confusion_matrix_names_every_kth_class_and_writes_no_c
     assert drawn["cells"] == 0 and drawn["y"] == len(drawn["x"]) == 40
     assert drawn["x"][:3] == ["class-0", "class-25", "class-50"] and "every 25th class" in drawn["xlabel"]
     assert (tmp_path / "cm.png").stat().st_size > 10_000
+
+
+def test_png_bytes_decode_to_the_drawn_pixels(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)  # odd sizes: no row padding assumed
+    path = tmp_path / "x.png"
+    path.write_bytes(plots.png_bytes(rgba))
+    with Image.open(path) as image:
+        assert image.mode == "RGBA" and image.size == (53, 37)
+        assert np.array_equal(np.asarray(image), rgba)
+        assert image.info["dpi"] == pytest.approx((plots.DPI, plots.DPI), abs=0.01)
+
+
+@pytest.mark.parametrize("decimals", [None, 1])  # 1: many tied scores
+def test_curve_values_are_scikit_learns_scores(decimals):
+    # each curve is computed once and its AUC / AP from its own points: the very numbers of
+    # roc_auc_score and average_precision_score (metrics.json's), ties included
+    y, proba = _multiclass(n=400, k=5, seed=3)
+    scores = proba if decimals is None else np.round(proba, decimals)
+    for k in range(5):
+        assert class_plots._roc_points(y == k, scores[:, k])[2] == pytest.approx(
+            roc_auc_score(y == k, scores[:, k]), abs=1e-12)
+        assert class_plots._pr_points(y == k, scores[:, k])[2] == pytest.approx(
+            average_precision_score(y == k, scores[:, k]), abs=1e-12)
+
+
+def test_a_failing_figure_is_a_warning_drawn_after_the_result_is_on_disk(tmp_path, monkeypatch):
+    import json
+
+    import mlrun
+    from mlrun.diagnostics import figures
+
+    seen = {}
+
+    def broken(kind):
+        def draw(*args, **kwargs):
+            run_dir = args[-2].parent.parent  # the figure's path: <run>/plots/<name>.png
+            seen.setdefault(kind, sorted(p.name for p in run_dir.iterdir() if p.name in ("metrics.json", "model.npz")))
+            raise RuntimeError(f"{kind} broke")
+        return draw
+
+    monkeypatch.setattr(plots, "learning_curve", broken("learning curve"))
+    monkeypatch.setattr(figures, "curves", broken("diagnostics"))
+    spec = {"name": "broken-figures", "data": {"dataset": "iris"}, "model": {"hidden_layers": 1, "neurons": 8},
+            "training": {"epochs": 2}}
+    run = mlrun.train(spec, runs_dir=tmp_path)
+    record = json.loads((run.path / "run.json").read_text())
+    assert record["status"] == "completed" and run.metrics["test"]["accuracy"] > 0
+    assert seen == {"learning curve": ["metrics.json", "model.npz"], "diagnostics": ["metrics.json", "model.npz"]}
+    assert "plots: RuntimeError: learning curve broke" in record["warnings"]
+    assert "diagnostics plots: RuntimeError: diagnostics broke" in record["warnings"]
+    assert mlrun.load_model(run.path).predict(np.zeros((1, 4))).shape == (1,)
+
+
+def test_run_figures_use_fixed_layouts_and_few_ticks(tmp_path, monkeypatch):
+    # tight_layout and bbox_inches="tight" draw a figure twice to measure its text; the run's figures
+    # (diagnostics included) are laid out with fixed margins, with at most TICK_INTERVALS + 1 ticks
+    from matplotlib.figure import Figure
+
+    from mlrun.diagnostics import figures
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a measured layout")
+
+    monkeypatch.setattr(Figure, "tight_layout", refuse)
+    monkeypatch.setattr(Figure, "savefig", refuse)
+    rng = np.random.default_rng(0)
+    layers = [{"layer": 1}, {"layer": 2}]
+    quantities = lambda e, n: (("act_mean", 0.1 * n), ("act_std", 0.5), ("saturated", 0.01 * e),  # noqa: E731
+                               ("grad_std", 1e-3 / (e + 1)))
+    rows = [{"epoch": e, "layer": n, "quantity": q, "value": v}
+            for e in range(0, 40, 5) for n in (1, 2) for q, v in quantities(e, n)]
+    samples = {stage: {n: {"activation": rng.normal(size=500), "gradient": 1e-3 * rng.normal(size=500), "epoch": e}
+                       for n in (1, 2)} for stage, e in (("init", 0), ("end", 35))}
+    diag = {"rows": rows, "layers": layers, "samples": samples}
+    ticks = []
+    save = plots._save
+
+    def spy(fig, path, title, **options):
+        for ax in fig.axes:
+            for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+                if axis.get_scale() == "linear":
+                    ticks.append(sum(min(low, high) <= t <= max(low, high) for t in axis.get_majorticklocs()))
+        return save(fig, path, title, **options)
+
+    monkeypatch.setattr(plots, "_save", spy)
+    _check_png(figures.curves(diag["rows"], diag["layers"], tmp_path / "d.png", "t"))
+    _check_png(figures.histograms(diag["samples"], diag["layers"], "gradient", "g", tmp_path / "g.png", "t"))
+    _check_png(plots.learning_curve(_history(), tmp_path / "lc.png", "t"))
+    assert ticks and max(ticks) <= plots.TICK_INTERVALS + 1, ticks
