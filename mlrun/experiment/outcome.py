@@ -15,7 +15,8 @@ from mlrun.diagnostics.advisor import findings
 from mlrun.diagnostics.probe import diagnostics_callback
 from mlrun.experiment.model import probabilities
 from mlrun.lr_finder.range_test import auto_max_lr
-from mlrun.metrics.scores import advice, compute_metrics
+from mlrun.metrics.advice import advice
+from mlrun.metrics.scores import compute_metrics
 from mlrun.nn.network import Network
 from mlrun.nn.packed import inference_network
 from mlrun.spec.loading import Config
