@@ -55,3 +55,9 @@ def test_a_smoke_run_draws_nothing_so_imports_no_matplotlib(tmp_path):
                                               "--runs-dir", str(tmp_path)]), heavy=(*HEAVY, "PIL")))
     assert len(list(tmp_path.glob("quickstart-*/metrics.json"))) == 1  # the run itself went through
     assert {"pydantic", "sklearn"} <= imported and not {"matplotlib", "PIL"} & imported
+
+
+def test_validate_loads_no_training_machinery():
+    # the baselines check lives in experiment.preflight, so validate never imports the trainer and its kin
+    machinery = ("mlrun.experiment.outcome", "mlrun.training.trainer", "mlrun.training.setup", "mlrun.metrics.scores")
+    assert _imported(CLI.format(args=["validate", "configs/quickstart.yaml"]), heavy=machinery) == []
