@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -24,10 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _wall(cmd: list[str], env: dict) -> float:
+def _run(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one process: on a loaded machine the CPU time moves far less."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=ROOT)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (now.ru_utime - used.ru_utime) + (now.ru_stime - used.ru_stime)
 
 
 def _cases(runs: str) -> dict[str, list[str]]:
@@ -56,18 +61,18 @@ def main() -> None:
         cases = _cases(runs)
         if not args.compile_each_run:
             for cmd in cases.values():  # untimed: writes every module's bytecode once
-                _wall(cmd, env)
+                _run(cmd, env)
         times = {name: [] for name in cases}
         for _ in range(args.repeat):  # alternate, so load on the machine hits every case alike
             for name, cmd in cases.items():
-                times[name].append(_wall(cmd, env))
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    floor = medians[next(iter(cases))]
+                times[name].append(_run(cmd, env))
     print(f"bytecode: {'compiled in every process' if args.compile_each_run else 'cached'}; "
-          f"{args.repeat} alternating rounds")
-    for name, median in medians.items():
-        print(f"{name:48s} median {median:6.2f} s  best {min(times[name]):6.2f} s  {median / floor:4.2f}x the floor"
-              f"  (+{median - floor:5.2f} s)")
+          f"{args.repeat} alternating rounds; medians (CPU: user + system seconds of the process)")
+    floor = {kind: statistics.median(t[kind] for t in times[next(iter(cases))]) for kind in (0, 1)}
+    for name, runs_of in times.items():
+        wall, cpu = (statistics.median(t[kind] for t in runs_of) for kind in (0, 1))
+        print(f"{name:48s} wall {wall:5.2f} s ({wall / floor[0]:4.2f}x the floor)  "
+              f"CPU {cpu:5.2f} s ({cpu / floor[1]:4.2f}x, +{cpu - floor[1]:4.2f} s)")
 
 
 if __name__ == "__main__":
