@@ -72,7 +72,7 @@ def main() -> None:
     for name, runs_of in times.items():
         wall, cpu = (statistics.median(t[kind] for t in runs_of) for kind in (0, 1))
         print(f"{name:48s} wall {wall:5.2f} s ({wall / floor[0]:4.2f}x the floor)  "
-              f"CPU {cpu:5.2f} s ({cpu / floor[1]:4.2f}x, +{cpu - floor[1]:4.2f} s)")
+              f"CPU {cpu:5.2f} s ({cpu / floor[1]:4.2f}x, {cpu - floor[1]:+.2f} s)")
 
 
 if __name__ == "__main__":
