@@ -10,6 +10,7 @@ import pytest
 from sklearn import metrics as skm
 
 from mlrun.data.sources import load_dataset
+from mlrun.metrics.advice import advice
 from mlrun.metrics.names import (
     CLASSIFICATION_METRICS,
     MAIN_METRIC,
@@ -19,7 +20,6 @@ from mlrun.metrics.names import (
 )
 from mlrun.metrics.scores import (
     Metrics,
-    advice,
     classification_metrics,
     compute_metrics,
     cosine,
@@ -158,6 +158,35 @@ def test_ill_defined_precision_keeps_sklearns_zero_and_warns():
     assert m == {"precision": 0.0}
     assert m.warnings and m.warnings[0].startswith("precision: Precision is ill-defined")
 
+
+
+def _sklearn_notes(name, func, *args, **kwargs) -> list[str]:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = func(*args, **kwargs)
+    return value, [f"{name}: {str(w.message).splitlines()[0]}" for w in caught]
+
+
+@pytest.mark.parametrize("names", [None, ["recall", "f1"], ["f1_macro"]])
+def test_precision_recall_f1_from_one_call_keep_each_ones_value_and_warnings(names):
+    # class 3 is neither true nor predicted and classes 1, 2 are never predicted: precision, recall and
+    # F-score are each ill-defined, and each metric keeps only its own warning, as from its own call
+    y = np.array([0, 0, 1, 1, 2, 2])
+    proba = np.tile([0.7, 0.1, 0.1, 0.1], (6, 1))
+    labels = np.arange(4)
+    m = classification_metrics(y, proba, n_classes=4, names=names)
+    y_pred = np.zeros(6, dtype=np.int64)
+    expected_values, expected_notes = {}, []
+    for name, func in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score),
+                       ("f1_macro", skm.f1_score)):
+        if name in (names or AUTO_CLASSIFICATION):
+            expected_values[name], notes = _sklearn_notes(name, func, y, y_pred, labels=labels, average="macro")
+            expected_notes += notes
+    assert {k: m[k] for k in expected_values} == expected_values
+    assert [w for w in m.warnings if w.split(":")[0] in expected_values] == expected_notes
+    assert len(expected_notes) == len(expected_values)  # each of them warned once
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_empty_split_is_all_none_and_json_safe(task):

@@ -25,7 +25,7 @@ def validate(specs, overrides, show, check_data):
     for spec in specs:
         try:
             cfg = load_config(spec, overrides)
-            from mlrun.experiment.outcome import baseline_specs  # the baselines list is checked above the spec
+            from mlrun.experiment.preflight import baseline_specs  # the baselines list is checked above the spec
 
             baseline_specs(cfg)
             dataset = None

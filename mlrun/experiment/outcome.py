@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mlrun.baselines.fitting import fit_baselines
-from mlrun.baselines.specs import parse_baselines
 from mlrun.diagnostics.advisor import findings
 from mlrun.diagnostics.probe import diagnostics_callback
 from mlrun.experiment.model import probabilities
+from mlrun.experiment.preflight import baseline_specs
 from mlrun.lr_finder.range_test import auto_max_lr
-from mlrun.metrics.scores import advice, compute_metrics
+from mlrun.metrics.advice import advice
+from mlrun.metrics.scores import compute_metrics
 from mlrun.nn.network import Network
 from mlrun.nn.packed import inference_network
 from mlrun.nn.packed_file import model_arrays
@@ -82,11 +83,6 @@ class Outcome:
     baseline_info: dict = field(default_factory=dict)  # label -> strategy, binary models, ... (run.json)
     test_rows: object = None  # each test row's index among the source's data rows (predictions.csv "row")
     epoch_metrics: tuple = ()  # the validation metrics logged each epoch (history.csv's val_ columns)
-
-
-def baseline_specs(cfg: Config, task: str | None = None):
-    """The spec's checked baselines ([] when it has none); ``task`` None: the spec's own (maybe auto)."""
-    return parse_baselines(cfg.to_dict().get("baselines"), cfg.task if task is None else task)
 
 
 def _fit_baselines(cfg: Config, dataset, specs) -> tuple[dict, dict, list[str]]:

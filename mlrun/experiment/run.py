@@ -11,7 +11,8 @@ import sys
 import time
 
 from mlrun.diagnostics import table
-from mlrun.experiment.outcome import baseline_specs, run_training
+from mlrun.experiment.outcome import run_training
+from mlrun.experiment.preflight import baseline_specs
 from mlrun.experiment.record import Run, record_outcome
 from mlrun.experiment.recorder import CHECKPOINT, RunRecorder, epochs_done, load_checkpoint
 from mlrun.runs import directory as runs

@@ -52,7 +52,7 @@ def expand_specs(paths) -> list[Path]:
 def smoke_one(spec, runs_dir=None) -> SmokeResult:
     """Validate ``spec`` and run it as `mlrun train --smoke` would, in ``runs_dir`` or a temporary folder."""
     from mlrun.data.dataset import DataError
-    from mlrun.experiment.outcome import baseline_specs
+    from mlrun.experiment.preflight import baseline_specs
     from mlrun.experiment.run import train
     from mlrun.registry import RegistryError
     from mlrun.spec.errors import ConfigError

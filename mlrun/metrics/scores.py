@@ -1,4 +1,4 @@
-"""Metrics backed by scikit-learn, a few reading hints, and distance helpers (scipy).
+"""Metrics backed by scikit-learn, and distance helpers (scipy).
 
 Every metric function returns a ``Metrics`` dict of plain Python values (float, int, list, None)
 that ``json.dumps(..., allow_nan=False)`` accepts. A metric that is undefined on the given rows
@@ -14,12 +14,9 @@ import warnings
 
 import numpy as np
 
-from mlrun.metrics.names import CLASSIFICATION_METRICS, OPT_IN_METRICS, REGRESSION_METRICS, main_metric
+from mlrun.metrics.names import CLASSIFICATION_METRICS, OPT_IN_METRICS, REGRESSION_METRICS
 
 MINKOWSKI_P = 3
-RARE_POSITIVE = 0.20  # advice: below this share of training rows, read PR AUC (Géron, ch. 3)
-GAP_ACCURACY = 0.10  # advice: train - validation accuracy above this suggests overfitting
-GAP_RMSE_RATIO = 1.5  # advice: validation rmse above this multiple of train rmse likewise
 
 
 class Metrics(dict):
@@ -77,6 +74,16 @@ def _measure(name: str, compute, notes: list[str]):
     return value
 
 
+def _validated_once():
+    """scikit-learn's documented switches for inputs checked already: the class codes and probabilities
+    here are finite (checked above) and every parameter is mlrun's own, so scikit-learn re-checking them
+    on each of the dozens of calls a split's metrics make (one per class for ROC and PR AUC) is skipped;
+    the values are the same."""
+    import sklearn
+
+    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
+
+
 def _undefined(names, why: str) -> Metrics:
     return Metrics({name: None for name in names}, warnings=[why])
 
@@ -116,7 +123,43 @@ def _multiclass_scores(y_true, proba, k: int) -> dict:
     }
 
 
-def _classification_table(y_true, proba, pos: int | None, k: int, y_pred=None) -> dict:
+# the start of each of precision_recall_fscore_support's own warnings, by the metric it is about
+_PRF_WARNINGS = {"precision": "Precision is", "recall": "Recall is", "f1": "F-score is", "f1_macro": "F-score is"}
+
+
+def _prf_table(y_true, y_pred, pr: dict, names) -> dict:
+    """precision, recall and f1 (and f1_macro when it is the same macro average) from one call of
+    precision_recall_fscore_support: what precision_score, recall_score and f1_score each return from
+    their own call of it, with each one's warnings (a warning about the inputs goes to all)."""
+    from sklearn import metrics as skm
+
+    shared = ("precision", "recall", "f1", "f1_macro") if pr["average"] == "macro" else ("precision", "recall", "f1")
+    wanted = [name for name in shared if name in names]
+    done = {}
+
+    def compute(name):
+        if not done:
+            warn_for = {{"precision": "precision", "recall": "recall"}.get(n, "f-score") for n in wanted}
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    p, r, f, _ = skm.precision_recall_fscore_support(y_true, y_pred, warn_for=warn_for, **pr)
+                    done["values"] = {"precision": p, "recall": r, "f1": f, "f1_macro": f}
+                except ValueError as exc:
+                    done["error"] = exc
+            done["caught"] = caught
+        for w in done["caught"]:  # replayed into the caller's _measure, which notes them under `name`
+            owner = next((n for n, start in _PRF_WARNINGS.items() if str(w.message).startswith(start)), None)
+            if owner is None or _PRF_WARNINGS[owner] == _PRF_WARNINGS[name]:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if "error" in done:
+            raise done["error"]
+        return done["values"][name]
+
+    return {name: (lambda name=name: compute(name)) for name in wanted}
+
+
+def _classification_table(y_true, proba, pos: int | None, k: int, y_pred=None, names=()) -> dict:
     """name -> zero-argument function computing it (so only requested metrics run)."""
     from sklearn import metrics as skm
 
@@ -126,10 +169,8 @@ def _classification_table(y_true, proba, pos: int | None, k: int, y_pred=None) -
     table = {
         "accuracy": lambda: skm.accuracy_score(y_true, y_pred),
         "hamming_loss": lambda: skm.hamming_loss(y_true, y_pred),  # the share of mismatched labels
-        "precision": lambda: skm.precision_score(y_true, y_pred, **pr),
-        "recall": lambda: skm.recall_score(y_true, y_pred, **pr),
-        "f1": lambda: skm.f1_score(y_true, y_pred, **pr),
         "f1_macro": lambda: skm.f1_score(y_true, y_pred, labels=labels, average="macro"),
+        **_prf_table(y_true, y_pred, pr, names),
         "log_loss": lambda: skm.log_loss(y_true, proba, labels=labels),
         "confusion_matrix": lambda: skm.confusion_matrix(y_true, y_pred, labels=labels),
     }
@@ -158,9 +199,10 @@ def classification_metrics(y_true, proba, positive_class=None, n_classes=None, n
     pos = (1 if positive_class is None else int(positive_class)) if k == 2 else None
     if y_pred is not None:
         y_pred = np.asarray(y_pred, dtype=np.int64).ravel()
-    table = _classification_table(y_true, proba, pos, k, y_pred)
+    table = _classification_table(y_true, proba, pos, k, y_pred, names)
     notes: list[str] = []
-    return Metrics({name: _measure(name, table[name], notes) for name in names}, warnings=notes)
+    with _validated_once():
+        return Metrics({name: _measure(name, table[name], notes) for name in names}, warnings=notes)
 
 
 # -------------------------------------------------------------------------------------- regression
@@ -200,67 +242,6 @@ def compute_metrics(task: str, y_true, output, positive_class=None, names="auto"
     if task == "regression":
         return regression_metrics(y_true, output, names=names)
     raise ValueError(f"task must be classification or regression; got {task!r}")
-
-
-# ---------------------------------------------------------------------------------------- advice
-def _value(metrics_by_split: dict, split: str, name: str):
-    return (metrics_by_split.get(split) or {}).get(name)
-
-
-def _rare_positive(metrics_by_split, dataset) -> list[str]:
-    if dataset.task != "classification" or dataset.positive_class is None or len(dataset.y_train) == 0:
-        return []
-    share = float(np.mean(dataset.y_train == dataset.positive_class))
-    if share >= RARE_POSITIVE:
-        return []
-    label = dataset.classes[dataset.positive_class]
-    where = next((s for s in ("test", "validation") if _value(metrics_by_split, s, "pr_auc") is not None),
-                 None)
-    read = f" ({where}.pr_auc = {_value(metrics_by_split, where, 'pr_auc'):.3g})" if where else ""
-    return [f"the positive class '{label}' is rare ({share:.1%} of training rows): "
-            f"read PR AUC{read} rather than ROC AUC or accuracy"]
-
-
-def _generalisation_gap(metrics_by_split, dataset) -> list[str]:
-    metric = main_metric(dataset.task)
-    train = _value(metrics_by_split, "train", metric)
-    split = "validation" if _value(metrics_by_split, "validation", metric) is not None else "test"
-    other = _value(metrics_by_split, split, metric)
-    if train is None or other is None:
-        return []
-    # a ratio for rmse, so the units' scale does not matter; a training rmse of 0 (memorised) counts
-    large = train - other > GAP_ACCURACY if metric == "accuracy" else other > GAP_RMSE_RATIO * train
-    if not large:
-        return []
-    return [f"train {metric} {train:.4g} vs {split} {other:.4g}: a gap this large suggests overfitting; "
-            f"try early_stopping, l2, dropout or a smaller network"]
-
-
-def _baselines(metrics_by_split, dataset) -> list[str]:
-    if dataset.task == "regression":
-        r2 = _value(metrics_by_split, "test", "r2")
-        if r2 is not None and r2 < 0:
-            return [f"test.r2 = {r2:.3g} < 0: the model predicts worse than the mean of the targets"]
-        return []
-    accuracy = _value(metrics_by_split, "test", "accuracy")
-    if accuracy is None or len(dataset.y_test) == 0:
-        return []
-    counts = np.bincount(dataset.y_test, minlength=len(dataset.classes))
-    majority = counts.max() / counts.sum()
-    if accuracy > majority:
-        return []
-    label = dataset.classes[counts.argmax()]
-    return [f"test.accuracy = {accuracy:.3g} is no better than always predicting the most common "
-            f"class ('{label}', {majority:.3g})"]
-
-
-def advice(metrics_by_split: dict, dataset) -> list[str]:
-    """A few well-founded reading hints for {"train": {...}, "validation": {...}, "test": {...}}."""
-    return [
-        *_rare_positive(metrics_by_split, dataset),
-        *_generalisation_gap(metrics_by_split, dataset),
-        *_baselines(metrics_by_split, dataset),
-    ]
 
 
 # ------------------------------------------------------------------------------------- distances
