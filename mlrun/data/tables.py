@@ -47,10 +47,24 @@ def csv_columns(open_table: Opener, header: list[str], numeric: list[str], label
     """(X float64 (n, len(numeric)), {label: stripped str array}) for the named columns (``header``
     holds the raw names, ``numeric`` and ``labels`` stripped ones); Unclean for anything unusual."""
     import pyarrow as pa
-    from pyarrow import csv as pacsv
 
     raw = {name.strip(): name for name in header}
-    types = {raw[n]: pa.float64() for n in numeric} | {raw[n]: pa.string() for n in labels}
+    table = _typed_csv(open_table, {raw[n]: pa.float64() for n in numeric} | {raw[n]: pa.string() for n in labels})
+    if table.num_rows == 0 or any(table.column(name).null_count for name in table.column_names):
+        raise Unclean  # an empty cell, or a blank row the checked reader would skip
+    texts = {name: _text(table.column(raw[name])) for name in labels}
+    X, finite = _stacked(table.select([raw[n] for n in numeric]))
+    if not finite:
+        raise Unclean
+    return X, texts
+
+
+def _typed_csv(open_table: Opener, types: dict):
+    """The named columns parsed by pyarrow straight to ``types`` (no inference pass); Unclean when a
+    cell does not parse or a column is missing."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
     convert = pacsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=[""],
                                    strings_can_be_null=True, quoted_strings_can_be_null=True)
     parse = pacsv.ParseOptions(newlines_in_values=True)  # a quoted cell may span lines, as csv reads it
@@ -61,36 +75,53 @@ def csv_columns(open_table: Opener, header: list[str], numeric: list[str], label
                                    memory_pool=pa.system_memory_pool())
     except (pa.ArrowInvalid, UnicodeDecodeError):
         raise Unclean from None
-    if table.num_rows == 0 or [table.schema.field(raw[n]).type for n in numeric] != [pa.float64()] * len(numeric):
+    if [table.schema.field(name).type for name in types] != list(types.values()):
         raise Unclean
-    if any(table.column(name).null_count for name in types):
-        raise Unclean  # an empty cell, or a blank row the checked reader would skip
-    X = np.empty((table.num_rows, len(numeric)))
-    for j, name in enumerate(numeric):
-        X[:, j] = table.column(raw[name]).to_numpy()
-        table = table.drop_columns([raw[name]])  # its buffers freed as soon as copied
-    if not np.isfinite(X).all():
-        raise Unclean
-    return X, {name: _stripped_text(table.column(raw[name])) for name in labels}
+    return table
 
 
-def _stripped_text(column) -> np.ndarray:
+def _stacked(table) -> tuple[np.ndarray, bool]:
+    """A table of float64 columns without nulls as one C-ordered (rows, columns) array, and whether
+    every value is finite. Filled a block of rows (about a MiB) at a time: each column slice read
+    without a copy and written into rows that stay in cache, where they are checked too; column by
+    column, each write would stride across the whole array."""
+    X = np.empty((table.num_rows, table.num_columns))
+    block_rows = max(64, (1 << 20) // (8 * max(1, table.num_columns)))
+    finite, start = True, 0
+    for batch in table.to_batches(max_chunksize=block_rows):
+        rows = X[start: start + batch.num_rows]
+        # from_dlpack: a view of arrow's buffer (to_numpy() would import pandas, ~0.5 s)
+        np.stack([np.from_dlpack(column) for column in batch.columns], axis=1, out=rows)
+        finite = finite and bool(np.isfinite(rows).all())
+        start += batch.num_rows
+    return X, finite
+
+
+def _text(column, strip: bool = True) -> np.ndarray:
+    """A text column's cells (stripped) as a str array: converted once per distinct value (a label
+    column holds few), then spread to the rows by index."""
     import pyarrow.compute as pc
 
-    return np.asarray(pc.utf8_trim_whitespace(column).to_numpy(zero_copy_only=False), dtype=str)
+    column = pc.utf8_trim_whitespace(column) if strip else column
+    encoded = column.combine_chunks().dictionary_encode()
+    values = np.asarray(encoded.dictionary.to_pylist(), dtype=str)  # to_numpy() would import pandas
+    return values[np.from_dlpack(encoded.indices)]
 
 
 def label_values(cells: np.ndarray) -> np.ndarray:
     """A label column's text -> numbers when every cell is a finite number (int64 when integral),
-    else the text itself (the checked reader's rule)."""
+    else the text itself (the checked reader's rule). Decided on the distinct values, so a text
+    column (the usual case) is never cast cell by cell."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     try:
-        values = pc.cast(pa.array(cells), pa.float64()).to_numpy()
+        distinct = pc.cast(pa.array(np.unique(cells)), pa.float64()).to_numpy()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return cells
-    return cells if not np.isfinite(values).all() else integral(values)
+    if not np.isfinite(distinct).all():
+        return cells
+    return integral(pc.cast(pa.array(cells), pa.float64()).to_numpy())
 
 
 def integral(values: np.ndarray) -> np.ndarray:
@@ -141,12 +172,12 @@ def parquet_columns(open_table: Opener, numeric: list[str], labels: list[str]):
             raise ParquetProblem("not a readable Parquet file") from None
     if table.num_rows == 0:
         raise ParquetProblem("has a schema but no rows")
-    X = np.empty((table.num_rows, len(numeric)))
-    for j, name in enumerate(numeric):
-        X[:, j] = _parquet_numbers(table.column(name), name)
-        table = table.drop_columns([name])
-    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
-    if len(bad):
+    for name in numeric:
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 _parquet_numbers(table.column(name), name))
+    X, finite = _stacked(table.select(numeric))
+    if not finite:  # the error path: find the first bad cell
+        bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
         j = int(np.flatnonzero(~np.isfinite(X[bad[0]]))[0])
         raise ParquetProblem(f"column '{numeric[j]}' has a missing or infinite value ({X[bad[0], j]} at row "
                              f"index {bad[0]})")
@@ -165,7 +196,7 @@ def _parquet_numbers(column, name: str) -> np.ndarray:
         raise ParquetProblem(f"column '{name}' is not numeric (type {kind})")
     if column.null_count:
         raise ParquetProblem(f"column '{name}' has an empty value at row index {_first_null(column)}")
-    return column.cast(pa.float64()).to_numpy()
+    return column.cast(pa.float64())
 
 
 def _parquet_label(column, name: str) -> np.ndarray:
@@ -177,7 +208,7 @@ def _parquet_label(column, name: str) -> np.ndarray:
         raise ParquetProblem(f"column '{name}' has an empty value at row index {_first_null(column)}")
     kind = column.type
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        values = column.cast(pa.float64()).to_numpy()
+        values = np.from_dlpack(column.cast(pa.float64()).combine_chunks())
         bad = np.flatnonzero(~np.isfinite(values))
         if len(bad):
             raise ParquetProblem(f"column '{name}' has a missing or infinite value ({values[bad[0]]} at row "
@@ -186,5 +217,5 @@ def _parquet_label(column, name: str) -> np.ndarray:
     if pa.types.is_boolean(kind):
         return np.where(column.to_numpy(zero_copy_only=False), "True", "False")
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=str)
+        return _text(column, strip=False)
     raise ParquetProblem(f"column '{name}' has type {kind}; a label column holds numbers or text")
