@@ -49,19 +49,20 @@ def csv_columns(open_table: Opener, header: list[str], numeric: list[str], label
     import pyarrow as pa
 
     raw = {name.strip(): name for name in header}
-    table = _typed_csv(open_table, {raw[n]: pa.float64() for n in numeric} | {raw[n]: pa.string() for n in labels})
-    if table.num_rows == 0 or any(table.column(name).null_count for name in table.column_names):
-        raise Unclean  # an empty cell, or a blank row the checked reader would skip
-    texts = {name: _text(table.column(raw[name])) for name in labels}
-    X, finite = _stacked(table.select([raw[n] for n in numeric]))
-    if not finite:
-        raise Unclean
-    return X, texts
+    types = {raw[n]: pa.float64() for n in numeric} | {raw[n]: pa.string() for n in labels}
+    with open_table() as fh:
+        size = fh.seek(0, io.SEEK_END)
+        fh.seek(0)
+        X, texts = _streamed(_csv_batches(fh, types), [raw[n] for n in numeric], [raw[n] for n in labels], size)
+    return X, {name: _text(texts.column(raw[name])) for name in labels}
 
 
-def _typed_csv(open_table: Opener, types: dict):
-    """The named columns parsed by pyarrow straight to ``types`` (no inference pass); Unclean when a
-    cell does not parse or a column is missing."""
+BLOCK_BYTES = 1 << 20  # of CSV text per batch: pyarrow's default, a batch's rows stay in cache
+
+
+def _csv_batches(fh, types: dict):
+    """The named columns, a batch (BLOCK_BYTES of the file) at a time, parsed by pyarrow straight to
+    ``types`` (no inference pass); Unclean when a cell does not parse or a column is missing."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
@@ -69,15 +70,42 @@ def _typed_csv(open_table: Opener, types: dict):
                                    strings_can_be_null=True, quoted_strings_can_be_null=True)
     parse = pacsv.ParseOptions(newlines_in_values=True)  # a quoted cell may span lines, as csv reads it
     try:
-        with open_table() as fh:
-            # the system allocator: memory freed here is reused by NumPy, not kept in arrow's own pool
-            table = pacsv.read_csv(fh, parse_options=parse, convert_options=convert,
-                                   memory_pool=pa.system_memory_pool())
+        # the system allocator: a batch's memory, freed once copied, is reused for the next one
+        reader = pacsv.open_csv(fh, read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES), parse_options=parse,
+                                convert_options=convert, memory_pool=pa.system_memory_pool())
+        if [reader.schema.field(name).type for name in types] != list(types.values()):
+            raise Unclean
+        yield from reader
     except (pa.ArrowInvalid, UnicodeDecodeError):
         raise Unclean from None
-    if [table.schema.field(name).type for name in types] != list(types.values()):
-        raise Unclean
-    return table
+
+
+def _streamed(batches, numeric: list[str], labels: list[str], size: int):
+    """(X, the label columns as a table) from the CSV's batches, each batch's numbers copied into X
+    as it comes, so the parsed table is never whole beside X; Unclean on an empty, NaN or infinite
+    cell. X's rows are guessed from the first batch's rows per byte, a tenth over (np.empty: rows
+    never written cost no memory), grown by a quarter when short, and cut to the rows read."""
+    import pyarrow as pa
+
+    X, n, texts = None, 0, []
+    for batch in batches:
+        m = batch.num_rows
+        if any(column.null_count for column in batch.columns):
+            raise Unclean  # an empty cell, or a blank row the checked reader would skip
+        if X is None:
+            X = np.empty((int(size / BLOCK_BYTES * m * 1.1) + m, len(numeric)))
+        elif n + m > len(X):
+            X.resize((max(n + m, int(len(X) * 1.25)), len(numeric)))  # realloc: remapped, not copied
+        # from_dlpack: a view of arrow's buffer (to_numpy() would import pandas, ~0.5 s)
+        np.stack([np.from_dlpack(batch.column(name)) for name in numeric], axis=1, out=X[n: n + m])
+        if not np.isfinite(X[n: n + m]).all():
+            raise Unclean
+        texts.append(batch.select(labels))
+        n += m
+    if X is None:
+        raise Unclean  # a header and no rows
+    X.resize((n, len(numeric)))
+    return X, pa.Table.from_batches(texts)
 
 
 def _stacked(table) -> tuple[np.ndarray, bool]:
@@ -86,15 +114,19 @@ def _stacked(table) -> tuple[np.ndarray, bool]:
     without a copy and written into rows that stay in cache, where they are checked too; column by
     column, each write would stride across the whole array."""
     X = np.empty((table.num_rows, table.num_columns))
-    block_rows = max(64, (1 << 20) // (8 * max(1, table.num_columns)))
     finite, start = True, 0
-    for batch in table.to_batches(max_chunksize=block_rows):
+    for batch in table.to_batches(max_chunksize=_block_rows(table.num_columns)):
         rows = X[start: start + batch.num_rows]
         # from_dlpack: a view of arrow's buffer (to_numpy() would import pandas, ~0.5 s)
         np.stack([np.from_dlpack(column) for column in batch.columns], axis=1, out=rows)
         finite = finite and bool(np.isfinite(rows).all())
         start += batch.num_rows
     return X, finite
+
+
+def _block_rows(width: int) -> int:
+    """Rows of float64 in about a MiB: a block that stays in cache while it is copied and checked."""
+    return max(64, (1 << 20) // (8 * max(1, width)))
 
 
 def _text(column, strip: bool = True) -> np.ndarray:
@@ -155,7 +187,8 @@ def _parquet(fh):
     import pyarrow.parquet as pq
 
     try:
-        return pq.ParquetFile(fh)
+        # pages read as they are decoded: pre-buffering would hold every column chunk at once
+        return pq.ParquetFile(fh, pre_buffer=False)
     except (pa.ArrowException, OSError, ValueError):
         raise ParquetProblem("not a readable Parquet file") from None
 
@@ -166,10 +199,46 @@ def parquet_columns(open_table: Opener, numeric: list[str], labels: list[str]):
     import pyarrow as pa
 
     with open_table() as fh:
+        pq_file = _parquet(fh)
         try:
-            table = _parquet(fh).read(columns=[*numeric, *labels], use_threads=True)
+            try:
+                X, texts = _parquet_streamed(pq_file, numeric, labels)
+            except Unclean:  # a feature cell is not clean: the checks on the whole table name it
+                X, texts = _parquet_checked(pq_file.read(columns=[*numeric, *labels], use_threads=True), numeric)
         except (pa.ArrowException, OSError):
             raise ParquetProblem("not a readable Parquet file") from None
+    return X, {name: _parquet_label(texts.column(name), name) for name in labels}
+
+
+def _parquet_streamed(pq_file, numeric: list[str], labels: list[str]):
+    """(X, the label columns as a table), a block of rows at a time into X (its size is in the file's
+    metadata), so the whole table is never in memory beside X; Unclean on any unclean feature."""
+    import pyarrow as pa
+
+    X = np.empty((pq_file.metadata.num_rows, len(numeric)))
+    if not len(X):
+        raise ParquetProblem("has a schema but no rows")
+    if not all(_is_number(pq_file.schema_arrow.field(name).type) for name in numeric):
+        raise Unclean
+    start, texts = 0, []
+    for batch in pq_file.iter_batches(batch_size=_block_rows(len(numeric)), columns=[*numeric, *labels]):
+        columns = [batch.column(name) for name in numeric]
+        if any(column.null_count for column in columns) or start + batch.num_rows > len(X):
+            raise Unclean
+        rows = slice(start, start + batch.num_rows)
+        np.stack([np.from_dlpack(column.cast(pa.float64())) for column in columns], axis=1, out=X[rows])
+        if not np.isfinite(X[rows]).all():
+            raise Unclean
+        texts.append(batch.select(labels))
+        start += batch.num_rows
+    if start != len(X):
+        raise Unclean
+    return X, pa.Table.from_batches(texts)
+
+
+def _parquet_checked(table, numeric: list[str]):
+    """The whole table's features checked column by column, naming the first problem (the order of
+    the checks decides which of several problems is named)."""
     if table.num_rows == 0:
         raise ParquetProblem("has a schema but no rows")
     for name in numeric:
@@ -181,7 +250,14 @@ def parquet_columns(open_table: Opener, numeric: list[str], labels: list[str]):
         j = int(np.flatnonzero(~np.isfinite(X[bad[0]]))[0])
         raise ParquetProblem(f"column '{numeric[j]}' has a missing or infinite value ({X[bad[0], j]} at row "
                              f"index {bad[0]})")
-    return X, {name: _parquet_label(table.column(name), name) for name in labels}
+    return X, table
+
+
+def _is_number(kind) -> bool:
+    import pyarrow as pa
+
+    kind = kind.value_type if pa.types.is_dictionary(kind) else kind
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
 
 
 def _first_null(column) -> int:
@@ -191,8 +267,8 @@ def _first_null(column) -> int:
 def _parquet_numbers(column, name: str) -> np.ndarray:
     import pyarrow as pa
 
-    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
-    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
+    if not _is_number(column.type):
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
         raise ParquetProblem(f"column '{name}' is not numeric (type {kind})")
     if column.null_count:
         raise ParquetProblem(f"column '{name}' has an empty value at row index {_first_null(column)}")
