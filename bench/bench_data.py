@@ -6,10 +6,10 @@ Parquet), mlrun against ``pandas.read_csv`` of the same file in the same run, ea
 Per size: seconds to read (mlrun: ``read_columns``, to the float64 array the splits are cut from;
 pandas: ``read_csv`` with its default C engine), as wall time and as CPU seconds of all the process's
 threads (on a shared machine the wall time follows the load, the CPU time much less); peak memory
-above the process's baseline after its imports (ru_maxrss), as a multiple of the float32 array the
-network trains on (rows x 30 x 4 bytes); then ``load_dataset`` (read + split + scale) and, with
---train, ``mlrun.train`` for one epoch. Last, the CPU seconds per 10^6 rows at each size: equal
-figures mean time linear in rows.
+above the process's resident memory after its imports (Linux's high-water mark, reset there), as a
+multiple of the float32 array the network trains on (rows x 30 x 4 bytes); then ``load_dataset``
+(read + split + scale) and, with --train, ``mlrun.train`` for one epoch. Last, the CPU seconds per
+10^6 rows at each size: equal figures mean time linear in rows.
 The reads are repeated, pandas and mlrun in turn, and the fastest of each kept: on a shared machine
 the load changes between runs, and taking turns exposes both readers to it alike.
 """
@@ -32,12 +32,17 @@ path, what = sys.argv[1], sys.argv[2]
 import numpy as np, pandas, pyarrow.csv, pyarrow.compute, pyarrow.parquet, sklearn.model_selection
 import mlrun.data.sources, mlrun.data.user_csv
 from mlrun.data.checked_csv import Where
-def rss():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def status(key):
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(key + ":"))
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-base, cpu_start = rss(), cpu()
+# ru_maxrss would start at the parent's peak (Linux folds it in at exec): the high-water mark is
+# reset here instead, so the peak is this process's own, above what its imports hold
+base, cpu_start = status("VmRSS"), cpu()
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")
 start = time.perf_counter()
 if what == "pandas":
     frame = pandas.read_csv(path)
@@ -53,7 +58,7 @@ else:
                              "training": {"epochs": 1, "batch_size": 1024}})
     import tempfile
     mlrun.train(cfg, runs_dir=tempfile.mkdtemp())
-print(json.dumps({"seconds": time.perf_counter() - start, "cpu": cpu() - cpu_start, "peak": rss() - base}))
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu": cpu() - cpu_start, "peak": status("VmHWM") - base}))
 """
 
 

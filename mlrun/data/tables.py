@@ -2,11 +2,13 @@
 
 pyarrow rather than pandas: the one library reads both formats, the columns come out typed as NumPy
 arrays without a DataFrame in between (pandas' pyarrow engine is this reader plus that copy), and it
-is a single dependency. For CSV this is the fast path only: anything it cannot vouch for (a parse
+is a single dependency. Both formats are read a block of rows at a time straight into the one float64
+array the splits are cut from, so the parsed table is never whole beside it (peak memory: that array
+plus a few dozen blocks). For CSV this is the fast path only: anything it cannot vouch for (a parse
 error, an empty or non-finite cell, a form such as ``1_000`` that Python reads and pyarrow does not)
 raises ``Unclean``, and ``user_csv`` hands the file to the checked reader, which names the line,
-column and cell exactly as before. A Parquet file has typed columns, so its problems are named here.
-"""
+column and cell exactly as before. A Parquet file has typed columns, so its problems are named here,
+by checks on the whole table that run only once the fast path has found one."""
 
 from __future__ import annotations
 
