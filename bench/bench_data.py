@@ -4,9 +4,12 @@ Parquet), mlrun against ``pandas.read_csv`` of the same file in the same run, ea
     python bench/bench_data.py [--rows 10000,100000,1000000] [--repeat 3] [--train]
 
 Per size: seconds to read (mlrun: ``read_columns``, to the float64 array the splits are cut from;
-pandas: ``read_csv`` with its default C engine), peak memory above the process's baseline after its
-imports (ru_maxrss), both as a multiple of the float32 array the network trains on (rows x 30 x 4
-bytes); then ``load_dataset`` (read + split + scale) and, with --train, ``mlrun.train`` for one epoch.
+pandas: ``read_csv`` with its default C engine), as wall time and as CPU seconds of all the process's
+threads (on a shared machine the wall time follows the load, the CPU time much less); peak memory
+above the process's resident memory after its imports (Linux's high-water mark, reset there), as a
+multiple of the float32 array the network trains on (rows x 30 x 4 bytes); then ``load_dataset``
+(read + split + scale) and, with --train, ``mlrun.train`` for one epoch. Last, the CPU seconds per
+10^6 rows at each size: equal figures mean time linear in rows.
 The reads are repeated, pandas and mlrun in turn, and the fastest of each kept: on a shared machine
 the load changes between runs, and taking turns exposes both readers to it alike.
 """
@@ -29,9 +32,17 @@ path, what = sys.argv[1], sys.argv[2]
 import numpy as np, pandas, pyarrow.csv, pyarrow.compute, pyarrow.parquet, sklearn.model_selection
 import mlrun.data.sources, mlrun.data.user_csv
 from mlrun.data.checked_csv import Where
-def rss():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-base = rss()
+def status(key):
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(key + ":"))
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+# ru_maxrss would start at the parent's peak (Linux folds it in at exec): the high-water mark is
+# reset here instead, so the peak is this process's own, above what its imports hold
+base, cpu_start = status("VmRSS"), cpu()
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")
 start = time.perf_counter()
 if what == "pandas":
     frame = pandas.read_csv(path)
@@ -47,7 +58,7 @@ else:
                              "training": {"epochs": 1, "batch_size": 1024}})
     import tempfile
     mlrun.train(cfg, runs_dir=tempfile.mkdtemp())
-print(json.dumps({"seconds": time.perf_counter() - start, "peak": rss() - base}))
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu": cpu() - cpu_start, "peak": status("VmHWM") - base}))
 """
 
 
@@ -74,34 +85,51 @@ def child(path: Path, what: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def measure(folder: Path, rows: int, repeat: int, train: bool) -> dict[str, dict]:
+    """The fastest of ``repeat`` turns of each read (pandas and mlrun in turn), then load_dataset
+    (and one epoch of training) once."""
+    path = write_table(folder, rows)
+    reads = [("pandas.read_csv", path, "pandas"), ("mlrun csv", path, "mlrun"),
+             ("mlrun parquet", path.with_suffix(".parquet"), "mlrun")]
+    best: dict[str, dict] = {}
+    for _ in range(repeat):
+        for label, source, what in reads:
+            result = child(source, what)
+            if label not in best or result["seconds"] < best[label]["seconds"]:
+                best[label] = result
+    once = [("load_dataset csv", path, "load_dataset")] + ([("train 1 epoch", path, "train")] if train else [])
+    for label, source, what in once:
+        best[label] = child(source, what)
+    best["file MiB"] = {"size": path.stat().st_size / 2**20}
+    for name in (path, path.with_suffix(".parquet")):
+        name.unlink()  # 10^6 rows take 0.5 GB of /tmp
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--train", action="store_true")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp())
-    print(f"{'rows':>9} {'file':>9} | {'what':<18} {'seconds':>8} {'vs pandas':>9} {'peak MiB':>9} {'x f32':>6}")
-    for rows in (int(r) for r in args.rows.split(",")):
-        path = write_table(folder, rows)
-        f32 = rows * FEATURES * 4
-        size = f"{path.stat().st_size / 2**20:.0f} MiB"
-        reads = [("pandas.read_csv", path, "pandas"), ("mlrun csv", path, "mlrun"),
-                 ("mlrun parquet", path.with_suffix(".parquet"), "mlrun")]
-        best: dict[str, dict] = {}
-        for _ in range(args.repeat):
-            for label, source, what in reads:
-                result = child(source, what)
-                if label not in best or result["seconds"] < best[label]["seconds"]:
-                    best[label] = result
-        once = [("load_dataset csv", path, "load_dataset")] + ([("train 1 epoch", path, "train")] if args.train else [])
-        for label, source, what in once:
-            best[label] = child(source, what)
-        pandas = best["pandas.read_csv"]
-        for label, result in best.items():
-            ratio = result["seconds"] / pandas["seconds"]
-            print(f"{rows:>9,} {size:>9} | {label:<18} {result['seconds']:>8.3f} {ratio:>8.2f}x "
-                  f"{result['peak'] / 2**20:>9.0f} {result['peak'] / f32:>6.1f}", flush=True)
+    print(f"{'rows':>9} {'file':>9} | {'what':<18} {'seconds':>8} {'vs pandas':>9} {'cpu s':>6} {'vs pandas':>9} "
+          f"{'peak MiB':>9} {'x f32':>6}")
+    per_row: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for rows in (int(r) for r in args.rows.split(",")):
+            best = measure(Path(folder), rows, args.repeat, args.train)
+            size, f32 = f"{best.pop('file MiB')['size']:.0f} MiB", rows * FEATURES * 4
+            pandas = best["pandas.read_csv"]
+            for label, result in best.items():
+                ratio, cpu_ratio = result["seconds"] / pandas["seconds"], result["cpu"] / pandas["cpu"]
+                peak = result["peak"]
+                print(f"{rows:>9,} {size:>9} | {label:<18} {result['seconds']:>8.3f} {ratio:>8.2f}x "
+                      f"{result['cpu']:>6.2f} {cpu_ratio:>8.2f}x {peak / 2**20:>9.0f} {peak / f32:>6.1f}", flush=True)
+                per_row.setdefault(label, []).append(f"{result['cpu'] / rows * 1e6:.2f}")
+    print("linear in rows? CPU seconds per 10^6 rows at each size:")
+    for label, values in per_row.items():
+        print(f"  {label:<18} {' '.join(values)}")
+
 
 if __name__ == "__main__":
     main()

@@ -2,11 +2,13 @@
 
 pyarrow rather than pandas: the one library reads both formats, the columns come out typed as NumPy
 arrays without a DataFrame in between (pandas' pyarrow engine is this reader plus that copy), and it
-is a single dependency. For CSV this is the fast path only: anything it cannot vouch for (a parse
+is a single dependency. Both formats are read a block of rows at a time straight into the one float64
+array the splits are cut from, so the parsed table is never whole beside it (peak memory: that array
+plus a few dozen blocks). For CSV this is the fast path only: anything it cannot vouch for (a parse
 error, an empty or non-finite cell, a form such as ``1_000`` that Python reads and pyarrow does not)
 raises ``Unclean``, and ``user_csv`` hands the file to the checked reader, which names the line,
-column and cell exactly as before. A Parquet file has typed columns, so its problems are named here.
-"""
+column and cell exactly as before. A Parquet file has typed columns, so its problems are named here,
+by checks on the whole table that run only once the fast path has found one."""
 
 from __future__ import annotations
 
@@ -47,50 +49,113 @@ def csv_columns(open_table: Opener, header: list[str], numeric: list[str], label
     """(X float64 (n, len(numeric)), {label: stripped str array}) for the named columns (``header``
     holds the raw names, ``numeric`` and ``labels`` stripped ones); Unclean for anything unusual."""
     import pyarrow as pa
-    from pyarrow import csv as pacsv
 
     raw = {name.strip(): name for name in header}
     types = {raw[n]: pa.float64() for n in numeric} | {raw[n]: pa.string() for n in labels}
+    with open_table() as fh:
+        size = fh.seek(0, io.SEEK_END)
+        fh.seek(0)
+        X, texts = _streamed(_csv_batches(fh, types), [raw[n] for n in numeric], [raw[n] for n in labels], size)
+    return X, {name: _text(texts.column(raw[name])) for name in labels}
+
+
+BLOCK_BYTES = 1 << 20  # of CSV text per batch: pyarrow's default, a batch's rows stay in cache
+
+
+def _csv_batches(fh, types: dict):
+    """The named columns, a batch (BLOCK_BYTES of the file) at a time, parsed by pyarrow straight to
+    ``types`` (no inference pass); Unclean when a cell does not parse or a column is missing."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
     convert = pacsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=[""],
                                    strings_can_be_null=True, quoted_strings_can_be_null=True)
     parse = pacsv.ParseOptions(newlines_in_values=True)  # a quoted cell may span lines, as csv reads it
     try:
-        with open_table() as fh:
-            # the system allocator: memory freed here is reused by NumPy, not kept in arrow's own pool
-            table = pacsv.read_csv(fh, parse_options=parse, convert_options=convert,
-                                   memory_pool=pa.system_memory_pool())
+        # the system allocator: a batch's memory, freed once copied, is reused for the next one
+        reader = pacsv.open_csv(fh, read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES), parse_options=parse,
+                                convert_options=convert, memory_pool=pa.system_memory_pool())
+        if [reader.schema.field(name).type for name in types] != list(types.values()):
+            raise Unclean
+        yield from reader
     except (pa.ArrowInvalid, UnicodeDecodeError):
         raise Unclean from None
-    if table.num_rows == 0 or [table.schema.field(raw[n]).type for n in numeric] != [pa.float64()] * len(numeric):
-        raise Unclean
-    if any(table.column(name).null_count for name in types):
-        raise Unclean  # an empty cell, or a blank row the checked reader would skip
-    X = np.empty((table.num_rows, len(numeric)))
-    for j, name in enumerate(numeric):
-        X[:, j] = table.column(raw[name]).to_numpy()
-        table = table.drop_columns([raw[name]])  # its buffers freed as soon as copied
-    if not np.isfinite(X).all():
-        raise Unclean
-    return X, {name: _stripped_text(table.column(raw[name])) for name in labels}
 
 
-def _stripped_text(column) -> np.ndarray:
+def _streamed(batches, numeric: list[str], labels: list[str], size: int):
+    """(X, the label columns as a table) from the CSV's batches, each batch's numbers copied into X
+    as it comes, so the parsed table is never whole beside X; Unclean on an empty, NaN or infinite
+    cell. X's rows are guessed from the first batch's rows per byte, a tenth over (np.empty: rows
+    never written cost no memory), grown by a quarter when short, and cut to the rows read."""
+    import pyarrow as pa
+
+    X, n, texts = None, 0, []
+    for batch in batches:
+        m = batch.num_rows
+        if any(column.null_count for column in batch.columns):
+            raise Unclean  # an empty cell, or a blank row the checked reader would skip
+        if X is None:
+            X = np.empty((int(size / BLOCK_BYTES * m * 1.1) + m, len(numeric)))
+        elif n + m > len(X):
+            X.resize((max(n + m, int(len(X) * 1.25)), len(numeric)))  # realloc: remapped, not copied
+        # from_dlpack: a view of arrow's buffer (to_numpy() would import pandas, ~0.5 s)
+        np.stack([np.from_dlpack(batch.column(name)) for name in numeric], axis=1, out=X[n: n + m])
+        if not np.isfinite(X[n: n + m]).all():
+            raise Unclean
+        texts.append(batch.select(labels))
+        n += m
+    if X is None:
+        raise Unclean  # a header and no rows
+    X.resize((n, len(numeric)))
+    return X, pa.Table.from_batches(texts)
+
+
+def _stacked(table) -> tuple[np.ndarray, bool]:
+    """A table of float64 columns without nulls as one C-ordered (rows, columns) array, and whether
+    every value is finite. Filled a block of rows (about a MiB) at a time: each column slice read
+    without a copy and written into rows that stay in cache, where they are checked too; column by
+    column, each write would stride across the whole array."""
+    X = np.empty((table.num_rows, table.num_columns))
+    finite, start = True, 0
+    for batch in table.to_batches(max_chunksize=_block_rows(table.num_columns)):
+        rows = X[start: start + batch.num_rows]
+        # from_dlpack: a view of arrow's buffer (to_numpy() would import pandas, ~0.5 s)
+        np.stack([np.from_dlpack(column) for column in batch.columns], axis=1, out=rows)
+        finite = finite and bool(np.isfinite(rows).all())
+        start += batch.num_rows
+    return X, finite
+
+
+def _block_rows(width: int) -> int:
+    """Rows of float64 in about a MiB: a block that stays in cache while it is copied and checked."""
+    return max(64, (1 << 20) // (8 * max(1, width)))
+
+
+def _text(column, strip: bool = True) -> np.ndarray:
+    """A text column's cells (stripped) as a str array: converted once per distinct value (a label
+    column holds few), then spread to the rows by index."""
     import pyarrow.compute as pc
 
-    return np.asarray(pc.utf8_trim_whitespace(column).to_numpy(zero_copy_only=False), dtype=str)
+    column = pc.utf8_trim_whitespace(column) if strip else column
+    encoded = column.combine_chunks().dictionary_encode()
+    values = np.asarray(encoded.dictionary.to_pylist(), dtype=str)  # to_numpy() would import pandas
+    return values[np.from_dlpack(encoded.indices)]
 
 
 def label_values(cells: np.ndarray) -> np.ndarray:
     """A label column's text -> numbers when every cell is a finite number (int64 when integral),
-    else the text itself (the checked reader's rule)."""
+    else the text itself (the checked reader's rule). Decided on the distinct values, so a text
+    column (the usual case) is never cast cell by cell."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     try:
-        values = pc.cast(pa.array(cells), pa.float64()).to_numpy()
+        distinct = pc.cast(pa.array(np.unique(cells)), pa.float64()).to_numpy()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return cells
-    return cells if not np.isfinite(values).all() else integral(values)
+    if not np.isfinite(distinct).all():
+        return cells
+    return integral(pc.cast(pa.array(cells), pa.float64()).to_numpy())
 
 
 def integral(values: np.ndarray) -> np.ndarray:
@@ -124,7 +189,8 @@ def _parquet(fh):
     import pyarrow.parquet as pq
 
     try:
-        return pq.ParquetFile(fh)
+        # pages read as they are decoded: pre-buffering would hold every column chunk at once
+        return pq.ParquetFile(fh, pre_buffer=False)
     except (pa.ArrowException, OSError, ValueError):
         raise ParquetProblem("not a readable Parquet file") from None
 
@@ -135,22 +201,65 @@ def parquet_columns(open_table: Opener, numeric: list[str], labels: list[str]):
     import pyarrow as pa
 
     with open_table() as fh:
+        pq_file = _parquet(fh)
         try:
-            table = _parquet(fh).read(columns=[*numeric, *labels], use_threads=True)
+            try:
+                X, texts = _parquet_streamed(pq_file, numeric, labels)
+            except Unclean:  # a feature cell is not clean: the checks on the whole table name it
+                X, texts = _parquet_checked(pq_file.read(columns=[*numeric, *labels], use_threads=True), numeric)
         except (pa.ArrowException, OSError):
             raise ParquetProblem("not a readable Parquet file") from None
+    return X, {name: _parquet_label(texts.column(name), name) for name in labels}
+
+
+def _parquet_streamed(pq_file, numeric: list[str], labels: list[str]):
+    """(X, the label columns as a table), a block of rows at a time into X (its size is in the file's
+    metadata), so the whole table is never in memory beside X; Unclean on any unclean feature."""
+    import pyarrow as pa
+
+    X = np.empty((pq_file.metadata.num_rows, len(numeric)))
+    if not len(X):
+        raise ParquetProblem("has a schema but no rows")
+    if not all(_is_number(pq_file.schema_arrow.field(name).type) for name in numeric):
+        raise Unclean
+    start, texts = 0, []
+    for batch in pq_file.iter_batches(batch_size=_block_rows(len(numeric)), columns=[*numeric, *labels]):
+        columns = [batch.column(name) for name in numeric]
+        if any(column.null_count for column in columns) or start + batch.num_rows > len(X):
+            raise Unclean
+        rows = slice(start, start + batch.num_rows)
+        np.stack([np.from_dlpack(column.cast(pa.float64())) for column in columns], axis=1, out=X[rows])
+        if not np.isfinite(X[rows]).all():
+            raise Unclean
+        texts.append(batch.select(labels))
+        start += batch.num_rows
+    if start != len(X):
+        raise Unclean
+    return X, pa.Table.from_batches(texts)
+
+
+def _parquet_checked(table, numeric: list[str]):
+    """The whole table's features checked column by column, naming the first problem (the order of
+    the checks decides which of several problems is named)."""
     if table.num_rows == 0:
         raise ParquetProblem("has a schema but no rows")
-    X = np.empty((table.num_rows, len(numeric)))
-    for j, name in enumerate(numeric):
-        X[:, j] = _parquet_numbers(table.column(name), name)
-        table = table.drop_columns([name])
-    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
-    if len(bad):
+    for name in numeric:
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 _parquet_numbers(table.column(name), name))
+    X, finite = _stacked(table.select(numeric))
+    if not finite:  # the error path: find the first bad cell
+        bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
         j = int(np.flatnonzero(~np.isfinite(X[bad[0]]))[0])
         raise ParquetProblem(f"column '{numeric[j]}' has a missing or infinite value ({X[bad[0], j]} at row "
                              f"index {bad[0]})")
-    return X, {name: _parquet_label(table.column(name), name) for name in labels}
+    return X, table
+
+
+def _is_number(kind) -> bool:
+    import pyarrow as pa
+
+    kind = kind.value_type if pa.types.is_dictionary(kind) else kind
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
 
 
 def _first_null(column) -> int:
@@ -160,12 +269,12 @@ def _first_null(column) -> int:
 def _parquet_numbers(column, name: str) -> np.ndarray:
     import pyarrow as pa
 
-    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
-    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
+    if not _is_number(column.type):
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
         raise ParquetProblem(f"column '{name}' is not numeric (type {kind})")
     if column.null_count:
         raise ParquetProblem(f"column '{name}' has an empty value at row index {_first_null(column)}")
-    return column.cast(pa.float64()).to_numpy()
+    return column.cast(pa.float64())
 
 
 def _parquet_label(column, name: str) -> np.ndarray:
@@ -177,7 +286,7 @@ def _parquet_label(column, name: str) -> np.ndarray:
         raise ParquetProblem(f"column '{name}' has an empty value at row index {_first_null(column)}")
     kind = column.type
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        values = column.cast(pa.float64()).to_numpy()
+        values = np.from_dlpack(column.cast(pa.float64()).combine_chunks())
         bad = np.flatnonzero(~np.isfinite(values))
         if len(bad):
             raise ParquetProblem(f"column '{name}' has a missing or infinite value ({values[bad[0]]} at row "
@@ -186,5 +295,5 @@ def _parquet_label(column, name: str) -> np.ndarray:
     if pa.types.is_boolean(kind):
         return np.where(column.to_numpy(zero_copy_only=False), "True", "False")
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=str)
+        return _text(column, strip=False)
     raise ParquetProblem(f"column '{name}' has type {kind}; a label column holds numbers or text")
