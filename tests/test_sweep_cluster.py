@@ -113,7 +113,10 @@ def test_a_killed_worker_is_reported_its_trials_rerun_once_and_each_run_names_it
             killed.append((name, processes[name].pid))
             dask.kill(processes[name])
 
-    res = sweep_api(SLOW, seeds=5, dask=dask.address, runs_dir=tmp_path / "runs", on_event=on_event)
+    # trials of ~1.5 s: the dead worker's trial is still being rerun when the pool next asks the
+    # scheduler who is there (CHECK_SECONDS), so the rerun is counted, not only the lost worker
+    longer = {**SLOW, "training": {"epochs": 400}}
+    res = sweep_api(longer, seeds=5, dask=dask.address, runs_dir=tmp_path / "runs", on_event=on_event)
     (dead, pid), = killed
     survivor = next(n for n in processes if n != dead)
     assert statuses(res) == ["completed"] * 5 and res.exit_code == 0
@@ -129,6 +132,25 @@ def test_a_killed_worker_is_reported_its_trials_rerun_once_and_each_run_names_it
     assert {w["name"] for w in workers.values()} == {dead, survivor}
     assert all(w["address"].startswith("tcp://127.0.0.1:") and w["pid"] > 0 for w in workers.values())
     assert {w["pid"] for w in workers.values() if w["name"] == dead} == {pid}
+
+
+@pytest.mark.timeout(180)
+def test_a_worker_lost_after_the_last_result_is_still_recorded(tmp_path, shared):
+    dask = shared().ensure(2)
+    processes = {f"w{dask.workers.index(w)}": w for w in dask.alive}
+    killed = []
+
+    def on_event(event, result, trial=None):
+        if event == "trial" and sum(t.status == "completed" for t in result.trials) == 3:
+            name = read_json(result.path / trial.run / "run.json")["worker"]["name"]
+            killed.append(name)  # every result is in: no periodic check comes after this
+            dask.kill(processes[name])
+
+    res = sweep_api(SLOW, seeds=3, dask=dask.address, runs_dir=tmp_path / "runs", on_event=on_event)
+    session = read_json(res.path / "sweep.json")["sessions"][-1]
+    assert statuses(res) == ["completed"] * 3 and res.exit_code == 0
+    assert [w["name"] for w in session["lost_workers"]] == killed and session["reruns"] == {}
+    assert any(n == f"lost Dask worker {killed[0]}" for n in res.notes)
 
 
 @pytest.mark.timeout(180)

@@ -205,6 +205,11 @@ class DaskPool:
                 timeout = CHECK_SECONDS
 
     def close(self) -> None:
+        if not self.futures:  # every result taken: one more look, so a worker lost since the last check
+            try:              # (trials shorter than CHECK_SECONDS finish in between) is still recorded
+                self.watch.check({}, force=True)
+            except ClusterLost:
+                pass
         if self.done.futures:
             try:
                 self.client.cancel(list(self.done.futures))
