@@ -101,17 +101,26 @@ def statuses(result) -> list[str]:
     return [t.status for t in result.trials]
 
 
+def worker_killer(dask, processes: dict, when):
+    """(on_event, killed): on the first trial event for which ``when(result)`` holds, the worker that ran
+    that trial is killed (SIGKILL) and (its name, its pid) recorded in ``killed``."""
+    killed = []
+
+    def on_event(event, result, trial=None):
+        if event == "trial" and not killed and when(result):
+            name = read_json(result.path / trial.run / "run.json")["worker"]["name"]
+            killed.append((name, processes[name].pid))
+            dask.kill(processes[name])
+
+    return on_event, killed
+
+
 @pytest.mark.timeout(180)
 def test_a_killed_worker_is_reported_its_trials_rerun_once_and_each_run_names_its_worker(tmp_path, shared):
     dask = shared().ensure(2)
     processes = {f"w{dask.workers.index(w)}": w for w in dask.alive}
-    killed = []
-
-    def on_event(event, result, trial=None):
-        if event == "trial" and not killed:  # the worker of the first result dies in its next trial
-            name = read_json(result.path / trial.run / "run.json")["worker"]["name"]
-            killed.append((name, processes[name].pid))
-            dask.kill(processes[name])
+    # the worker of the first result dies in its next trial
+    on_event, killed = worker_killer(dask, processes, lambda result: True)
 
     # trials of ~1.5 s: the dead worker's trial is still being rerun when the pool next asks the
     # scheduler who is there (CHECK_SECONDS), so the rerun is counted, not only the lost worker
@@ -138,19 +147,16 @@ def test_a_killed_worker_is_reported_its_trials_rerun_once_and_each_run_names_it
 def test_a_worker_lost_after_the_last_result_is_still_recorded(tmp_path, shared):
     dask = shared().ensure(2)
     processes = {f"w{dask.workers.index(w)}": w for w in dask.alive}
-    killed = []
-
-    def on_event(event, result, trial=None):
-        if event == "trial" and sum(t.status == "completed" for t in result.trials) == 3:
-            name = read_json(result.path / trial.run / "run.json")["worker"]["name"]
-            killed.append(name)  # every result is in: no periodic check comes after this
-            dask.kill(processes[name])
+    # every result is in: no periodic check comes after the kill
+    on_event, killed = worker_killer(dask, processes,
+                                     lambda result: sum(t.status == "completed" for t in result.trials) == 3)
 
     res = sweep_api(SLOW, seeds=3, dask=dask.address, runs_dir=tmp_path / "runs", on_event=on_event)
     session = read_json(res.path / "sweep.json")["sessions"][-1]
     assert statuses(res) == ["completed"] * 3 and res.exit_code == 0
-    assert [w["name"] for w in session["lost_workers"]] == killed and session["reruns"] == {}
-    assert any(n == f"lost Dask worker {killed[0]}" for n in res.notes)
+    (dead, _), = killed
+    assert [w["name"] for w in session["lost_workers"]] == [dead] and session["reruns"] == {}
+    assert any(n == f"lost Dask worker {dead}" for n in res.notes)
 
 
 @pytest.mark.timeout(180)

@@ -184,3 +184,24 @@ def read_history(run_dir) -> list[dict]:
 
 def read_json(run_dir, name: str) -> dict:
     return json.loads((Path(run_dir) / name).read_text(encoding="utf-8"))
+
+
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (the studies only write PNGs)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path, legend_from=None, ncol: int = 3, fontsize: int = 8, legend_room: float = 0.0) -> None:
+    """A study's figure at 110 dpi, then closed. With ``legend_from`` (an axes), its legend goes below
+    the panels, in the bottom ``legend_room`` of the figure's height."""
+    if legend_from is not None:
+        handles, labels = legend_from.get_legend_handles_labels()
+        fig.legend(handles, labels, fontsize=fontsize, loc="lower center", ncol=ncol, frameon=False)
+    fig.tight_layout(rect=(0, legend_room, 1, 1))
+    fig.savefig(path, dpi=110)
+    pyplot().close(fig)

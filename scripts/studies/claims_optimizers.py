@@ -67,32 +67,27 @@ def loss_curve(choice) -> list[float]:
 
 
 def figure(ctx, chosen, rates) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = A.pyplot()
     path, link = ctx.figure("adagrad_vs_rmsprop.png")
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for arm, (lr, curve) in rates.items():
-        ax2.plot(range(1, len(curve) + 1), curve, marker=".", label=f"{arm} (lr {lr:g})")
-    ax2.set_yscale("log")
-    ax2.set_xlabel("epoch")
-    ax2.set_ylabel("median effective rate η / (√s + ε)")
-    ax2.set_title("effective learning rate over all weights (mean of 5 seeds)", fontsize=9)
-    ax2.legend(fontsize=8)
-    for arm in ("adagrad", "rmsprop", "adam", "sgd"):
-        curve = loss_curve(chosen[arm])
-        ax.plot(range(1, len(curve) + 1), curve, marker=".", label=f"{arm} (lr {chosen[arm].lr:g})")
+    _log_panel(ax, [(f"{arm} (lr {chosen[arm].lr:g})", loss_curve(chosen[arm]))
+                    for arm in ("adagrad", "rmsprop", "adam", "sgd")],
+               "training loss (mean of 5 seeds)", "MNIST-1D, 2 x 64 ELU: each optimizer at its best rate")
+    _log_panel(ax2, [(f"{arm} (lr {lr:g})", curve) for arm, (lr, curve) in rates.items()],
+               "median effective rate η / (√s + ε)", "effective learning rate over all weights (mean of 5 seeds)")
+    A.save_figure(fig, path)
+    return link
+
+
+def _log_panel(ax, curves, ylabel: str, title: str) -> None:
+    """One panel of per-epoch curves [(label, values)] on a log y axis."""
+    for label, curve in curves:
+        ax.plot(range(1, len(curve) + 1), curve, marker=".", label=label)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (mean of 5 seeds)")
-    ax.set_title("MNIST-1D, 2 x 64 ELU: each optimizer at its best rate", fontsize=9)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return link
 
 
 def _flipped(verdict: str) -> str:

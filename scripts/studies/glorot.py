@@ -36,10 +36,7 @@ def top_means(choice) -> dict:
 
 
 def figure(ctx, chosen: dict, datasets: list, trials: list) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = A.pyplot()
 
     path, link = ctx.figure("glorot_saturation.png")
     fig, axes = plt.subplots(1, len(datasets), figsize=(10, 4.4), sharey=True, squeeze=False)
@@ -61,11 +58,7 @@ def figure(ctx, chosen: dict, datasets: list, trials: list) -> str:
         ax.set_title(f"{dataset}: top hidden layer (5 of 5)", fontsize=9)
         ax.set_xlabel("epoch (0 = initialisation)")
     axes[0].set_ylabel("mean activation (probe batch, 5 seeds)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=4, frameon=False)
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    A.save_figure(fig, path, legend_from=axes[0], ncol=4, fontsize=7, legend_room=0.14)
     return link
 
 

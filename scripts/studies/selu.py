@@ -51,10 +51,7 @@ def _summary(per_layer: dict) -> tuple[str, bool]:
 
 
 def figure(ctx, by_arm: dict) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = A.pyplot()
 
     path, link = ctx.figure("selu_std.png")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), sharey=True)
@@ -68,11 +65,7 @@ def figure(ctx, by_arm: dict) -> str:
         ax.set_xlabel("hidden layer (30 layers)")
         ax.set_title(f"activation std per layer, {when}")
     axes[0].set_ylabel("std on the probe batch (mean of 5 seeds)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=3, frameon=False)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    A.save_figure(fig, path, legend_from=axes[0], ncol=3, fontsize=8, legend_room=0.12)
     return link
 
 
