@@ -98,9 +98,7 @@ def _streamed(batches, numeric: list[str], labels: list[str], size: int):
             X = np.empty((int(size / BLOCK_BYTES * m * 1.1) + m, len(numeric)))
         elif n + m > len(X):
             X.resize((max(n + m, int(len(X) * 1.25)), len(numeric)))  # realloc: remapped, not copied
-        # from_dlpack: a view of arrow's buffer (to_numpy() would import pandas, ~0.5 s)
-        np.stack([np.from_dlpack(batch.column(name)) for name in numeric], axis=1, out=X[n: n + m])
-        if not np.isfinite(X[n: n + m]).all():
+        if not _stack_into(X[n: n + m], [batch.column(name) for name in numeric]):
             raise Unclean
         texts.append(batch.select(labels))
         n += m
@@ -118,12 +116,16 @@ def _stacked(table) -> tuple[np.ndarray, bool]:
     X = np.empty((table.num_rows, table.num_columns))
     finite, start = True, 0
     for batch in table.to_batches(max_chunksize=_block_rows(table.num_columns)):
-        rows = X[start: start + batch.num_rows]
-        # from_dlpack: a view of arrow's buffer (to_numpy() would import pandas, ~0.5 s)
-        np.stack([np.from_dlpack(column) for column in batch.columns], axis=1, out=rows)
-        finite = finite and bool(np.isfinite(rows).all())
+        finite = _stack_into(X[start: start + batch.num_rows], batch.columns) and finite
         start += batch.num_rows
     return X, finite
+
+
+def _stack_into(rows: np.ndarray, columns) -> bool:
+    """Arrow float64 columns written side by side into ``rows`` (a block of X); whether all are finite."""
+    # from_dlpack: a view of arrow's buffer (to_numpy() would import pandas, ~0.5 s)
+    np.stack([np.from_dlpack(column) for column in columns], axis=1, out=rows)
+    return bool(np.isfinite(rows).all())
 
 
 def _block_rows(width: int) -> int:
