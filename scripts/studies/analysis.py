@@ -205,3 +205,18 @@ def save_figure(fig, path, legend_from=None, ncol: int = 3, fontsize: int = 8, l
     fig.tight_layout(rect=(0, legend_room, 1, 1))
     fig.savefig(path, dpi=110)
     pyplot().close(fig)
+
+
+def ranking_table(ranked: list[str], claim: list[str], chosen: dict, tests: dict, what: str,
+                  extra: str, extra_of) -> tuple[list[str], float]:
+    """The markdown rows ranking ``ranked`` (best first) beside the note's order ``claim``, one column
+    ``extra`` of ``extra_of(arm)``, and the Spearman rank correlation of the two orders."""
+    from scipy.stats import spearmanr
+
+    lines = [f"| measured rank | note's rank | {what} | best lr | test accuracy | {extra} |",
+             "|---:|---:|---|---:|---|---|"]
+    for i, a in enumerate(ranked, 1):
+        note = claim.index(a) + 1 if a in claim else "-"
+        lines.append(f"| {i} | {note} | {a} | {chosen[a].lr:g} | {mean_std(tests[a].values())} | {extra_of(a)} |")
+    claimed = [a for a in ranked if a in claim]
+    return lines, spearmanr(range(len(claimed)), [claim.index(a) for a in claimed]).statistic

@@ -77,18 +77,10 @@ def section(ctx) -> str:
         "(`initializer: auto`), standardised inputs, Nadam, batch 32, 10 epochs, 5 seeds; each activation",
         "at its own best rate from {3e-4, 1e-3, 3e-3} by mean validation accuracy.", "",
         f"Run time: {ctx.measured()}.", "",
-        "| measured rank | note's rank | activation | best lr | test accuracy | ms per training step |",
-        "|---:|---:|---|---:|---|---|",
     ]
-    for i, a in enumerate(ranked, 1):
-        note = CLAIM.index(a) + 1 if a in CLAIM else "-"
-        ms = [1000 * s for s in step_seconds(chosen[a])]
-        lines.append(f"| {i} | {note} | {a} | {chosen[a].lr:g} | {A.mean_std(tests[a].values())} "
-                     f"| {A.mean_std(ms, 2)} |")
-    claimed = [a for a in ranked if a in CLAIM]
-    from scipy.stats import spearmanr
-
-    rho = spearmanr(range(len(claimed)), [CLAIM.index(a) for a in claimed]).statistic
+    rows, rho = A.ranking_table(ranked, CLAIM, chosen, tests, "activation", "ms per training step",
+                                lambda a: A.mean_std([1000 * s for s in step_seconds(chosen[a])], 2))
+    lines += rows
     neighbours = [(CLAIM[i], CLAIM[i + 1], A.paired(tests[CLAIM[i]], tests[CLAIM[i + 1]]))
                   for i in range(len(CLAIM) - 1)]
     alpha = A.paired(tests["leaky_relu(alpha=0.2)"], tests["leaky_relu(alpha=0.01)"])

@@ -111,18 +111,11 @@ def section(ctx) -> str:
         "(default betas, momentum, rho) at its own best rate from {1e-3, 3e-3, ..., 0.1} by mean validation",
         "accuracy; GD is sgd on the whole training set per step, rates {0.01, ..., 3}, 10 steps in all.", "",
         f"Run time: {ctx.measured()}.", "",
-        "| measured rank | note's rank | optimizer | best lr | test accuracy | final training loss |",
-        "|---:|---:|---|---:|---|---|",
     ]
-    for i, a in enumerate(ranked, 1):
-        note = CLAIM.index(a) + 1 if a in CLAIM else "-"
-        final = [A.read_history(t.run)[-1]["train_loss"] for t in chosen[a].by_seed.values()]
-        lines.append(f"| {i} | {note} | {a} | {chosen[a].lr:g} | {A.mean_std(tests[a].values())} "
-                     f"| {A.mean_std(final)} |")
-    claimed = [a for a in ranked if a in CLAIM]
-    from scipy.stats import spearmanr
-
-    rho = spearmanr(range(len(claimed)), [CLAIM.index(a) for a in claimed]).statistic
+    rows, rho = A.ranking_table(ranked, CLAIM, chosen, tests, "optimizer", "final training loss",
+                                lambda a: A.mean_std([A.read_history(t.run)[-1]["train_loss"]
+                                                      for t in chosen[a].by_seed.values()]))
+    lines += rows
     pairs = [(CLAIM[i], CLAIM[i + 1]) for i in range(1, len(CLAIM) - 1)]
     lines += ["", f"Spearman rank correlation with the note's order: {rho:+.2f}.", "",
               "| the note's neighbours | difference in test accuracy, by seed | verdict |", "|---|---|---|"]
