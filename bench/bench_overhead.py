@@ -23,24 +23,24 @@ import mlrun.experiment.run as experiment_run
 from mlrun.spec.loading import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORD_WITH_FIGURES = experiment_run.record_outcome
+_record_with_figures = experiment_run.record_outcome
 
 
-def RECORD_WITHOUT_FIGURES(*args, **kwargs):  # noqa: N802 (stands in for the function above)
-    return RECORD_WITH_FIGURES(*args, **{**kwargs, "plots": False})
+def _record_without_figures(*args, **kwargs):  # stands in for record_outcome: a sweep trial's recording
+    return _record_with_figures(*args, **{**kwargs, "plots": False})
 
 
 def _run(spec, runs_dir, figures: bool, **overrides) -> tuple[float, float, int]:
     cfg = load_config(spec).to_dict()
     for key, value in overrides.items():
         cfg["training"][key] = value
-    experiment_run.record_outcome = RECORD_WITH_FIGURES if figures else RECORD_WITHOUT_FIGURES
+    experiment_run.record_outcome = _record_with_figures if figures else _record_without_figures
     try:
         start = time.perf_counter()
         run = mlrun.train(cfg, runs_dir=runs_dir)
         wall = time.perf_counter() - start
     finally:
-        experiment_run.record_outcome = RECORD_WITH_FIGURES
+        experiment_run.record_outcome = _record_with_figures
     info = mlrun.runs.directory.RunDir(run.path).info()
     return wall, info["timings"]["train_seconds"], run.epochs
 
