@@ -39,6 +39,7 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
     started = time.time()
     if out is None:
         runs.check_runs_dir(runs_dir, name or cfg.name)  # before the work: a bad --runs-dir fails fast
+    _warm_figures(smoke)
     received = Received()
     with interruptible(received):
         dataset = load_data(cfg, smoke=smoke, csv_text=csv_text)
@@ -60,6 +61,14 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
                 raise
             return _interrupted(run_dir, exc, received, dataset.task)
         return _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=smoke)
+
+
+def _warm_figures(smoke: bool) -> None:
+    """Start the figure processes now, so they import matplotlib while this run loads data and trains."""
+    if not smoke:  # a smoke run draws no figures
+        from mlrun.experiment.figure_pool import POOL
+
+        POOL.warm()
 
 
 def config_hash(cfg: Config, part_defaults: bool = True) -> str:
@@ -102,6 +111,7 @@ def resume(path, callbacks=()) -> Run:
     run_dir, info, cfg = resumable(path)
     started = time.time()
     smoke = bool(info.get("smoke"))
+    _warm_figures(smoke)
     received = Received()
     with interruptible(received):
         dataset = load_data(cfg, smoke=smoke)

@@ -1,0 +1,228 @@
+"""Figure processes: a run's figures are drawn by up to three warm Python processes beside the run.
+
+Drawing a run's seven figures costs a second or more of matplotlib's Python code, and importing
+matplotlib another half second. Processes started when a training starts import matplotlib while the
+run imports scikit-learn and trains, then draw the figures in parallel once the run's results are on
+disk; ``draw`` returns when every figure is written, so a finished run directory holds the same files
+(byte for byte) as when the figures are drawn in the run's own process. That is what happens with one
+CPU, with ``MLRUN_FIGURE_WORKERS=0``, when a process cannot start, and for the rest of a run's figures
+when a figure process dies.
+
+A job crosses the pipe as a JSON tree plus one .npz of its arrays (no pickle either way); the process
+answers each job with one JSON line: its warning, or null. It ignores SIGINT (the run handles a
+Ctrl-C) and exits when its input closes, so it never outlives the process that started it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import select
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from mlrun.experiment.figure_jobs import DRAWERS, FigureJob
+from mlrun.spec.errors import ConfigError
+
+ENV = "MLRUN_FIGURE_WORKERS"
+MAX_WORKERS = 3  # seven figures; the largest is about a third of the drawing
+MAX_PIPED_BYTES = 256 * 2**20  # bigger arrays are drawn in place rather than copied into a process
+
+
+def worker_count() -> int:
+    """How many figure processes: ``MLRUN_FIGURE_WORKERS`` if set, else one per CPU up to three, and
+    none on one CPU (a second process would only take turns with the run)."""
+    text = os.environ.get(ENV)
+    if text is not None:
+        if not text.strip().isdigit() or int(text) > 8:
+            raise ConfigError(f"{ENV}={text!r}: the number of figure processes is a whole number from 0 to 8 "
+                              "(0: draw in the run's own process)")
+        return int(text)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 0 if cpus < 2 else min(MAX_WORKERS, cpus)
+
+
+# ---------------------------------------------------------------- a job on the pipe
+
+
+def _tree(obj, arrays: list):
+    """A JSON-able tree of ``obj``; arrays go to ``arrays`` (dict keys keep their type: layers are ints)."""
+    if isinstance(obj, np.ndarray):
+        if obj.dtype == object:
+            return {"$objects": [_tree(v, arrays) for v in obj.tolist()]}
+        arrays.append(obj)
+        return {"$array": len(arrays) - 1}
+    if isinstance(obj, dict):
+        return {"$dict": [[_tree(k, arrays), _tree(v, arrays)] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        return [_tree(v, arrays) for v in obj]
+    if isinstance(obj, Path):
+        return {"$path": str(obj)}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    raise TypeError(f"a figure argument of type {type(obj).__name__} cannot be sent to a figure process")
+
+
+def _untree(node, arrays):
+    if isinstance(node, list):
+        return [_untree(v, arrays) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if "$array" in node:
+        return arrays[f"a{node['$array']}"]
+    if "$objects" in node:
+        return np.array([_untree(v, arrays) for v in node["$objects"]], dtype=object)
+    if "$path" in node:
+        return Path(node["$path"])
+    return {_hashable(_untree(k, arrays)): _untree(v, arrays) for k, v in node["$dict"]}
+
+
+def _hashable(key):
+    return tuple(key) if isinstance(key, list) else key
+
+
+def encode(job: FigureJob) -> tuple[bytes, int]:
+    """The job as one frame (header length, header, npz length, npz) and its arrays' bytes."""
+    arrays: list[np.ndarray] = []
+    header = json.dumps({"figure": job.figure, "group": job.group, "args": _tree(job.args, arrays)}).encode()
+    buf = io.BytesIO()
+    np.savez(buf, **{f"a{i}": a for i, a in enumerate(arrays)})
+    payload = buf.getvalue()
+    frame = struct.pack("<Q", len(header)) + header + struct.pack("<Q", len(payload)) + payload
+    return frame, sum(a.nbytes for a in arrays)
+
+
+def _read_exactly(stream, n: int) -> bytes | None:
+    data = stream.read(n)
+    return data if data is not None and len(data) == n else None
+
+
+def decode(stream) -> FigureJob | None:
+    """The next job on ``stream``; None at its end."""
+    sizes = []
+    for _ in range(2):
+        size = _read_exactly(stream, 8)
+        if size is None:
+            return None
+        block = _read_exactly(stream, struct.unpack("<Q", size)[0])
+        if block is None:
+            return None
+        sizes.append(block)
+    header = json.loads(sizes[0])
+    if header["figure"] not in DRAWERS:
+        raise ValueError(f"unknown figure {header['figure']!r}")
+    with np.load(io.BytesIO(sizes[1]), allow_pickle=False) as arrays:
+        args = _untree(header["args"], {k: arrays[k] for k in arrays.files})
+    return FigureJob(header["figure"], header["group"], tuple(args))
+
+
+# ---------------------------------------------------------------- the processes
+
+
+class FigurePool:
+    """Warm figure processes, started once and kept for later runs in the same Python process."""
+
+    def __init__(self):
+        self._workers: list[subprocess.Popen] = []
+
+    def warm(self) -> None:
+        """Start the figure processes (if this machine gets any) so that they import matplotlib now."""
+        self._workers = [w for w in self._workers if w.poll() is None]
+        wanted = worker_count()
+        while len(self._workers) < wanted:
+            worker = _start()
+            if worker is None:
+                break
+            self._workers.append(worker)
+
+    def draw(self, jobs: list[FigureJob]) -> list[str]:
+        """Draw every job (in the figure processes when there are any); the warnings, in job order."""
+        self._workers = [w for w in self._workers if w.poll() is None]
+        warnings: dict[int, str | None] = {}
+        todo = list(enumerate(jobs))
+        if self._workers and todo:
+            try:
+                todo = self._draw_in_workers(todo, warnings)
+            except BaseException:  # a signal or an error mid-draw: those processes are in an unknown state
+                self.close(kill=True)
+                raise
+        for index, job in todo:  # no figure process, a job too big to copy, or one whose process died
+            warnings[index] = job.draw()
+        return [warnings[i] for i in sorted(warnings) if warnings[i]]
+
+    def _draw_in_workers(self, todo, warnings) -> list:
+        """Send each idle process the next job until none is left; the jobs left for this process."""
+        frames = []
+        local = []
+        for index, job in todo:
+            frame, size = encode(job)
+            (local if size > MAX_PIPED_BYTES else frames).append((index, job, frame))
+        busy: dict[int, tuple] = {}  # stdout fd -> (worker, index, job)
+        idle = list(self._workers)
+        while frames or busy:
+            while frames and idle:
+                worker = idle.pop()
+                index, job, frame = frames.pop(0)
+                if _send(worker, frame):
+                    busy[worker.stdout.fileno()] = (worker, index, job)
+                else:
+                    local.append((index, job, frame))
+            if not busy:
+                local.extend(frames)
+                break
+            ready, _, _ = select.select(list(busy), [], [])
+            for fd in ready:
+                worker, index, job = busy.pop(fd)
+                answer = worker.stdout.readline()
+                if not answer:  # the process died: its job (and its share of the rest) is drawn here
+                    self._workers.remove(worker)
+                    local.append((index, job, None))
+                    continue
+                warnings[index] = json.loads(answer)["warning"]
+                idle.append(worker)
+        return [(index, job) for index, job, _ in sorted(local, key=lambda item: item[0])]
+
+    def close(self, kill: bool = False) -> None:
+        """End the processes: their input closes and they exit (``kill``: at once)."""
+        for worker in self._workers:
+            if kill:
+                worker.kill()
+            for stream in (worker.stdin, worker.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            if kill:
+                worker.wait()
+        self._workers = []
+
+
+def _start() -> subprocess.Popen | None:
+    """One figure process, or None if it cannot start (its figures are then drawn in place)."""
+    package_root = str(Path(__file__).resolve().parents[2])  # the mlrun this process runs, in the child too
+    path = os.environ.get("PYTHONPATH")
+    env = {**os.environ, "PYTHONPATH": package_root + (os.pathsep + path if path else "")}
+    try:
+        return subprocess.Popen([sys.executable, "-m", "mlrun.experiment.figure_worker"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, close_fds=True)
+    except OSError:
+        return None
+
+
+def _send(worker: subprocess.Popen, frame: bytes) -> bool:
+    try:
+        worker.stdin.write(frame)
+        worker.stdin.flush()
+    except (BrokenPipeError, OSError):
+        return False
+    return True
+
+
+POOL = FigurePool()
