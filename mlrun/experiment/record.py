@@ -83,11 +83,11 @@ def _diagnostics_summary(outcome: Outcome) -> dict | None:
 
 
 def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
-                   plots: bool = True, received=None) -> Run:
+                   plots: bool = True, received=None, notes=()) -> Run:
     """Write everything a finished training leaves in its run directory, status last (sweeps: plots=False).
 
     ``received`` (training.signals.Received) is closed once the status is written: a signal after that
-    changes nothing."""
+    changes nothing. ``notes``: warnings from before the training (a resume's), first in run.json's list."""
     metric_names = outcome.epoch_metrics or [main_metric(outcome.task)]
     write_history(run_dir.file("history.csv"), outcome.history, metric_names, extra_columns(outcome.history))
     # baselines beside the splits, in the one file compare already reads (old runs simply lack the key)
@@ -96,7 +96,7 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
     _write_predictions(run_dir, outcome)
     model_bytes = run_dir.write_npz("model.npz", **outcome.model_arrays).stat().st_size
 
-    warnings = outcome.warnings + keep_curve(run_dir, outcome.resolved)
+    warnings = [*notes, *outcome.warnings, *keep_curve(run_dir, outcome.resolved)]
     _write_diagnostics(run_dir, outcome)
     warnings += _draw_figures(run_dir, outcome) if plots else []
     advice = outcome.findings + [{"rule": "metrics", "message": tip} for tip in outcome.advice]
