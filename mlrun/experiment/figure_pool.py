@@ -3,10 +3,11 @@
 Drawing a run's seven figures costs a second or more of matplotlib's Python code, and importing
 matplotlib another half second. Processes started when a training starts import matplotlib while the
 run imports scikit-learn and trains, then draw the figures in parallel once the run's results are on
-disk; ``draw`` returns when every figure is written, so a finished run directory holds the same files
-(byte for byte) as when the figures are drawn in the run's own process. That is what happens with one
-CPU, with ``MLRUN_FIGURE_WORKERS=0``, when a process cannot start, and for the rest of a run's figures
-when a figure process dies.
+disk (one process per CPU beyond the run's own: on two CPUs, one process that imports matplotlib on
+the CPU the run leaves idle). ``draw`` returns when every figure is written, so a finished run
+directory holds the same files, byte for byte, as when the figures are drawn in the run's own process.
+They are drawn there instead with one CPU, with ``MLRUN_FIGURE_WORKERS=0``, when a process cannot
+start, and (the rest of them) when a figure process dies.
 
 A job crosses the pipe as a JSON tree plus one .npz of its arrays (no pickle either way); the process
 answers each job with one JSON line: its warning, or null. It ignores SIGINT (the run handles a
@@ -15,6 +16,7 @@ Ctrl-C) and exits when its input closes, so it never outlives the process that s
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import os
@@ -35,16 +37,18 @@ MAX_PIPED_BYTES = 256 * 2**20  # bigger arrays are drawn in place rather than co
 
 
 def worker_count() -> int:
-    """How many figure processes: ``MLRUN_FIGURE_WORKERS`` if set, else one per CPU up to three, and
-    none on one CPU (a second process would only take turns with the run)."""
+    """How many figure processes: ``MLRUN_FIGURE_WORKERS`` if set, else one per CPU beyond the run's own,
+    up to three (none on one CPU): they never take turns with the run while it imports and trains."""
     text = os.environ.get(ENV)
     if text is not None:
         if not text.strip().isdigit() or int(text) > 8:
             raise ConfigError(f"{ENV}={text!r}: the number of figure processes is a whole number from 0 to 8 "
                               "(0: draw in the run's own process)")
         return int(text)
+    if os.name != "posix":  # the pool waits on its pipes with select(), which takes only sockets elsewhere
+        return 0
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 0 if cpus < 2 else min(MAX_WORKERS, cpus)
+    return min(MAX_WORKERS, cpus - 1)
 
 
 # ---------------------------------------------------------------- a job on the pipe
@@ -136,6 +140,9 @@ class FigurePool:
         """Start the figure processes (if this machine gets any) so that they import matplotlib now."""
         self._workers = [w for w in self._workers if w.poll() is None]
         wanted = worker_count()
+        if len(self._workers) > wanted:  # asked for fewer since the last run
+            extra, self._workers = self._workers[wanted:], self._workers[:wanted]
+            _close(extra)
         while len(self._workers) < wanted:
             worker = _start()
             if worker is None:
@@ -191,17 +198,21 @@ class FigurePool:
 
     def close(self, kill: bool = False) -> None:
         """End the processes: their input closes and they exit (``kill``: at once)."""
-        for worker in self._workers:
-            if kill:
-                worker.kill()
-            for stream in (worker.stdin, worker.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-            if kill:
-                worker.wait()
+        _close(self._workers, kill)
         self._workers = []
+
+
+def _close(workers: list[subprocess.Popen], kill: bool = False) -> None:
+    for worker in workers:
+        if kill:
+            worker.kill()
+        for stream in (worker.stdin, worker.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if kill:
+            worker.wait()
 
 
 def _start() -> subprocess.Popen | None:
@@ -226,3 +237,5 @@ def _send(worker: subprocess.Popen, frame: bytes) -> bool:
 
 
 POOL = FigurePool()
+# idle processes exit when their input closes; killing them at exit also ends one still importing
+atexit.register(POOL.close, kill=True)
