@@ -98,12 +98,20 @@ def test_a_failing_figure_in_a_process_is_the_same_warning_as_in_place(tmp_path,
 
 def test_a_figure_process_ignores_ctrl_c_and_exits_when_its_input_closes(tmp_path, pool):
     worker = pool._workers[0]
-    time.sleep(0.2)
+    deadline = time.time() + 30
+    while not _ignores_sigint(worker.pid) and time.time() < deadline:  # past its first line
+        time.sleep(0.02)
     worker.send_signal(signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
     job = FigureJob("learning_curve", RUN_FIGURES, ([{"epoch": 1, "train_loss": 0.5}], tmp_path / "a.png", "t"))
     assert pool.draw([job]) == [] and worker.poll() is None
     pool.close()
     assert worker.wait(timeout=10) == 0
+
+
+def _ignores_sigint(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    mask = int(next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16)
+    return bool(mask & (1 << (signal.SIGINT - 1)))
 
 
 def test_a_job_crosses_the_pipe_as_json_and_npz_with_its_types_kept():
@@ -156,3 +164,25 @@ def test_the_cli_draws_with_figure_processes_by_default_and_none_is_left_behind(
         time.sleep(0.1)
         leftover = subprocess.run(["pgrep", "-f", "mlrun.experiment.figure_worker"], capture_output=True, text=True)
     assert not leftover.stdout.strip()
+
+
+def test_this_process_draws_too_while_every_figure_process_is_busy(tmp_path, monkeypatch):
+    monkeypatch.setenv(figure_pool.ENV, "1")
+    pool = figure_pool.FigurePool()
+    pool.warm()
+    history = [{"epoch": e, "train_loss": math.exp(-e)} for e in range(1, 100)]
+    jobs = [FigureJob("learning_curve", RUN_FIGURES, (history, tmp_path / f"lc{i}.png", "t")) for i in range(8)]
+    here = []
+    draw_here = FigureJob.draw
+
+    def counted(job):
+        here.append(job.args[-2].name)
+        return draw_here(job)
+
+    monkeypatch.setattr(FigureJob, "draw", counted)  # this process's draws only: the worker has its own
+    try:
+        assert pool.draw(jobs) == []
+    finally:
+        pool.close()
+    assert len(list(tmp_path.glob("lc*.png"))) == 8
+    assert 0 < len(here) < 8 and "lc7.png" in here and "lc0.png" not in here  # from the other end

@@ -2,12 +2,13 @@
 
 Drawing a run's seven figures costs a second or more of matplotlib's Python code, and importing
 matplotlib another half second. Processes started when a training starts import matplotlib while the
-run imports scikit-learn and trains, then draw the figures in parallel once the run's results are on
-disk (one process per CPU beyond the run's own: on two CPUs, one process that imports matplotlib on
-the CPU the run leaves idle). ``draw`` returns when every figure is written, so a finished run
-directory holds the same files, byte for byte, as when the figures are drawn in the run's own process.
-They are drawn there instead with one CPU, with ``MLRUN_FIGURE_WORKERS=0``, when a process cannot
-start, and (the rest of them) when a figure process dies.
+run imports scikit-learn and trains; once the run's results are on disk they draw the figures, and the
+run's own process draws one too whenever every figure process is busy. There is one process per CPU
+beyond the run's own, up to three: on two CPUs, one, which imports matplotlib on the CPU the run
+leaves idle. ``draw`` returns when every figure is written, so a finished run directory holds the same
+files, byte for byte, as when the figures are all drawn in the run's own process. They are, with one
+CPU, with ``MLRUN_FIGURE_WORKERS=0``, or when no process can start; a dead process's figures are drawn
+there as well.
 
 A job crosses the pipe as a JSON tree plus one .npz of its arrays (no pickle either way); the process
 answers each job with one JSON line: its warning, or null. It ignores SIGINT (the run handles a
@@ -150,51 +151,51 @@ class FigurePool:
             self._workers.append(worker)
 
     def draw(self, jobs: list[FigureJob]) -> list[str]:
-        """Draw every job (in the figure processes when there are any); the warnings, in job order."""
+        """Draw every job, in the figure processes and in this one alike; the warnings, in job order."""
         self._workers = [w for w in self._workers if w.poll() is None]
         warnings: dict[int, str | None] = {}
-        todo = list(enumerate(jobs))
-        if self._workers and todo:
+        if not self._workers:
+            warnings = {index: job.draw() for index, job in enumerate(jobs)}
+        else:
             try:
-                todo = self._draw_in_workers(todo, warnings)
+                self._share(list(enumerate(jobs)), warnings)
             except BaseException:  # a signal or an error mid-draw: those processes are in an unknown state
                 self.close(kill=True)
                 raise
-        for index, job in todo:  # no figure process, a job too big to copy, or one whose process died
-            warnings[index] = job.draw()
         return [warnings[i] for i in sorted(warnings) if warnings[i]]
 
-    def _draw_in_workers(self, todo, warnings) -> list:
-        """Send each idle process the next job until none is left; the jobs left for this process."""
-        frames = []
-        local = []
+    def _share(self, todo: list, warnings: dict) -> None:
+        """Send each idle process the next job; while every process is busy, draw one here, from the
+        other end of the list. Jobs too big to copy, or whose process died, are drawn here too."""
+        piped, here = [], []
         for index, job in todo:
             frame, size = encode(job)
-            (local if size > MAX_PIPED_BYTES else frames).append((index, job, frame))
+            (here if size > MAX_PIPED_BYTES else piped).append((index, job, frame))
         busy: dict[int, tuple] = {}  # stdout fd -> (worker, index, job)
         idle = list(self._workers)
-        while frames or busy:
-            while frames and idle:
+        while piped or here or busy:
+            while piped and idle:
                 worker = idle.pop()
-                index, job, frame = frames.pop(0)
+                index, job, frame = piped.pop(0)
                 if _send(worker, frame):
                     busy[worker.stdout.fileno()] = (worker, index, job)
-                else:
-                    local.append((index, job, frame))
-            if not busy:
-                local.extend(frames)
-                break
-            ready, _, _ = select.select(list(busy), [], [])
-            for fd in ready:
-                worker, index, job = busy.pop(fd)
-                answer = worker.stdout.readline()
-                if not answer:  # the process died: its job (and its share of the rest) is drawn here
+                else:  # its input is closed: it has died
                     self._workers.remove(worker)
-                    local.append((index, job, None))
-                    continue
-                warnings[index] = json.loads(answer)["warning"]
-                idle.append(worker)
-        return [(index, job) for index, job, _ in sorted(local, key=lambda item: item[0])]
+                    here.append((index, job, frame))
+            if here or piped:
+                index, job, _ = (here or piped).pop()
+                warnings[index] = job.draw()
+            if busy:
+                ready, _, _ = select.select(list(busy), [], [], 0 if here or piped else None)
+                for fd in ready:
+                    worker, index, job = busy.pop(fd)
+                    answer = worker.stdout.readline()
+                    if not answer:  # the process died: its job is drawn here
+                        self._workers.remove(worker)
+                        here.append((index, job, None))
+                        continue
+                    warnings[index] = json.loads(answer)["warning"]
+                    idle.append(worker)
 
     def close(self, kill: bool = False) -> None:
         """End the processes: their input closes and they exit (``kill``: at once)."""
