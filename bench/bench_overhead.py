@@ -28,6 +28,7 @@ from mlrun.spec.loading import load_config
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.pop(figure_pool.ENV, None)
 _WORKERS = figure_pool.worker_count()  # the shipped default on this machine
+_POOLS = {"processes": figure_pool.POOL, "in place": figure_pool.FigurePool()}
 _record_with_figures = experiment_run.record_outcome
 
 
@@ -44,7 +45,9 @@ def _run(spec, runs_dir, arm: str, **overrides) -> tuple[float, float, int]:
     for key, value in overrides.items():
         cfg["training"][key] = value
     experiment_run.record_outcome = _record_without_figures if arm == "none" else _record_with_figures
+    # each arm keeps its own pool: switching one pool to 0 processes and back would start them cold
     os.environ[figure_pool.ENV] = "0" if arm == "in place" else str(_WORKERS)
+    figure_pool.POOL = _POOLS["in place" if arm == "in place" else "processes"]
     try:
         start = time.perf_counter()
         run = mlrun.train(cfg, runs_dir=runs_dir)

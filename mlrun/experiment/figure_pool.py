@@ -167,32 +167,33 @@ class FigurePool:
     def _share(self, todo: list, warnings: dict) -> None:
         """Send each idle process the next job; while every process is busy, draw one here, from the
         other end of the list. Jobs too big to copy, or whose process died, are drawn here too."""
-        piped, here = [], []
-        for index, job in todo:
-            frame, size = encode(job)
-            (here if size > MAX_PIPED_BYTES else piped).append((index, job, frame))
+        here: list = []
         busy: dict[int, tuple] = {}  # stdout fd -> (worker, index, job)
         idle = list(self._workers)
-        while piped or here or busy:
-            while piped and idle:
+        while todo or here or busy:
+            while todo and idle:
+                index, job = todo.pop(0)
+                frame, size = encode(job)  # when sent: a job drawn here is never encoded
+                if size > MAX_PIPED_BYTES:
+                    here.append((index, job))
+                    continue
                 worker = idle.pop()
-                index, job, frame = piped.pop(0)
                 if _send(worker, frame):
                     busy[worker.stdout.fileno()] = (worker, index, job)
                 else:  # its input is closed: it has died
                     self._workers.remove(worker)
-                    here.append((index, job, frame))
-            if here or piped:
-                index, job, _ = (here or piped).pop()
+                    here.append((index, job))
+            if here or todo:
+                index, job = (here or todo).pop()
                 warnings[index] = job.draw()
             if busy:
-                ready, _, _ = select.select(list(busy), [], [], 0 if here or piped else None)
+                ready, _, _ = select.select(list(busy), [], [], 0 if here or todo else None)
                 for fd in ready:
                     worker, index, job = busy.pop(fd)
                     answer = worker.stdout.readline()
                     if not answer:  # the process died: its job is drawn here
                         self._workers.remove(worker)
-                        here.append((index, job, None))
+                        here.append((index, job))
                         continue
                     warnings[index] = json.loads(answer)["warning"]
                     idle.append(worker)
