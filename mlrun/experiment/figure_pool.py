@@ -25,6 +25,7 @@ import select
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -132,18 +133,21 @@ def decode(stream) -> FigureJob | None:
 
 
 class FigurePool:
-    """Warm figure processes, started once and kept for later runs in the same Python process."""
+    """Warm figure processes, started once and kept for later runs in the same Python process. A process
+    is sent jobs only once it has said it is ready (warm, reading its input): a frame never waits in a
+    pipe behind matplotlib's import, and a process that never gets warm is simply never used."""
 
     def __init__(self):
         self._workers: list[subprocess.Popen] = []
+        self._ready: set[int] = set()  # pids
 
     def warm(self) -> None:
         """Start the figure processes (if this machine gets any) so that they import matplotlib now."""
-        self._workers = [w for w in self._workers if w.poll() is None]
+        self._prune()
         wanted = worker_count()
         if len(self._workers) > wanted:  # asked for fewer since the last run
             extra, self._workers = self._workers[wanted:], self._workers[:wanted]
-            _close(extra)
+            _close(extra, kill=True)
         while len(self._workers) < wanted:
             worker = _start()
             if worker is None:
@@ -152,7 +156,7 @@ class FigurePool:
 
     def draw(self, jobs: list[FigureJob]) -> list[str]:
         """Draw every job, in the figure processes and in this one alike; the warnings, in job order."""
-        self._workers = [w for w in self._workers if w.poll() is None]
+        self._prune()
         warnings: dict[int, str | None] = {}
         if not self._workers:
             warnings = {index: job.draw() for index, job in enumerate(jobs)}
@@ -165,12 +169,18 @@ class FigurePool:
         return [warnings[i] for i in sorted(warnings) if warnings[i]]
 
     def _share(self, todo: list, warnings: dict) -> None:
-        """Send each idle process the next job; while every process is busy, draw one here, from the
-        other end of the list. Jobs too big to copy, or whose process died, are drawn here too."""
+        """Send each idle process the next job; while every process is busy (or still warming), draw one
+        here, from the other end of the list. Jobs too big to copy, or whose process died, are drawn
+        here too."""
         here: list = []
-        busy: dict[int, tuple] = {}  # stdout fd -> (worker, index, job)
-        idle = list(self._workers)
-        while todo or here or busy:
+        busy: dict[int, tuple] = {}  # stdout fd -> (worker, index, job); index None: warming
+        idle = []
+        for worker in self._workers:
+            if worker.pid in self._ready:
+                idle.append(worker)
+            else:
+                busy[worker.stdout.fileno()] = (worker, None, None)
+        while todo or here or any(index is not None for _, index, _ in busy.values()):
             while todo and idle:
                 index, job = todo.pop(0)
                 frame, size = encode(job)  # when sent: a job drawn here is never encoded
@@ -181,39 +191,74 @@ class FigurePool:
                 if _send(worker, frame):
                     busy[worker.stdout.fileno()] = (worker, index, job)
                 else:  # its input is closed: it has died
-                    self._workers.remove(worker)
+                    self._drop(worker)
                     here.append((index, job))
             if here or todo:
                 index, job = (here or todo).pop()
                 warnings[index] = job.draw()
-            if busy:
-                ready, _, _ = select.select(list(busy), [], [], 0 if here or todo else None)
-                for fd in ready:
-                    worker, index, job = busy.pop(fd)
-                    answer = worker.stdout.readline()
-                    if not answer:  # the process died: its job is drawn here
-                        self._workers.remove(worker)
+            for fd in _readable(busy, wait=not (here or todo)):
+                worker, index, job = busy.pop(fd)
+                answer = worker.stdout.readline()
+                if not answer:  # the process died: its job is drawn here
+                    self._drop(worker)
+                    if index is not None:
                         here.append((index, job))
-                        continue
+                    continue
+                if index is None:
+                    self._ready.add(worker.pid)
+                else:
                     warnings[index] = json.loads(answer)["warning"]
-                    idle.append(worker)
+                idle.append(worker)
+
+    def wait_until_ready(self, timeout: float = 60.0) -> int:
+        """Wait until every figure process is warm (or ``timeout`` seconds); how many are."""
+        deadline = time.monotonic() + timeout
+        while len(self._ready) < len(self._workers) and time.monotonic() < deadline:
+            warming = {w.stdout.fileno(): w for w in self._workers if w.pid not in self._ready}
+            ready, _, _ = select.select(list(warming), [], [], max(0.0, deadline - time.monotonic()))
+            for fd in ready:
+                if warming[fd].stdout.readline():
+                    self._ready.add(warming[fd].pid)
+                else:
+                    self._drop(warming[fd])
+        return len(self._ready)
+
+    def _prune(self) -> None:
+        for worker in [w for w in self._workers if w.poll() is not None]:
+            self._drop(worker)
+
+    def _drop(self, worker: subprocess.Popen) -> None:
+        self._workers.remove(worker)
+        self._ready.discard(worker.pid)
+        _close([worker], kill=True)
 
     def close(self, kill: bool = False) -> None:
         """End the processes: their input closes and they exit (``kill``: at once)."""
         _close(self._workers, kill)
-        self._workers = []
+        self._workers, self._ready = [], set()
+
+
+def _readable(busy: dict, wait: bool) -> list[int]:
+    """The busy processes' outputs with a line (or an end) to read; ``wait``: until there is one."""
+    if not busy:
+        return []
+    ready, _, _ = select.select(list(busy), [], [], None if wait else 0)
+    return ready
 
 
 def _close(workers: list[subprocess.Popen], kill: bool = False) -> None:
     for worker in workers:
-        if kill:
+        if kill and worker.poll() is None:
             worker.kill()
         for stream in (worker.stdin, worker.stdout):
             try:
                 stream.close()
             except OSError:
                 pass
-        if kill:
+        try:
+            worker.wait(timeout=10)  # an idle process exits as soon as its input closes
+        except subprocess.TimeoutExpired:
+            worker.kill()
             worker.wait()
 
 

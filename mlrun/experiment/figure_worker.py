@@ -31,6 +31,8 @@ def main() -> None:
 
     _warm_up()
     requests, answers = sys.stdin.buffer, sys.stdout
+    answers.write("ready\n")  # jobs are sent from now on
+    answers.flush()
     while True:
         try:
             job = decode(requests)
