@@ -56,6 +56,9 @@ def worker_count() -> int:
 # ---------------------------------------------------------------- a job on the pipe
 
 
+_PLAIN = {str, int, float, bool, type(None), np.float64}  # JSON writes and reads back the same values
+
+
 def _tree(obj, arrays: list):
     """A JSON-able tree of ``obj``; arrays go to ``arrays`` (dict keys keep their type: layers are ints)."""
     if isinstance(obj, np.ndarray):
@@ -64,6 +67,8 @@ def _tree(obj, arrays: list):
         arrays.append(obj)
         return {"$array": len(arrays) - 1}
     if isinstance(obj, dict):
+        if all(type(k) is str and not k.startswith("$") and type(v) in _PLAIN for k, v in obj.items()):
+            return obj  # a history row: as it is (a 2,000-epoch history in ~10 ms, not ~100)
         return {"$dict": [[_tree(k, arrays), _tree(v, arrays)] for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
         return [_tree(v, arrays) for v in obj]
@@ -79,8 +84,8 @@ def _tree(obj, arrays: list):
 def _untree(node, arrays):
     if isinstance(node, list):
         return [_untree(v, arrays) for v in node]
-    if not isinstance(node, dict):
-        return node
+    if not isinstance(node, dict) or not any(key.startswith("$") for key in node):
+        return node  # a scalar, or a dict of scalars with text keys
     if "$array" in node:
         return arrays[f"a{node['$array']}"]
     if "$objects" in node:
