@@ -3,9 +3,10 @@ run.json's train_seconds (the loop alone), for the quickstart and for the full-b
 1,000 to 5,000 epochs (target: <= 1.3 at 2,000 epochs, and the time per epoch flat or falling:
 history is appended, checkpoints are written on a time budget).
 
-Each case is measured twice, alternately in the same process: as a user runs it (every figure
-drawn) and with the figures switched off (as a sweep trial records, `plots=False`), so the files and
-the loop's callbacks (issue item 3) are told apart from drawing the seven figures (item 2).
+Each case is measured three times, alternately in the same process: as a user runs it (every figure
+drawn, by the figure processes), with the figures drawn in this process (MLRUN_FIGURE_WORKERS=0), and
+with the figures switched off (as a sweep trial records, `plots=False`), so the files and the loop's
+callbacks (issue item 3) are told apart from drawing the seven figures (item 2).
 
     python bench/bench_overhead.py [--epochs 1000 2000 5000] [--repeat 2]
 """
@@ -13,6 +14,7 @@ the loop's callbacks (issue item 3) are told apart from drawing the seven figure
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -20,9 +22,13 @@ from pathlib import Path
 
 import mlrun
 import mlrun.experiment.run as experiment_run
+from mlrun.experiment import figure_pool
 from mlrun.spec.loading import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.pop(figure_pool.ENV, None)
+_WORKERS = figure_pool.worker_count()  # the shipped default on this machine
+_POOLS = {"processes": figure_pool.POOL, "in place": figure_pool.FigurePool()}
 _record_with_figures = experiment_run.record_outcome
 
 
@@ -30,11 +36,18 @@ def _record_without_figures(*args, **kwargs):  # stands in for record_outcome: a
     return _record_with_figures(*args, **{**kwargs, "plots": False})
 
 
-def _run(spec, runs_dir, figures: bool, **overrides) -> tuple[float, float, int]:
+ARMS = {"processes": "figures by the figure processes", "in place": "figures in this process",
+        "none": "no figures"}
+
+
+def _run(spec, runs_dir, arm: str, **overrides) -> tuple[float, float, int]:
     cfg = load_config(spec).to_dict()
     for key, value in overrides.items():
         cfg["training"][key] = value
-    experiment_run.record_outcome = _record_with_figures if figures else _record_without_figures
+    experiment_run.record_outcome = _record_without_figures if arm == "none" else _record_with_figures
+    # each arm keeps its own pool: switching one pool to 0 processes and back would start them cold
+    os.environ[figure_pool.ENV] = "0" if arm == "in place" else str(_WORKERS)
+    figure_pool.POOL = _POOLS["in place" if arm == "in place" else "processes"]
     try:
         start = time.perf_counter()
         run = mlrun.train(cfg, runs_dir=runs_dir)
@@ -46,18 +59,20 @@ def _run(spec, runs_dir, figures: bool, **overrides) -> tuple[float, float, int]
 
 
 def _case(label, spec, runs_dir, repeat, **overrides) -> float:
-    ratios = {True: [], False: []}
-    walls = {True: [], False: []}
+    ratios = {arm: [] for arm in ARMS}
+    walls = {arm: [] for arm in ARMS}
     for _ in range(repeat):
-        for figures in (True, False):  # alternate: the machine's drift hits both arms alike
-            wall, train, epochs = _run(spec, runs_dir, figures, **overrides)
-            ratios[figures].append(wall / train)
-            walls[figures].append(wall)
-    with_figures, without = statistics.median(ratios[True]), statistics.median(ratios[False])
-    figure_seconds = statistics.median(walls[True]) - statistics.median(walls[False])
-    print(f"{label:30s} total/train {with_figures:5.2f} with figures, {without:5.2f} without; "
-          f"figures {figure_seconds:5.2f} s; per epoch {1e3 * statistics.median(walls[True]) / epochs:6.3f} ms")
-    return statistics.median(walls[True]) / epochs
+        for arm in ARMS:  # alternate: the machine's drift hits every arm alike
+            wall, train, epochs = _run(spec, runs_dir, arm, **overrides)
+            ratios[arm].append(wall / train)
+            walls[arm].append(wall)
+    ratio = {arm: statistics.median(r) for arm, r in ratios.items()}
+    wall = {arm: statistics.median(w) for arm, w in walls.items()}
+    print(f"{label}: total/train {ratio['processes']:5.2f} as shipped, {ratio['in place']:5.2f} figures in "
+          f"place, {ratio['none']:5.2f} without figures; figures cost {wall['processes'] - wall['none']:5.2f} s "
+          f"(in place {wall['in place'] - wall['none']:5.2f} s); per epoch "
+          f"{1e3 * wall['processes'] / epochs:6.3f} ms")
+    return wall["processes"] / epochs
 
 
 def main() -> None:
@@ -66,7 +81,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as runs:
-        _run(ROOT / "configs/quickstart.yaml", runs, True)  # warm: imports, fonts, BLAS
+        _run(ROOT / "configs/quickstart.yaml", runs, "processes")  # warm: imports, fonts, BLAS
         _case("quickstart (30 epochs)", ROOT / "configs/quickstart.yaml", runs, args.repeat)
         per_epoch = [_case(f"moons full batch ({n} epochs)", ROOT / "configs/examples/moons_full_batch.yaml", runs,
                            args.repeat, epochs=n, tolerance=None) for n in args.epochs]

@@ -107,3 +107,14 @@ def test_old_and_unknown_model_formats(tmp_path):
     np.savez(tmp_path / "model.npz", bitwise=np.frombuffer(bytes(blob[:-8]), np.uint8))
     with pytest.raises(ConfigError, match="damaged"):
         mlrun.load_model(tmp_path)
+    for field, forged in [(b'"dtype":"float32"', b'"dtype":"garbag7"'), (b'"in_dim"', b'"in_dix"'),
+                          (b'"layers":[{', b'"layers":[7,{')]:  # a bad number type, a field missing, a wrong kind
+        small = zlib.decompress(bytes(blob[4:4 + n]))
+        assert field in small
+        small = small.replace(field, forged)
+        small = struct.pack("<I", struct.unpack_from("<I", small)[0] + len(forged) - len(field)) + small[4:]
+        damaged = struct.pack("<I", len(zlib.compress(small))) + zlib.compress(small) + bytes(blob[4 + n:])
+        np.savez(tmp_path / "model.npz", bitwise=np.frombuffer(damaged, np.uint8))
+        with pytest.raises(ConfigError, match=r"model.npz cannot be loaded: its bitwise network is damaged "
+                                              r"\(its header is not one mlrun writes\)$"):
+            mlrun.load_model(tmp_path)

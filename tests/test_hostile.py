@@ -247,6 +247,19 @@ def test_resume_removes_the_temp_files_a_kill_mid_write_left(tiny, tmp_path):
     assert not left.exists()
 
 
+def test_a_resume_without_its_checkpoint_says_it_started_again_and_repeats_the_numbers(tiny, tmp_path):
+    run = _interrupted(tiny, tmp_path)
+    before = json.loads((run / "metrics.json").read_text())
+    (run / "checkpoint.npz").unlink()
+    result = invoke("train", "--resume", run)
+    assert result.exit_code == 0, result.output
+    note = ("resume: no checkpoint.npz on disk though history.csv records 2 epochs: training started again "
+            "from epoch 0 (the same seed, so the same numbers)")
+    assert json.loads((run / "run.json").read_text())["warnings"][0] == note
+    assert "training started again from epoch 0" in " ".join(result.output.split())
+    assert json.loads((run / "metrics.json").read_text()) == before
+
+
 @pytest.mark.parametrize("edit", [("learning_rate: 0.01", "learning_rate: 0.5"), ("neurons: 8", "neurons: 9")])
 def test_a_config_yaml_edited_after_the_run_is_refused(edit, tiny, tmp_path):
     run = _interrupted(tiny, tmp_path)

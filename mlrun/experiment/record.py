@@ -9,6 +9,7 @@ import numpy as np
 
 from mlrun.diagnostics import table
 from mlrun.diagnostics.advisor import finding_text
+from mlrun.experiment.figure_jobs import diagnostics_figure_jobs, run_figure_jobs
 from mlrun.experiment.outcome import Outcome
 from mlrun.lr_finder.range_test import keep_curve
 from mlrun.metrics.names import main_metric
@@ -60,49 +61,17 @@ def _write_predictions(run_dir: runs.RunDir, outcome: Outcome) -> None:
     run_dir.write_csv("predictions.csv", header, rows)
 
 
-def _draw_plots(run_dir: runs.RunDir, outcome: Outcome) -> list[str]:
-    """Draw the run's figures; a failing figure becomes a warning, never a lost run."""
-    from mlrun.runs import class_plots, plots  # matplotlib: only when figures are drawn
-
-    title, pdir = run_dir.name, run_dir.plots_dir
-    try:
-        if outcome.history:
-            plots.learning_curve(outcome.history, pdir / "learning_curve.png", title)
-        if outcome.test_outputs is not None:
-            y_true, out = outcome.test_outputs
-            if outcome.task == "classification":
-                cm = (outcome.metrics.get("test") or {}).get("confusion_matrix")
-                if cm is not None:
-                    class_plots.confusion_matrix(cm, outcome.labels, pdir / "confusion_matrix.png", title)
-                class_plots.roc_curve(y_true, out, outcome.labels, outcome.positive_class, pdir / "roc.png", title)
-                class_plots.pr_curve(y_true, out, outcome.labels, outcome.positive_class, pdir / "pr.png", title)
-            else:
-                plots.residuals(y_true, out, pdir / "residuals.png", title)
-    except Exception as exc:  # noqa: BLE001
-        return [f"plots: {type(exc).__name__}: {exc}"]
-    return []
-
-
-def _write_diagnostics(run_dir: runs.RunDir, outcome: Outcome, plots: bool) -> list[str]:
-    """diagnostics.csv and (``plots``) the three diagnostics figures; a failing figure is a warning."""
+def _write_diagnostics(run_dir: runs.RunDir, outcome: Outcome) -> None:
     result = outcome.diagnostics
-    if not result or not result["layers"]:
-        return []
-    table.write_rows(run_dir.file(table.FILE), result["rows"])
-    if not plots:
-        return []
-    from mlrun.diagnostics import figures  # matplotlib: only when figures are drawn
+    if result and result["layers"]:
+        table.write_rows(run_dir.file(table.FILE), result["rows"])
 
-    title, pdir = run_dir.name, run_dir.plots_dir
-    try:
-        figures.curves(result["rows"], result["layers"], pdir / "diagnostics.png", title)
-        figures.histograms(result["samples"], result["layers"], "activation", "activation value",
-                           pdir / "activations.png", f"{title}: activations per hidden layer")
-        figures.histograms(result["samples"], result["layers"], "gradient", "d loss / d activation",
-                           pdir / "gradients.png", f"{title}: back-propagated gradients per hidden layer")
-    except Exception as exc:  # noqa: BLE001
-        return [f"diagnostics plots: {type(exc).__name__}: {exc}"]
-    return []
+
+def _draw_figures(run_dir: runs.RunDir, outcome: Outcome) -> list[str]:
+    """Every figure, in the figure processes when this machine has them; a failing figure is a warning."""
+    from mlrun.experiment.figure_pool import POOL
+
+    return POOL.draw(run_figure_jobs(run_dir, outcome) + diagnostics_figure_jobs(run_dir, outcome))
 
 
 def _diagnostics_summary(outcome: Outcome) -> dict | None:
@@ -114,11 +83,11 @@ def _diagnostics_summary(outcome: Outcome) -> dict | None:
 
 
 def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
-                   plots: bool = True, received=None) -> Run:
+                   plots: bool = True, received=None, notes=()) -> Run:
     """Write everything a finished training leaves in its run directory, status last (sweeps: plots=False).
 
     ``received`` (training.signals.Received) is closed once the status is written: a signal after that
-    changes nothing."""
+    changes nothing. ``notes``: warnings from before the training (a resume's), first in run.json's list."""
     metric_names = outcome.epoch_metrics or [main_metric(outcome.task)]
     write_history(run_dir.file("history.csv"), outcome.history, metric_names, extra_columns(outcome.history))
     # baselines beside the splits, in the one file compare already reads (old runs simply lack the key)
@@ -127,9 +96,9 @@ def record_outcome(run_dir: runs.RunDir, outcome: Outcome, total_seconds: float,
     _write_predictions(run_dir, outcome)
     model_bytes = run_dir.write_npz("model.npz", **outcome.model_arrays).stat().st_size
 
-    warnings = outcome.warnings + keep_curve(run_dir, outcome.resolved)
-    warnings += _draw_plots(run_dir, outcome) if plots else []
-    warnings += _write_diagnostics(run_dir, outcome, plots)
+    warnings = [*notes, *outcome.warnings, *keep_curve(run_dir, outcome.resolved)]
+    _write_diagnostics(run_dir, outcome)
+    warnings += _draw_figures(run_dir, outcome) if plots else []
     advice = outcome.findings + [{"rule": "metrics", "message": tip} for tip in outcome.advice]
     with deferred_signals():
         run_dir.finish(outcome.status, outcome.stop_reason, outcome.epochs,

@@ -39,6 +39,7 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
     started = time.time()
     if out is None:
         runs.check_runs_dir(runs_dir, name or cfg.name)  # before the work: a bad --runs-dir fails fast
+    _warm_figures(smoke)
     received = Received()
     with interruptible(received):
         dataset = load_data(cfg, smoke=smoke, csv_text=csv_text)
@@ -60,6 +61,14 @@ def train(cfg, runs_dir="runs", callbacks=(), *, name: str | None = None, smoke:
                 raise
             return _interrupted(run_dir, exc, received, dataset.task)
         return _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=smoke)
+
+
+def _warm_figures(smoke: bool) -> None:
+    """Start the figure processes now, so they import matplotlib while this run loads data and trains."""
+    if not smoke:  # a smoke run draws no figures
+        from mlrun.experiment.figure_pool import POOL
+
+        POOL.warm()
 
 
 def config_hash(cfg: Config, part_defaults: bool = True) -> str:
@@ -102,10 +111,12 @@ def resume(path, callbacks=()) -> Run:
     run_dir, info, cfg = resumable(path)
     started = time.time()
     smoke = bool(info.get("smoke"))
+    _warm_figures(smoke)
     received = Received()
     with interruptible(received):
         dataset = load_data(cfg, smoke=smoke)
         checkpoint = _checkpoint(run_dir)
+        notes = _restart_note(run_dir) if checkpoint is None else []
         try:
             with deferred_signals():
                 run_dir.update(status="running", pid=os.getpid(), host=socket.gethostname(), error=None,
@@ -114,7 +125,18 @@ def resume(path, callbacks=()) -> Run:
             return _interrupted(run_dir, exc, received, dataset.task)
         return _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=smoke,
                          resume_from=info.get("resolved") or {}, checkpoint=checkpoint,
-                         previous_total=(info.get("timings") or {}).get("total_seconds") or 0.0)
+                         previous_total=(info.get("timings") or {}).get("total_seconds") or 0.0, notes=notes)
+
+
+def _restart_note(run_dir) -> list[str]:
+    """A run resumed without a checkpoint starts again from epoch 0; say so when it had trained before
+    (its checkpoint deleted, or a kill between the first epoch's history row and its checkpoint)."""
+    history = run_dir.file("history.csv")
+    epochs = len(read_history(history)) if history.exists() else 0
+    if not epochs:
+        return []
+    return [f"resume: no {CHECKPOINT} on disk though history.csv records {epochs} epoch"
+            f"{'s' if epochs != 1 else ''}: training started again from epoch 0 (the same seed, so the same numbers)"]
 
 
 def os_error_text(exc: OSError) -> str:
@@ -143,7 +165,7 @@ def _checkpoint(run_dir):
 
 
 def _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=False, resume_from=None,
-              checkpoint=None, previous_total=0.0) -> Run:
+              checkpoint=None, previous_total=0.0, notes=()) -> Run:
     recorder = RunRecorder(run_dir, logged_metrics(cfg, dataset.task))
     try:
         earlier = _earlier_diagnostics(run_dir, checkpoint)
@@ -152,7 +174,7 @@ def _train_in(run_dir, cfg, dataset, callbacks, started, received, smoke=False, 
         # a smoke run checks that the spec works; its figures of 2 epochs would cost more than the run
         # (matplotlib and four figures: 2-4 s) and a failing figure is only ever a warning
         return record_outcome(run_dir, outcome, previous_total + (time.time() - started), received=received,
-                              plots=not smoke)
+                              plots=not smoke, notes=notes)
     except Interrupted as exc:
         _keep_last_epoch(recorder)
         return _interrupted(run_dir, exc, received, dataset.task)

@@ -90,7 +90,10 @@ def read_packed(arrays: dict[str, np.ndarray]) -> tuple[PackedNetwork, dict]:
     if header.get("format") not in READS:
         raise ValueError(f"its bitwise network has format {header.get('format')}; this mlrun reads formats "
                          f"{', '.join(map(str, READS))}")
-    return _network(header, words, memoryview(small)[4 + size:]), _state(header)
+    try:
+        return _network(header, words, memoryview(small)[4 + size:]), _state(header)
+    except (KeyError, TypeError, AttributeError, IndexError):  # a field missing, or of the wrong kind
+        raise ValueError("its bitwise network is damaged (its header is not one mlrun writes)") from None
 
 
 def _network(header: dict, words: bytes, rest: memoryview) -> PackedNetwork:
