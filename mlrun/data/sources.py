@@ -230,7 +230,8 @@ def _scaled(part: np.ndarray, scaler: dict) -> np.ndarray:
 
 def _assemble(raw, task, classes, X, y, parts, opts) -> Dataset:
     train, val, test = parts
-    scaler = _fit_scaler(X[train], opts["scale"])
+    X_train = X[train]  # gathered once: the scaler is fitted on it, then it is scaled in place
+    scaler = _fit_scaler(X_train, opts["scale"])
     y_mean = y_scale = None
     if task == "regression":
         y_mean = y[train].mean(axis=0)
@@ -243,6 +244,7 @@ def _assemble(raw, task, classes, X, y, parts, opts) -> Dataset:
                        y_mean=y_mean, y_scale=y_scale, name=name)
     splits = {}
     for key, idx in (("train", train), ("val", val), ("test", test)):
-        splits[f"X_{key}"] = _scaled(X[idx], scaler) if len(idx) else np.zeros((0, X.shape[1]))
+        rows = X_train if key == "train" else X[idx]
+        splits[f"X_{key}"] = _scaled(rows, scaler) if len(idx) else np.zeros((0, X.shape[1]))
         splits[f"y_{key}"] = y[idx]
     return Dataset(**vars(pre), **splits)
