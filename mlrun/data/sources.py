@@ -149,12 +149,31 @@ def _nonzero(scale: np.ndarray, center: np.ndarray) -> np.ndarray:
 def _fit_scaler(X: np.ndarray, kind: str) -> dict:
     """standard: (x - mean) / std (ddof 0); minmax: (x - min) / (max - min); none: identity."""
     if kind == "standard":
-        center, scale = X.mean(axis=0), X.std(axis=0)
+        center = X.mean(axis=0)
+        scale = _std(X, center)
     elif kind == "minmax":
         center, scale = X.min(axis=0), X.max(axis=0) - X.min(axis=0)
     else:
         center, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
     return {"kind": kind, "center": center, "scale": _nonzero(scale, center)}
+
+
+STD_BLOCK_ROWS = 4096
+
+
+def _std(X: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """``X.std(axis=0)``, bit for bit, without its temporary of X's size (at 10^6 rows, 160 MB of fresh
+    pages, slow to fault in): numpy sums a C-ordered array of two or more columns along axis 0 row
+    after row, so the squared deviations are summed a block of rows at a time, each block after the
+    running total. One column, or another order, is summed pairwise: numpy's own std then."""
+    if X.ndim != 2 or X.shape[1] < 2 or not X.flags.c_contiguous or not len(X):
+        return X.std(axis=0)
+    total = np.zeros((1, X.shape[1]))
+    for start in range(0, len(X), STD_BLOCK_ROWS):
+        deviation = X[start: start + STD_BLOCK_ROWS] - mean
+        deviation *= deviation
+        total = np.add.reduce(np.concatenate([total, deviation]), axis=0, keepdims=True)
+    return np.sqrt(total[0] / len(X))
 
 
 def _positive_class(configured, classes, y_train) -> int | None:

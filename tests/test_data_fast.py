@@ -1,0 +1,127 @@
+"""The fast paths of reading and splitting a table, each against the reference it must equal bit for bit:
+the threaded CSV read against the checked reader on awkward files (and which of pyarrow's two row
+finders it used), the stratified draw against scikit-learn's train_test_split, the block-wise standard
+deviation against numpy's."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from sklearn.model_selection import train_test_split
+
+import mlrun.data.csv_fast as csv_fast
+import mlrun.data.user_csv as user_csv
+from mlrun.data.checked_csv import Where, checked_columns
+from mlrun.data.dataset import DataError
+from mlrun.data.sources import _std
+from mlrun.data.splits import take
+
+AWKWARD = {
+    "plain": "a,b,label\n1,2.5,x\n-3,4e-3,y\n",
+    "quoted header": '"a","b","label"\n1,2.5,x\n-3,4e-3,y\n',
+    "quoted cells": 'a,b,label\n"1","2.5","x, or z"\n-3,4e-3,"y ""q"""\n',
+    "crlf": "a,b,label\r\n1,2.5,x\r\n-3,4e-3,y\r\n",
+    "quoted newline": 'a,b,label\n1,2.5,"x\ny"\n-3,4e-3,y\n',
+    "bom": "\ufeffa,b,label\n1,2.5,x\n-3,4e-3,y\n",
+    "bom quoted header": '\ufeff"a","b","label"\n1,2.5,x\n-3,4e-3,y\n',
+    "spaces": "a , b,label\n 1 ,2.5 , x \n-3, 4e-3,y\n",
+    "no final newline": "a,b,label\n1,2.5,x\n-3,4e-3,y",
+    "blank lines": "a,b,label\n\n1,2.5,x\n\n-3,4e-3,y\n\n",
+    "quote in a later row": "a,b,label\n1,2.5,x\n-3,4e-3,\"y\"\n",
+    "header across lines": 'a,b,"la\nbel"\n1,2.5,x\n-3,4e-3,y\n',
+}
+
+
+def _fast(text: str, target: str):
+    where = Where("t.csv")
+    return user_csv.read_columns("t.csv", text.encode(), where, user_csv.training_picker([target], None, where))
+
+
+def _checked(text: str, target: str):
+    where = Where("t.csv")
+    return checked_columns(text.lstrip("\ufeff"), where, user_csv.training_picker([target], None, where))
+
+
+@pytest.mark.parametrize("name", AWKWARD)
+def test_awkward_files_read_as_the_checked_reader_reads_them(name, monkeypatch):
+    text = AWKWARD[name]
+    target = "la\nbel" if name == "header across lines" else "label"
+    modes = []
+    real = csv_fast._parsed
+    monkeypatch.setattr(csv_fast, "_parsed", lambda fh, types, newlines_in_values: modes.append(
+        newlines_in_values) or real(fh, types, newlines_in_values))
+    fast = _fast(text, target)
+    header, X, labels, _ = _checked(text, target)
+    assert fast.header == header
+    np.testing.assert_array_equal(fast.X, X)
+    assert fast.X.dtype == X.dtype == np.float64
+    assert fast.labels[target].tolist() == labels[target].tolist()
+    # rows end at every line break only when no data row holds a quote (pyarrow skips blank lines too)
+    expected = {"quoted cells": [True], "quoted newline": [True],
+                "quote in a later row": [True], "header across lines": [True]}.get(name, [False])
+    assert modes == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a,b,label,\n1,2,x,\n", "t.csv: column 4 has no name in the header row"),
+    ("a,b,label\n1,2,x,\n3,4,y\n", "t.csv: line 2 has 4 fields, expected 3"),
+    ('a,b,label\n1,2,"x\ny",\n3,4,y\n', "t.csv: line 2 has 4 fields, expected 3"),
+    ("a,b,label\r\n1,,x\r\n3,4,y\r\n", "t.csv: column 'b' has an empty value on line 2"),
+    ('a,b,label\n1,"x\ny",z\n3,nan,y\n', "t.csv: column 'b' is not numeric (e.g. 'x\\ny' on line 2)"),
+    ("\ufeffa,b,label\n1,2,x\n3,inf,y\n", "t.csv: column 'b' has a missing or infinite value ('inf' on line 3)"),
+])
+def test_trailing_delimiters_and_bad_cells_keep_the_checked_readers_messages(text, message):
+    with pytest.raises(DataError) as fast:
+        _fast(text, "label")
+    with pytest.raises(DataError) as checked:
+        _checked(text, "label")
+    assert str(fast.value) == str(checked.value) == message
+
+
+@pytest.mark.parametrize(("text", "unquoted"), [
+    (b'"a","b"\n1,2\n', True),
+    (b"a,b\r\n1,2\r\n", True),
+    (b"a,b\n1,\"2\"\n", False),
+    (b"a,b\r1,2\r", False),  # old Mac line ends: the first line is the whole file
+    (b"\na,b\n1,2\n", False),  # a blank first line: the header is further down
+    (b'a,"b\n"\n1,2\n', False),
+])
+def test_rows_are_cut_at_every_line_break_only_when_that_is_exact(text, unquoted):
+    header = csv_fast.csv_header(lambda: io.BytesIO(text))
+    assert csv_fast._unquoted_rows(io.BytesIO(text), header) is unquoted
+
+
+def test_a_quote_past_the_first_scan_block_is_found(monkeypatch):
+    monkeypatch.setattr(csv_fast, "SCAN_BYTES", 16)
+    body = b"a,b\n" + b"1,2\n" * 40
+    assert csv_fast._unquoted_rows(io.BytesIO(body), ["a", "b"]) is True
+    assert csv_fast._unquoted_rows(io.BytesIO(body + b'3,"4"\n'), ["a", "b"]) is False
+
+
+def test_the_stratified_draw_is_train_test_splits_exactly():
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        n, k = int(rng.integers(10, 300)), int(rng.integers(2, 6))
+        labels = rng.integers(0, k, size=n)
+        labels[: 2 * k] = np.repeat(np.arange(k), 2)
+        idx = np.sort(rng.choice(3 * n, size=n, replace=False))  # a part of the rows, as validation draws
+        codes = np.zeros(3 * n, dtype=np.int64)
+        codes[idx] = labels
+        n_take, seed = int(rng.integers(k, n - k)), int(rng.integers(0, 10_000))
+        kept, taken = take(idx, codes, n_take, True, seed, "test", None)
+        ref_kept, ref_taken = train_test_split(idx, test_size=n_take, random_state=seed, stratify=labels)
+        assert kept.dtype == ref_kept.dtype
+        np.testing.assert_array_equal(kept, ref_kept)
+        np.testing.assert_array_equal(taken, ref_taken)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 30])
+@pytest.mark.parametrize("rows", [1, 4095, 4097, 20_000])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_the_block_wise_std_is_numpys_bit_for_bit(width, rows, order):
+    rng = np.random.default_rng(width * rows)
+    X = np.asarray(rng.normal(size=(rows, width)) * rng.uniform(0.1, 1e3, width) + 1e2 * rng.normal(size=width),
+                   order=order)
+    np.testing.assert_array_equal(_std(X, X.mean(axis=0)), X.std(axis=0))
