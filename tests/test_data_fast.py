@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
+import mlrun.data.copies as copies
 import mlrun.data.csv_fast as csv_fast
 import mlrun.data.user_csv as user_csv
 from mlrun.data.checked_csv import Where, checked_columns
@@ -87,6 +88,7 @@ def test_trailing_delimiters_and_bad_cells_keep_the_checked_readers_messages(tex
     (b"a,b\r1,2\r", False),  # old Mac line ends: the first line is the whole file
     (b"\na,b\n1,2\n", False),  # a blank first line: the header is further down
     (b'a,"b\n"\n1,2\n', False),
+    (b",,\na,b\n1,2\n", False),  # a first row of empty cells is skipped: the header is the next one
 ])
 def test_rows_are_cut_at_every_line_break_only_when_that_is_exact(text, unquoted):
     header = csv_fast.csv_header(lambda: io.BytesIO(text))
@@ -121,7 +123,35 @@ def test_the_stratified_draw_is_train_test_splits_exactly():
 @pytest.mark.parametrize("rows", [1, 4095, 4097, 20_000])
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_the_block_wise_std_is_numpys_bit_for_bit(width, rows, order):
+    # values over six decades, so that summing pairwise or row after row differ in the last bits
     rng = np.random.default_rng(width * rows)
-    X = np.asarray(rng.normal(size=(rows, width)) * rng.uniform(0.1, 1e3, width) + 1e2 * rng.normal(size=width),
-                   order=order)
+    X = np.asarray(rng.normal(size=(rows, width)) * 10.0 ** rng.uniform(-3, 3, size=(rows, width)), order=order)
     np.testing.assert_array_equal(_std(X, X.mean(axis=0)), X.std(axis=0))
+
+
+@pytest.fixture
+def three_threads(monkeypatch):
+    """Every copy, however small, spread over three threads."""
+    monkeypatch.setattr(copies, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(copies, "threads", lambda: 3)
+
+
+def test_a_gather_on_several_threads_is_the_plain_gather(three_threads):
+    X = np.random.default_rng(0).normal(size=(1000, 7))
+    for idx in (np.array([5, -1, 5, 0, 999]), np.random.default_rng(1).permutation(1000)[:601], np.arange(0)):
+        out = copies.gathered(X, idx)
+        assert out.flags.c_contiguous and out.dtype == X.dtype
+        np.testing.assert_array_equal(out, X[idx])
+    mask = np.arange(1000) % 3 == 0  # a boolean mask is not an index list: numpy's own indexing
+    np.testing.assert_array_equal(copies.gathered(X, mask), X[mask])
+
+
+def test_chunks_stacked_on_several_threads_give_the_exact_cells(three_threads, monkeypatch):
+    monkeypatch.setattr(csv_fast, "BLOCK_BYTES", 512)  # dozens of chunks, cut into three runs
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(400, 3)).round(4)
+    text = "a,b,c,label\n" + "".join(f"{a},{b},{c},{'yes' if a > 0 else 'no'}\n" for a, b, c in X.tolist())
+    np.testing.assert_array_equal(_fast(text, "label").X, X)
+    bad = text.replace(f"{X[350, 1]},", "inf,", 1)  # a cell in the last run
+    with pytest.raises(DataError, match="has a missing or infinite value \\('inf' on line 352\\)"):
+        _fast(bad, "label")

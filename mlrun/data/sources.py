@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlrun.data.copies import gathered
 from mlrun.data.dataset import DataError, Dataset, Preprocessor, RawData, join_values, label_key, plain_array
 from mlrun.data.names import DEFAULTS, GENERATORS, LOADERS
 from mlrun.data.splits import published_split, random_split, subset
@@ -249,7 +250,7 @@ def _scaled(part: np.ndarray, scaler: dict) -> np.ndarray:
 
 def _assemble(raw, task, classes, X, y, parts, opts) -> Dataset:
     train, val, test = parts
-    X_train = X[train]  # gathered once: the scaler is fitted on it, then it is scaled in place
+    X_train = gathered(X, train)  # gathered once: the scaler is fitted on it, then it is scaled in place
     scaler = _fit_scaler(X_train, opts["scale"])
     y_mean = y_scale = None
     if task == "regression":
@@ -263,7 +264,7 @@ def _assemble(raw, task, classes, X, y, parts, opts) -> Dataset:
                        y_mean=y_mean, y_scale=y_scale, name=name)
     splits = {}
     for key, idx in (("train", train), ("val", val), ("test", test)):
-        rows = X_train if key == "train" else X[idx]
+        rows = X_train if key == "train" else gathered(X, idx)
         splits[f"X_{key}"] = _scaled(rows, scaler) if len(idx) else np.zeros((0, X.shape[1]))
         splits[f"y_{key}"] = y[idx]
     return Dataset(**vars(pre), **splits)
