@@ -16,7 +16,7 @@ import mlrun.data.csv_fast as csv_fast
 import mlrun.data.user_csv as user_csv
 from mlrun.data.checked_csv import Where, checked_columns
 from mlrun.data.dataset import DataError
-from mlrun.data.sources import _std
+from mlrun.data.sources import _auto_task, _encode, _std
 from mlrun.data.splits import take
 
 AWKWARD = {
@@ -155,3 +155,26 @@ def test_chunks_stacked_on_several_threads_give_the_exact_cells(three_threads, m
     bad = text.replace(f"{X[350, 1]},", "inf,", 1)  # a cell in the last run
     with pytest.raises(DataError, match="has a missing or infinite value \\('inf' on line 352\\)"):
         _fast(bad, "label")
+
+
+@pytest.mark.parametrize("y", [
+    np.array(["yes", "no", "no", "maybe", "yes"]),
+    np.array([3, -1, 3, 7, 0, 0]),
+    np.array([0.5, -0.0, 0.0, 2.0, 0.5]),
+    np.array(["b", 2, "a"], dtype=object).astype(str),
+    np.array([[1], [0], [1]]),
+])
+def test_class_codes_are_np_uniques_inverse(y):
+    classes, codes = _encode(y, "classification")
+    ref_classes, ref_codes = np.unique(y, return_inverse=True)
+    np.testing.assert_array_equal(classes, ref_classes)
+    assert codes.dtype == np.int64
+    np.testing.assert_array_equal(codes, ref_codes.ravel())
+
+
+def test_text_labels_are_a_classification_as_type_of_target_says():
+    from sklearn.utils.multiclass import type_of_target
+
+    for y in (np.array(["a", "b", "a"]), np.array(["a", "b", "c"]), np.array(["1.5", "2"]), np.array(["only"])):
+        assert type_of_target(y) in ("binary", "multiclass")
+        assert _auto_task(y) == "classification"

@@ -102,6 +102,8 @@ def _auto_task(y: np.ndarray) -> str:
 
     if y.ndim == 2 and y.shape[1] > 1:
         return "regression"
+    if y.ndim == 1 and y.dtype.kind in "US":
+        return "classification"  # type_of_target's binary or multiclass, without its pass over the cells
     kind = type_of_target(y.ravel())
     if kind == "continuous":
         return "regression"
@@ -134,7 +136,9 @@ def _encode(y: np.ndarray, task: str) -> tuple[np.ndarray | None, np.ndarray]:
     """Classification: (sorted original labels, int64 codes); regression: (None, float64 (n, t))."""
     if task == "regression":
         return None, np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-    classes, codes = np.unique(y, return_inverse=True)
+    classes = np.unique(y)
+    # each label's place among the sorted classes: np.unique's inverse, a binary search rather than a sort
+    codes = np.searchsorted(classes, y.ravel())
     if len(classes) < 2:
         raise DataError(f"the target has a single class ('{classes[0]}'); classification needs two or more")
     return plain_array(classes), codes.astype(np.int64).ravel()
