@@ -178,3 +178,17 @@ def test_text_labels_are_a_classification_as_type_of_target_says():
     for y in (np.array(["a", "b", "a"]), np.array(["a", "b", "c"]), np.array(["1.5", "2"]), np.array(["only"])):
         assert type_of_target(y) in ("binary", "multiclass")
         assert _auto_task(y) == "classification"
+
+
+def test_the_parsed_table_is_freed_before_its_pages_are_handed_back(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    held, pool = [], pa.system_memory_pool()
+    monkeypatch.setattr(csv_fast, "_hand_back_freed_pages", lambda: held.append(pool.bytes_allocated()))
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(5000, 8)).round(4)
+    text = ",".join(f"x{i}" for i in range(8)) + ",label\n" + "".join(
+        ",".join(map(str, row)) + ",ab\n" for row in X.tolist())
+    before = pool.bytes_allocated()
+    np.testing.assert_array_equal(_fast(text, "label").X, X)
+    assert len(held) == 1 and held[0] - before < X.nbytes / 10  # the label column's few bytes, not the numbers

@@ -54,9 +54,24 @@ def csv_columns(open_table: Opener, header: list[str], numeric: list[str], label
         fh.seek(0)
         table = _parsed(fh, types, newlines_in_values=not unquoted)
     texts = table.select([raw[n] for n in labels])
-    chunks = table.select([raw[n] for n in numeric]).to_batches()
-    X = _stacked_chunks(chunks, len(numeric), texts.num_rows)
+    X = _stacked_chunks(table.select([raw[n] for n in numeric]).to_batches(), len(numeric), table.num_rows)
+    del table  # its numeric columns, now in X, are freed here
+    _hand_back_freed_pages()
     return X, {name: text_column(texts.column(raw[name])) for name in labels}
+
+
+def _hand_back_freed_pages() -> None:
+    """The freed table's pages returned to the system (glibc's ``malloc_trim``). Its chunks are small
+    allocations, from the C heap, which keeps them once freed; numpy's large arrays are fresh mappings
+    that cannot reuse them, so without this the split's copies sit on top of the table: at 10^6 rows,
+    load_dataset peaked at 7.8x the float32 array, and 5.1x with it. Nothing to do off glibc."""
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def _unquoted_rows(fh, header: list[str]) -> bool:
