@@ -17,7 +17,7 @@ import mlrun.data.user_csv as user_csv
 from mlrun.data.checked_csv import Where, checked_columns
 from mlrun.data.dataset import DataError
 from mlrun.data.sources import _auto_task, _encode, _std
-from mlrun.data.splits import take
+from mlrun.data.splits import take, unique_codes
 
 AWKWARD = {
     "plain": "a,b,label\n1,2.5,x\n-3,4e-3,y\n",
@@ -194,3 +194,15 @@ def test_the_parsed_table_is_freed_before_its_pages_are_handed_back(tmp_path, mo
     before = pool.bytes_allocated()
     np.testing.assert_array_equal(_fast(text, "label").X, X)
     assert len(held) == 1 and held[0] - before < X.nbytes / 4  # the label column, not the numbers
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([2, 0, 2, 5, 0, 2]), np.array([0, 0, 1], dtype=np.int8), np.array([7]), np.array([3, -1, 3]),
+    np.array([10**9, 1]), np.array([1.0, 0.0, 1.0]), np.array(["b", "a", "b"]),
+])
+def test_class_codes_are_counted_as_np_unique_finds_them(labels):
+    mine = unique_codes(labels)
+    ref = np.unique(labels, return_inverse=True, return_counts=True)
+    for a, b in zip(mine, ref):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
