@@ -69,7 +69,7 @@ def _hand_back_freed_pages() -> None:
 
     try:
         trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no C library by that name, or not glibc
         return
     trim(0)
 
