@@ -1,17 +1,19 @@
 """Reading a user's table at scale: a 30-feature CSV of 10^4, 10^5 and 10^6 rows (and the same as
 Parquet), mlrun against ``pandas.read_csv`` of the same file in the same run, each in a fresh process.
 
-    python bench/bench_data.py [--rows 10000,100000,1000000] [--repeat 3] [--train]
+    python bench/bench_data.py [--rows 10000,100000,1000000] [--repeat 3] [--train] [--tree PATH]
 
-Per size: seconds to read (mlrun: ``read_columns``, to the float64 array the splits are cut from;
-pandas: ``read_csv`` with its default C engine), as wall time and as CPU seconds of all the process's
-threads (on a shared machine the wall time follows the load, the CPU time much less); peak memory
-above the process's resident memory after its imports (Linux's high-water mark, reset there), as a
-multiple of the float32 array the network trains on (rows x 30 x 4 bytes); then ``load_dataset``
-(read + split + scale) and, with --train, ``mlrun.train`` for one epoch. Last, the CPU seconds per
-10^6 rows at each size: equal figures mean time linear in rows.
-The reads are repeated, pandas and mlrun in turn, and the fastest of each kept: on a shared machine
-the load changes between runs, and taking turns exposes both readers to it alike.
+The headline is ``load_dataset``: what a user waits for before training starts (read + split + scale,
+to the float64 splits), against pandas' read alone. Per size, also: mlrun's reader alone
+(``read_columns``, to the float64 array the splits are cut from), the Parquet file, and with --train
+``mlrun.train`` for one epoch. Seconds are wall time and CPU seconds of all the process's threads (on
+a shared machine the wall time follows the load, the CPU time much less); peak memory is above the
+process's resident memory after its imports (Linux's high-water mark, reset there), as a multiple of
+the float32 array the network trains on (rows x 30 x 4 bytes). Last, the CPU seconds per 10^6 rows
+at each size: equal figures mean time linear in rows.
+Each case is repeated, all in turn, and the fastest of each kept: on a shared machine the load changes
+between runs, and taking turns exposes every case to it alike. ``--tree`` measures another checkout
+of mlrun (its bench need not have this one's cases), for a before/after run back to back.
 """
 
 from __future__ import annotations
@@ -79,27 +81,25 @@ def write_table(folder: Path, rows: int) -> Path:
     return path
 
 
-def child(path: Path, what: str) -> dict:
+def child(path: Path, what: str, tree: Path) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, str(path), what], capture_output=True, text=True,
-                         cwd=ROOT, check=True)
+                         cwd=tree, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(folder: Path, rows: int, repeat: int, train: bool) -> dict[str, dict]:
-    """The fastest of ``repeat`` turns of each read (pandas and mlrun in turn), then load_dataset
-    (and one epoch of training) once."""
+def measure(folder: Path, rows: int, repeat: int, train: bool, tree: Path) -> dict[str, dict]:
+    """The fastest of ``repeat`` turns of each case (all in turn), then one epoch of training once."""
     path = write_table(folder, rows)
-    reads = [("pandas.read_csv", path, "pandas"), ("mlrun csv", path, "mlrun"),
-             ("mlrun parquet", path.with_suffix(".parquet"), "mlrun")]
+    cases = [("pandas.read_csv", path, "pandas"), ("load_dataset csv", path, "load_dataset"),
+             ("mlrun csv", path, "mlrun"), ("mlrun parquet", path.with_suffix(".parquet"), "mlrun")]
     best: dict[str, dict] = {}
     for _ in range(repeat):
-        for label, source, what in reads:
-            result = child(source, what)
+        for label, source, what in cases:
+            result = child(source, what, tree)
             if label not in best or result["seconds"] < best[label]["seconds"]:
                 best[label] = result
-    once = [("load_dataset csv", path, "load_dataset")] + ([("train 1 epoch", path, "train")] if train else [])
-    for label, source, what in once:
-        best[label] = child(source, what)
+    if train:
+        best["train 1 epoch"] = child(path, "train", tree)
     best["file MiB"] = {"size": path.stat().st_size / 2**20}
     for name in (path, path.with_suffix(".parquet")):
         name.unlink()  # 10^6 rows take 0.5 GB of /tmp
@@ -111,13 +111,15 @@ def main() -> None:
     parser.add_argument("--rows", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--train", action="store_true")
+    parser.add_argument("--tree", type=Path, default=ROOT, help="the mlrun checkout to measure (default: this one)")
     args = parser.parse_args()
     print(f"{'rows':>9} {'file':>9} | {'what':<18} {'seconds':>8} {'vs pandas':>9} {'cpu s':>6} {'vs pandas':>9} "
           f"{'peak MiB':>9} {'x f32':>6}")
     per_row: dict[str, list[str]] = {}
+    headline: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         for rows in (int(r) for r in args.rows.split(",")):
-            best = measure(Path(folder), rows, args.repeat, args.train)
+            best = measure(Path(folder), rows, args.repeat, args.train, args.tree.resolve())
             size, f32 = f"{best.pop('file MiB')['size']:.0f} MiB", rows * FEATURES * 4
             pandas = best["pandas.read_csv"]
             for label, result in best.items():
@@ -126,6 +128,9 @@ def main() -> None:
                 print(f"{rows:>9,} {size:>9} | {label:<18} {result['seconds']:>8.3f} {ratio:>8.2f}x "
                       f"{result['cpu']:>6.2f} {cpu_ratio:>8.2f}x {peak / 2**20:>9.0f} {peak / f32:>6.1f}", flush=True)
                 per_row.setdefault(label, []).append(f"{result['cpu'] / rows * 1e6:.2f}")
+            headline[rows] = best["load_dataset csv"]["seconds"] / pandas["seconds"]
+    print("load_dataset / pandas.read_csv, wall: " + ", ".join(f"{ratio:.2f}x at {rows:,} rows"
+                                                             for rows, ratio in headline.items()))
     print("linear in rows? CPU seconds per 10^6 rows at each size:")
     for label, values in per_row.items():
         print(f"  {label:<18} {' '.join(values)}")

@@ -1,19 +1,15 @@
-"""A table's columns read by pyarrow: a CSV parsed and typed in C (``pyarrow.csv``), or a Parquet file.
+"""A table's columns read by pyarrow: what the CSV fast path (``csv_fast``) and Parquet share, and
+the Parquet reader.
 
 pyarrow rather than pandas: the one library reads both formats, the columns come out typed as NumPy
 arrays without a DataFrame in between (pandas' pyarrow engine is this reader plus that copy), and it
-is a single dependency. Both formats are read a block of rows at a time straight into the one float64
-array the splits are cut from, so the parsed table is never whole beside it (peak memory: that array
-plus a few dozen blocks). For CSV this is the fast path only: anything it cannot vouch for (a parse
-error, an empty or non-finite cell, a form such as ``1_000`` that Python reads and pyarrow does not)
-raises ``Unclean``, and ``user_csv`` hands the file to the checked reader, which names the line,
-column and cell exactly as before. A Parquet file has typed columns, so its problems are named here,
-by checks on the whole table that run only once the fast path has found one."""
+is a single dependency. A Parquet file is read a block of rows at a time straight into the one
+float64 array the splits are cut from, so its table is never whole beside it. A Parquet file has
+typed columns, so its problems are named here, by checks on the whole table that run only once the
+fast path has found one."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -31,83 +27,6 @@ class ParquetProblem(ValueError):
     """A Parquet file's one-line problem (the caller adds where)."""
 
 
-def csv_header(open_table: Opener) -> list[str]:
-    """The first non-blank row's cells as written (unstripped), read with the csv module as the checked
-    reader does; Unclean if there is none or it cannot be read."""
-    with open_table() as fh:
-        text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
-        try:
-            for row in csv.reader(text):
-                if row and any(cell.strip() for cell in row):
-                    return row
-        except (csv.Error, UnicodeDecodeError):
-            pass
-    raise Unclean
-
-
-def csv_columns(open_table: Opener, header: list[str], numeric: list[str], labels: list[str]):
-    """(X float64 (n, len(numeric)), {label: stripped str array}) for the named columns (``header``
-    holds the raw names, ``numeric`` and ``labels`` stripped ones); Unclean for anything unusual."""
-    import pyarrow as pa
-
-    raw = {name.strip(): name for name in header}
-    types = {raw[n]: pa.float64() for n in numeric} | {raw[n]: pa.string() for n in labels}
-    with open_table() as fh:
-        size = fh.seek(0, io.SEEK_END)
-        fh.seek(0)
-        X, texts = _streamed(_csv_batches(fh, types), [raw[n] for n in numeric], [raw[n] for n in labels], size)
-    return X, {name: _text(texts.column(raw[name])) for name in labels}
-
-
-BLOCK_BYTES = 1 << 20  # of CSV text per batch: pyarrow's default, a batch's rows stay in cache
-
-
-def _csv_batches(fh, types: dict):
-    """The named columns, a batch (BLOCK_BYTES of the file) at a time, parsed by pyarrow straight to
-    ``types`` (no inference pass); Unclean when a cell does not parse or a column is missing."""
-    import pyarrow as pa
-    from pyarrow import csv as pacsv
-
-    convert = pacsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=[""],
-                                   strings_can_be_null=True, quoted_strings_can_be_null=True)
-    parse = pacsv.ParseOptions(newlines_in_values=True)  # a quoted cell may span lines, as csv reads it
-    try:
-        # the system allocator: a batch's memory, freed once copied, is reused for the next one
-        reader = pacsv.open_csv(fh, read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES), parse_options=parse,
-                                convert_options=convert, memory_pool=pa.system_memory_pool())
-        if [reader.schema.field(name).type for name in types] != list(types.values()):
-            raise Unclean
-        yield from reader
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        raise Unclean from None
-
-
-def _streamed(batches, numeric: list[str], labels: list[str], size: int):
-    """(X, the label columns as a table) from the CSV's batches, each batch's numbers copied into X
-    as it comes, so the parsed table is never whole beside X; Unclean on an empty, NaN or infinite
-    cell. X's rows are guessed from the first batch's rows per byte, a tenth over (np.empty: rows
-    never written cost no memory), grown by a quarter when short, and cut to the rows read."""
-    import pyarrow as pa
-
-    X, n, texts = None, 0, []
-    for batch in batches:
-        m = batch.num_rows
-        if any(column.null_count for column in batch.columns):
-            raise Unclean  # an empty cell, or a blank row the checked reader would skip
-        if X is None:
-            X = np.empty((int(size / BLOCK_BYTES * m * 1.1) + m, len(numeric)))
-        elif n + m > len(X):
-            X.resize((max(n + m, int(len(X) * 1.25)), len(numeric)))  # realloc: remapped, not copied
-        if not _stack_into(X[n: n + m], [batch.column(name) for name in numeric]):
-            raise Unclean
-        texts.append(batch.select(labels))
-        n += m
-    if X is None:
-        raise Unclean  # a header and no rows
-    X.resize((n, len(numeric)))
-    return X, pa.Table.from_batches(texts)
-
-
 def _stacked(table) -> tuple[np.ndarray, bool]:
     """A table of float64 columns without nulls as one C-ordered (rows, columns) array, and whether
     every value is finite. Filled a block of rows (about a MiB) at a time: each column slice read
@@ -116,12 +35,12 @@ def _stacked(table) -> tuple[np.ndarray, bool]:
     X = np.empty((table.num_rows, table.num_columns))
     finite, start = True, 0
     for batch in table.to_batches(max_chunksize=_block_rows(table.num_columns)):
-        finite = _stack_into(X[start: start + batch.num_rows], batch.columns) and finite
+        finite = stack_into(X[start: start + batch.num_rows], batch.columns) and finite
         start += batch.num_rows
     return X, finite
 
 
-def _stack_into(rows: np.ndarray, columns) -> bool:
+def stack_into(rows: np.ndarray, columns) -> bool:
     """Arrow float64 columns written side by side into ``rows`` (a block of X); whether all are finite."""
     # from_dlpack: a view of arrow's buffer (to_numpy() would import pandas, ~0.5 s)
     np.stack([np.from_dlpack(column) for column in columns], axis=1, out=rows)
@@ -133,7 +52,7 @@ def _block_rows(width: int) -> int:
     return max(64, (1 << 20) // (8 * max(1, width)))
 
 
-def _text(column, strip: bool = True) -> np.ndarray:
+def text_column(column, strip: bool = True) -> np.ndarray:
     """A text column's cells (stripped) as a str array: converted once per distinct value (a label
     column holds few), then spread to the rows by index."""
     import pyarrow.compute as pc
@@ -163,20 +82,6 @@ def label_values(cells: np.ndarray) -> np.ndarray:
 def integral(values: np.ndarray) -> np.ndarray:
     """int64 when every value is a whole number (labels 0, 1, 2), else the floats."""
     return values.astype(np.int64) if np.all(values == np.round(values)) else values
-
-
-def csv_line_of_row(open_table: Opener, index: int) -> int:
-    """The line data row ``index`` (0-based, blank rows skipped, after the header) starts on."""
-    with open_table() as fh:
-        reader = csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""))
-        start, seen = 1, -1  # -1: the header row comes first
-        for row in reader:
-            if row and any(cell.strip() for cell in row):
-                if seen == index:
-                    return start
-                seen += 1
-            start = reader.line_num + 1
-    return start
 
 
 # -------------------------------------------------------------------------------------------- parquet
@@ -297,5 +202,5 @@ def _parquet_label(column, name: str) -> np.ndarray:
     if pa.types.is_boolean(kind):
         return np.where(column.to_numpy(zero_copy_only=False), "True", "False")
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return _text(column, strip=False)
+        return text_column(column, strip=False)
     raise ParquetProblem(f"column '{name}' has type {kind}; a label column holds numbers or text")

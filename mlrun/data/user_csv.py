@@ -1,6 +1,6 @@
 """The user's table, CSV or Parquet (by its suffix), for training and for ``mlrun predict``.
 
-A CSV is read by pyarrow (``tables``) and converted once to float64 columns; a file that path cannot
+A CSV is read by pyarrow (``csv_fast``) and converted once to float64 columns; a file that path cannot
 vouch for goes to the checked reader (``checked_csv``), which names the line, column and cell of the
 problem. ``raw_from_csv`` serves ``data.dataset: csv`` (with ``data.test_path`` and
 ``data.split_column``, a published split); ``read_feature_csv`` serves ``mlrun predict``.
@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mlrun.data.checked_csv import Where, check_header, checked_columns, columns_text, shown
+from mlrun.data.csv_fast import csv_columns, csv_header, csv_line_of_row
 from mlrun.data.dataset import DataError, RawData, join_values
 from mlrun.data.splits import split_codes
 from mlrun.data.tables import (
@@ -23,9 +24,6 @@ from mlrun.data.tables import (
     Opener,
     ParquetProblem,
     Unclean,
-    csv_columns,
-    csv_header,
-    csv_line_of_row,
     label_values,
     parquet_columns,
     parquet_names,
