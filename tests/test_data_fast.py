@@ -119,6 +119,21 @@ def test_the_stratified_draw_is_train_test_splits_exactly():
         np.testing.assert_array_equal(taken, ref_taken)
 
 
+def test_without_the_private_helper_the_split_is_scikit_learns_own(monkeypatch):
+    from mlrun.data import splits
+
+    def missing(*args):
+        raise ImportError("cannot import name '_approximate_mode'")
+
+    monkeypatch.setattr(splits, "stratified_draw", missing)
+    labels = np.repeat([0, 1, 2], [30, 50, 20])
+    idx = np.arange(100)
+    kept, taken = take(idx, labels, 25, True, 7, "test", None)
+    ref_kept, ref_taken = train_test_split(idx, test_size=25, random_state=7, stratify=labels)
+    np.testing.assert_array_equal(kept, ref_kept)
+    np.testing.assert_array_equal(taken, ref_taken)
+
+
 @pytest.mark.parametrize("width", [1, 2, 3, 30])
 @pytest.mark.parametrize("rows", [1, 4095, 4097, 20_000])
 @pytest.mark.parametrize("order", ["C", "F"])

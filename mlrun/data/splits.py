@@ -63,7 +63,10 @@ def take(idx, codes, n_take, stratify, seed, split, classes):
         return tuple(train_test_split(idx, test_size=n_take, random_state=seed))
     labels = codes[idx]
     _check_stratified(labels, n_take, len(idx) - n_take, split, classes)
-    kept, taken = stratified_draw(labels, n_take, seed)
+    try:
+        kept, taken = stratified_draw(labels, n_take, seed)
+    except ImportError:  # a scikit-learn without the private helper the draw repeats: its own split, slower
+        return tuple(train_test_split(idx, test_size=n_take, random_state=seed, stratify=labels))
     return idx[kept], idx[taken]
 
 
