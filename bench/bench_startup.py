@@ -1,8 +1,9 @@
 """Whole-process wall time of `mlrun train --smoke` and the quickstart against the floor mlrun cannot
 go below while it uses scikit-learn's data and metrics (`import sklearn.metrics, sklearn.datasets`),
 measured alternately in the same run (targets: smoke within 2x the floor; quickstart under 2.5 s idle).
-The quickstart runs twice: as shipped (figures drawn by the figure processes, whose CPU time the
-process's own CPU column does not include) and with MLRUN_FIGURE_WORKERS=0 (figures drawn in place).
+The quickstart runs twice: as shipped (figures drawn by the figure processes, whose CPU time is
+counted in the CPU column: the run waits for them as it exits) and with MLRUN_FIGURE_WORKERS=0
+(figures drawn in place).
 
     python bench/bench_startup.py [--repeat 3] [--compile-each-run]
 
