@@ -3,7 +3,7 @@ one float64 array the splits are cut from.
 
 The whole table is parsed at once, on every core: pyarrow's streaming reader (a block at a time)
 parses on one core, which made the read 2-3x pandas' on two cores. The cost is memory: the parsed
-table is whole beside the array it is stacked into, a peak of about 4.7x the float32 array at 10^6
+table is whole beside the array it is stacked into, a peak of about 4.4x the float32 array at 10^6
 rows x 30 columns (the streaming reader's was 3.1x; pandas' own read peaks at 6.5x). pyarrow finds where rows end in
 one of two ways: quote-aware, serially (``newlines_in_values=True``, as the csv module reads a
 quoted cell spanning lines), or at every line break, in parallel. The second is exact only when no
