@@ -194,3 +194,27 @@ def test_this_process_draws_too_while_every_figure_process_is_busy(tmp_path, mon
         pool.close()
     assert len(list(tmp_path.glob("lc*.png"))) == 8
     assert 0 < len(here) < 8 and "lc7.png" in here and "lc0.png" not in here  # from the other end
+
+
+def test_an_interrupted_cli_run_exits_130_and_leaves_no_figure_process(tmp_path):
+    # an interrupt ends the process without the interpreter's teardown (mlrun/cli/__init__.py), but
+    # after the exit hooks: the figure process is still ended
+    env = {k: v for k, v in os.environ.items() if k not in (figure_pool.ENV, "PYTHONUNBUFFERED")}
+    env["PYTHONPATH"] = str(ROOT)  # and stdout block-buffered, as into any pipe: the exit flushes it
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps({**SPEC, "data": {"dataset": "digits"}, "training": {"epochs": 400}}))
+    proc = subprocess.Popen([sys.executable, "-m", "mlrun", "train", str(spec), "--out", str(tmp_path / "run"), "-q"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "run" / "checkpoint.npz").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    workers = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "figure_worker"], capture_output=True, text=True)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Fatal" not in err and "Traceback" not in err, err
+    assert f"resume with: mlrun train --resume {tmp_path / 'run'}" in " ".join(out.split())  # flushed before the exit
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "interrupted"
+    pids = workers.stdout.split()
+    assert pids, "the run had a figure process"
+    assert all(not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+               for pid in pids)
