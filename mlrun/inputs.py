@@ -43,6 +43,13 @@ def physical_memory() -> int:
         return 16 * GiB
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def open_regular(path, kind: str):
     """A binary file object of the regular file at ``path`` (symlinks followed), or InputFileError."""
     path = Path(path)

@@ -8,10 +8,11 @@ same copy, byte for byte. Small arrays are copied on the calling thread (a pool 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from mlrun.inputs import usable_cpus
 
 PARALLEL_BYTES = 1 << 24  # below this a copy stays on the calling thread
 MAX_THREADS = 4
@@ -19,8 +20,7 @@ MAX_THREADS = 4
 
 def threads() -> int:
     """The threads a copy is spread over: the cores this process may run on, at most MAX_THREADS."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(MAX_THREADS, cores))
+    return max(1, min(MAX_THREADS, usable_cpus()))
 
 
 def run_all(tasks: Sequence[Callable[[], object]]) -> list:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mlrun.experiment.outcome import Outcome
-from mlrun.runs import directory as runs
+if TYPE_CHECKING:  # a figure process imports this table; it needs neither the trainer nor the run directory
+    from mlrun.experiment.outcome import Outcome
+    from mlrun.runs import directory as runs
 
 # name -> (module, function): the only functions a figure process will call
 DRAWERS = {

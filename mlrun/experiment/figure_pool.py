@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from mlrun.experiment.figure_jobs import DRAWERS, FigureJob
+from mlrun.inputs import usable_cpus
 from mlrun.spec.errors import ConfigError
 
 ENV = "MLRUN_FIGURE_WORKERS"
@@ -49,8 +50,7 @@ def worker_count() -> int:
         return int(text)
     if os.name != "posix":  # the pool waits on its pipes with select(), which takes only sockets elsewhere
         return 0
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return min(MAX_WORKERS, cpus - 1)
+    return min(MAX_WORKERS, usable_cpus() - 1)
 
 
 # ---------------------------------------------------------------- a job on the pipe
@@ -203,16 +203,16 @@ class FigurePool:
                 warnings[index] = job.draw()
             for fd in _readable(busy, wait=not (here or todo)):
                 worker, index, job = busy.pop(fd)
+                if index is None:
+                    if self._heard_ready(worker):
+                        idle.append(worker)
+                    continue
                 answer = worker.stdout.readline()
                 if not answer:  # the process died: its job is drawn here
                     self._drop(worker)
-                    if index is not None:
-                        here.append((index, job))
+                    here.append((index, job))
                     continue
-                if index is None:
-                    self._ready.add(worker.pid)
-                else:
-                    warnings[index] = json.loads(answer)["warning"]
+                warnings[index] = json.loads(answer)["warning"]
                 idle.append(worker)
 
     def wait_until_ready(self, timeout: float = 60.0) -> int:
@@ -222,11 +222,16 @@ class FigurePool:
             warming = {w.stdout.fileno(): w for w in self._workers if w.pid not in self._ready}
             ready, _, _ = select.select(list(warming), [], [], max(0.0, deadline - time.monotonic()))
             for fd in ready:
-                if warming[fd].stdout.readline():
-                    self._ready.add(warming[fd].pid)
-                else:
-                    self._drop(warming[fd])
+                self._heard_ready(warming[fd])
         return len(self._ready)
+
+    def _heard_ready(self, worker: subprocess.Popen) -> bool:
+        """Read a warming process's "ready" line: whether it is warm now (if it died instead, it is dropped)."""
+        if worker.stdout.readline():
+            self._ready.add(worker.pid)
+            return True
+        self._drop(worker)
+        return False
 
     def _prune(self) -> None:
         for worker in [w for w in self._workers if w.poll() is not None]:
